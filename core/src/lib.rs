@@ -1,0 +1,26 @@
+//! mmapkit-core: memory-mapped files for a JavaScript runtime, in plain Rust.
+//!
+//! Everything the Node package does to memory happens here: mapping files in three modes,
+//! bounds-checked copies in and out, durable flushes, resizing and closing. The napi binding (the
+//! `mmapkit` crate) only converts arguments, results and errors. No function here trusts its
+//! numbers: every offset and length goes through [`range::checked_range`].
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod errno;
+pub mod error;
+pub mod mapping;
+pub mod mode;
+pub mod options;
+mod os;
+pub mod range;
+
+pub use error::{MmapError, Result};
+pub use mapping::{MappedFile, RawView};
+pub use mode::{Advice, Mode};
+pub use options::OpenOptions;
+
+/// The OS page size in bytes.
+pub fn page_size() -> usize {
+  os::page_size()
+}

@@ -1,0 +1,534 @@
+//! [`MappedFile`]: one mapping of a file (or of anonymous memory) with bounds-checked access,
+//! durable flushes, resizing and an explicit close.
+//!
+//! Lifetime model: the mapping lives behind a `RwLock<Option<Region>>`. Every access takes the read
+//! lock for its duration, so an access on another thread (an async flush) can never see the memory
+//! disappear; `close` and `resize` take the write lock and therefore wait for those accesses. Raw
+//! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`: the
+//! caller (the JS binding) detaches its views before calling either.
+
+use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
+
+use fs2::FileExt;
+use memmap2::{MmapOptions, MmapRaw};
+
+use crate::error::{MmapError, Result};
+use crate::mode::{Advice, Mode};
+use crate::options::OpenOptions;
+use crate::os;
+use crate::range::checked_range;
+
+/// The live part of a mapping: what `close` drops.
+struct Region {
+  /// `None` for a zero-length mapping (nothing to map).
+  map: Option<MmapRaw>,
+  len: usize,
+  /// `None` for anonymous memory. Kept open for resize, flush and (later) locks.
+  file: Option<File>,
+}
+
+impl Region {
+  fn ptr(&self) -> *mut u8 {
+    match &self.map {
+      Some(map) => map.as_mut_ptr(),
+      None => std::ptr::NonNull::dangling().as_ptr(),
+    }
+  }
+}
+
+/// A raw view into a live mapping: `len` bytes at `ptr`.
+#[derive(Debug, Clone, Copy)]
+pub struct RawView {
+  /// The first byte of the view.
+  pub ptr: *mut u8,
+  /// Its length in bytes.
+  pub len: usize,
+}
+
+/// A memory-mapped file, or anonymous memory, shared safely between threads.
+pub struct MappedFile {
+  region: RwLock<Option<Region>>,
+  path: Option<String>,
+  mode: Mode,
+  /// File offset of the first mapped byte.
+  offset: u64,
+  /// Whether the mapping covers the whole file (only those can be resized).
+  whole_file: bool,
+  /// Bytes written through `write` since the last flush.
+  pending_bytes: AtomicU64,
+}
+
+impl std::fmt::Debug for MappedFile {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.debug_struct("MappedFile")
+      .field("path", &self.path)
+      .field("mode", &self.mode)
+      .field("offset", &self.offset)
+      .field("closed", &self.is_closed())
+      .finish()
+  }
+}
+
+impl MappedFile {
+  /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it.
+  pub fn open(path: &str, options: &OpenOptions) -> Result<Self> {
+    let mode = options.mode();
+    if (options.create
+      || options.size.is_some()
+      || options.truncate
+      || options.default_size.is_some())
+      && mode != Mode::ReadWrite
+    {
+      return Err(MmapError::InvalidArgValue {
+        message: format!(
+          "The options 'create' and 'size' need mode 'readWrite'. Received mode '{}'",
+          mode.as_str()
+        ),
+      });
+    }
+    let io_err = |e, syscall| MmapError::io(e, syscall, Some(path));
+
+    let (file, created) = open_file(path, mode, options).map_err(|e| io_err(e, "open"))?;
+    let metadata = file.metadata().map_err(|e| io_err(e, "fstat"))?;
+    if metadata.is_dir() {
+      return Err(io_err(is_a_directory(), "open"));
+    }
+
+    let mut file_len = metadata.len();
+    let grow_to = match options.default_size {
+      Some(default_size) if created => Some(default_size),
+      _ => options.size,
+    };
+    if let Some(size) = grow_to {
+      if size > file_len {
+        grow_file(&file, size).map_err(|e| io_err(e, "ftruncate"))?;
+        file_len = size;
+      }
+    }
+
+    let offset = options.offset.unwrap_or(0);
+    if offset > file_len {
+      return Err(MmapError::out_of_range("options.offset", file_len, offset));
+    }
+    let available = file_len - offset;
+    let length = options.length.unwrap_or(available);
+    if length > available {
+      return Err(MmapError::out_of_range("options.length", available, length));
+    }
+    let len = to_usize(length, "options.length")?;
+    let whole_file = offset == 0 && options.length.is_none();
+
+    let map = if len == 0 {
+      None
+    } else {
+      let mut builder = MmapOptions::new();
+      builder.offset(offset).len(len);
+      if options.populate {
+        builder.populate();
+      }
+      let map = match mode {
+        Mode::ReadWrite => builder.map_raw(&file),
+        // readOnly is private and writable so that a JS write into a view cannot fault: it lands
+        // in a private copy of the page and never reaches the file.
+        // SAFETY: map_copy is unsafe because the file may change under a `&[u8]`. mmapkit never
+        // creates references into the mapping, only raw pointers for bounded copies.
+        Mode::ReadOnly | Mode::CopyOnWrite => unsafe { builder.map_copy(&file) }.map(MmapRaw::from),
+      }
+      .map_err(|e| io_err(e, "mmap"))?;
+      Some(map)
+    };
+
+    let mapped = MappedFile::from_region(
+      Region {
+        map,
+        len,
+        file: Some(file),
+      },
+      Some(path.to_owned()),
+      mode,
+      offset,
+      whole_file,
+    );
+    mapped.apply_open_hints(options)?;
+    Ok(mapped)
+  }
+
+  /// `size` bytes of zeroed anonymous memory, readWrite, with no file behind it.
+  pub fn anonymous(size: u64) -> Result<Self> {
+    let len = to_usize(size, "size")?;
+    let map = if len == 0 {
+      None
+    } else {
+      let map = MmapOptions::new()
+        .len(len)
+        .map_anon()
+        .map_err(|e| MmapError::io(e, "mmap", None))?;
+      Some(MmapRaw::from(map))
+    };
+    Ok(MappedFile::from_region(
+      Region {
+        map,
+        len,
+        file: None,
+      },
+      None,
+      Mode::ReadWrite,
+      0,
+      false,
+    ))
+  }
+
+  fn from_region(
+    region: Region,
+    path: Option<String>,
+    mode: Mode,
+    offset: u64,
+    whole_file: bool,
+  ) -> Self {
+    MappedFile {
+      region: RwLock::new(Some(region)),
+      path,
+      mode,
+      offset,
+      whole_file,
+      pending_bytes: AtomicU64::new(0),
+    }
+  }
+
+  fn apply_open_hints(&self, options: &OpenOptions) -> Result<()> {
+    let region = self.live()?;
+    if let Some(map) = &region.map {
+      if options.huge_pages {
+        os::huge_pages_hint(map);
+      }
+      if let Some(advice) = options.advice {
+        os::advise(map, advice, 0, region.len).map_err(|e| self.io_error(e, "madvise"))?;
+      }
+    }
+    Ok(())
+  }
+
+  /// The read guard over the live region, or `ERR_MMAP_CLOSED`.
+  fn live(&self) -> Result<LiveRegion<'_>> {
+    let guard = self
+      .region
+      .read()
+      .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if guard.is_none() {
+      return Err(MmapError::Closed);
+    }
+    Ok(LiveRegion(guard))
+  }
+
+  fn io_error(&self, e: std::io::Error, syscall: &'static str) -> MmapError {
+    MmapError::io(e, syscall, self.path.as_deref())
+  }
+
+  /// The file's path; `None` for anonymous memory.
+  pub fn path(&self) -> Option<&str> {
+    self.path.as_deref()
+  }
+
+  /// How the file is mapped.
+  pub fn mode(&self) -> Mode {
+    self.mode
+  }
+
+  /// The file offset of the first mapped byte.
+  pub fn offset(&self) -> u64 {
+    self.offset
+  }
+
+  /// Bytes mapped, or `ERR_MMAP_CLOSED`.
+  pub fn len(&self) -> Result<usize> {
+    Ok(self.live()?.len)
+  }
+
+  /// Whether the mapping is empty (a zero-length file or window).
+  pub fn is_empty(&self) -> Result<bool> {
+    Ok(self.len()? == 0)
+  }
+
+  /// Whether `close` has run.
+  pub fn is_closed(&self) -> bool {
+    self.region.read().map(|g| g.is_none()).unwrap_or(true)
+  }
+
+  /// Bytes written through [`MappedFile::write`] since the last flush.
+  pub fn pending_bytes(&self) -> u64 {
+    self.pending_bytes.load(Ordering::Relaxed)
+  }
+
+  /// Copies `target.len()` bytes starting at `offset` into `target`.
+  pub fn read_into(&self, offset: u64, target: &mut [u8]) -> Result<()> {
+    let region = self.live()?;
+    let range = checked_range(
+      offset,
+      target.len() as u64,
+      region.len,
+      "offset",
+      "target.byteLength",
+    )?;
+    // SAFETY: `range` lies inside the live mapping (checked above) and the read guard keeps it
+    // mapped; `target` is a distinct Rust buffer, so the two cannot overlap.
+    unsafe {
+      std::ptr::copy_nonoverlapping(
+        region.ptr().add(range.start),
+        target.as_mut_ptr(),
+        range.len(),
+      );
+    }
+    Ok(())
+  }
+
+  /// A copy of `length` bytes at `offset`.
+  pub fn read(&self, offset: u64, length: u64) -> Result<Vec<u8>> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    let mut out = vec![0u8; range.len()];
+    // SAFETY: as in `read_into`: the range is inside the live mapping and `out` is fresh memory.
+    unsafe {
+      std::ptr::copy_nonoverlapping(region.ptr().add(range.start), out.as_mut_ptr(), range.len());
+    }
+    Ok(out)
+  }
+
+  /// Writes `data` at `offset`. Refused on readOnly mappings.
+  pub fn write(&self, offset: u64, data: &[u8]) -> Result<()> {
+    if !self.mode.is_writable() {
+      return Err(MmapError::ReadOnly {
+        operation: "updateRegion",
+      });
+    }
+    let region = self.live()?;
+    let range = checked_range(
+      offset,
+      data.len() as u64,
+      region.len,
+      "offset",
+      "data.byteLength",
+    )?;
+    // SAFETY: the range is inside the live, writable mapping (mode checked above) and `data` is a
+    // separate Rust slice.
+    unsafe {
+      std::ptr::copy_nonoverlapping(data.as_ptr(), region.ptr().add(range.start), range.len());
+    }
+    self
+      .pending_bytes
+      .fetch_add(range.len() as u64, Ordering::Relaxed);
+    Ok(())
+  }
+
+  /// The bounds of a view of `length` bytes at `offset`, for callers that hand the memory out
+  /// (the binding's zero-copy Buffers). The pointer is valid until the next `close` or `resize`;
+  /// the caller must stop using it before either.
+  pub fn view(&self, offset: u64, length: u64) -> Result<RawView> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    // SAFETY: `range.start <= region.len`, so the pointer stays inside (or one past) the mapping.
+    let ptr = unsafe { region.ptr().add(range.start) };
+    Ok(RawView {
+      ptr,
+      len: range.len(),
+    })
+  }
+
+  /// Durably writes the whole mapping back to the file: `msync(MS_SYNC)` on Unix,
+  /// `FlushViewOfFile` + `FlushFileBuffers` on Windows, on every call. Nothing to do for readOnly,
+  /// copyOnWrite and anonymous mappings, whose changes never reach a file.
+  pub fn flush(&self) -> Result<()> {
+    let region = self.live()?;
+    self.sync(&region, 0..region.len)
+  }
+
+  /// Durably writes `length` bytes at `offset` back to the file (aligned to pages internally).
+  pub fn flush_range(&self, offset: u64, length: u64) -> Result<()> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    self.sync(&region, range)
+  }
+
+  fn sync(&self, region: &Region, range: Range<usize>) -> Result<()> {
+    if self.mode == Mode::ReadWrite {
+      if let (Some(map), Some(_)) = (&region.map, &region.file) {
+        if !range.is_empty() {
+          map
+            .flush_range(range.start, range.len())
+            .map_err(|e| self.io_error(e, "msync"))?;
+        }
+      }
+    }
+    self.pending_bytes.store(0, Ordering::Relaxed);
+    Ok(())
+  }
+
+  /// `madvise` on a range of the mapping (aligned internally). A no-op on Windows.
+  pub fn advise(&self, advice: Advice, offset: u64, length: u64) -> Result<()> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    match &region.map {
+      Some(map) if !range.is_empty() => {
+        os::advise(map, advice, range.start, range.len()).map_err(|e| self.io_error(e, "madvise"))
+      }
+      _ => Ok(()),
+    }
+  }
+
+  /// Sets the file's length to `new_len` (preallocating disk blocks when it grows) and maps it
+  /// again. Only for readWrite mappings of a whole file. Any raw view is invalid afterwards.
+  pub fn resize(&self, new_len: u64) -> Result<()> {
+    if self.mode != Mode::ReadWrite || !self.whole_file {
+      let what = if self.path.is_none() {
+        "anonymous memory".to_owned()
+      } else if self.mode != Mode::ReadWrite {
+        format!("a {} mapping", self.mode.as_str())
+      } else {
+        "a window of a file (options offset/length)".to_owned()
+      };
+      return Err(MmapError::InvalidMode {
+        message: format!("resize() needs a readWrite mapping of a whole file, not {what}"),
+      });
+    }
+    to_usize(new_len, "newLength")?;
+    let mut guard = self
+      .region
+      .write()
+      .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let region = guard.as_mut().ok_or(MmapError::Closed)?;
+    let file = region.file.as_ref().ok_or(MmapError::Closed)?;
+    // Unmap first: the mapping must never extend past the end of the file.
+    region.map = None;
+    region.len = 0;
+    let result = (|| {
+      if new_len
+        > file
+          .metadata()
+          .map_err(|e| self.io_error(e, "fstat"))?
+          .len()
+      {
+        grow_file(file, new_len).map_err(|e| self.io_error(e, "ftruncate"))?;
+      } else {
+        file
+          .set_len(new_len)
+          .map_err(|e| self.io_error(e, "ftruncate"))?;
+      }
+      Ok(())
+    })();
+    // Map whatever length the file has now, so a failed resize leaves a usable mapping.
+    let actual = file
+      .metadata()
+      .map_err(|e| self.io_error(e, "fstat"))?
+      .len();
+    let actual = to_usize(actual, "newLength")?;
+    if actual > 0 {
+      let map = MmapOptions::new()
+        .len(actual)
+        .map_raw(file)
+        .map_err(|e| self.io_error(e, "mmap"))?;
+      region.map = Some(map);
+    }
+    region.len = actual;
+    result
+  }
+
+  /// Unmaps at once and closes the file. Idempotent. Waits for accesses running on other threads.
+  pub fn close(&self) {
+    let region = self
+      .region
+      .write()
+      .unwrap_or_else(|poisoned| poisoned.into_inner())
+      .take();
+    drop(region);
+  }
+}
+
+/// A read guard that is known to hold a live region.
+struct LiveRegion<'a>(RwLockReadGuard<'a, Option<Region>>);
+
+impl std::ops::Deref for LiveRegion<'_> {
+  type Target = Region;
+  fn deref(&self) -> &Region {
+    self
+      .0
+      .as_ref()
+      .expect("LiveRegion is only built over a live region")
+  }
+}
+
+/// Opens the file as `options` ask; also tells whether this call created it.
+fn open_file(path: &str, mode: Mode, options: &OpenOptions) -> std::io::Result<(File, bool)> {
+  let mut fs_options = FsOpenOptions::new();
+  fs_options.read(true).write(mode == Mode::ReadWrite);
+  if options.create && options.default_size.is_some() {
+    // Only a file this call creates gets the default size: try an exclusive create first.
+    match fs_options.clone().create_new(true).open(path) {
+      Ok(file) => return Ok((file, true)),
+      Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        return Ok((fs_options.open(path)?, false))
+      }
+      Err(e) => return Err(e),
+    }
+  }
+  let file = fs_options
+    .create(options.create)
+    .truncate(options.truncate)
+    .open(path)?;
+  Ok((file, false))
+}
+
+/// Grows `file` to `len` bytes and reserves its disk blocks, so that a full disk is an `ENOSPC`
+/// error here rather than a `SIGBUS` on a later write through the mapping.
+fn grow_file(file: &File, len: u64) -> std::io::Result<()> {
+  match FileExt::allocate(file, len) {
+    Ok(()) => Ok(()),
+    // File systems without fallocate (some network and FUSE file systems): a sparse extension.
+    Err(e) if is_unsupported(&e) => file.set_len(len),
+    Err(e) => Err(e),
+  }
+  .and_then(|()| {
+    // `allocate` reserves blocks but may leave the length short on some platforms.
+    if file.metadata()?.len() < len {
+      file.set_len(len)
+    } else {
+      Ok(())
+    }
+  })
+}
+
+fn is_unsupported(e: &std::io::Error) -> bool {
+  #[cfg(unix)]
+  {
+    matches!(
+      e.raw_os_error(),
+      Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+    ) || e.kind() == std::io::ErrorKind::Unsupported
+  }
+  #[cfg(not(unix))]
+  {
+    e.kind() == std::io::ErrorKind::Unsupported
+  }
+}
+
+fn is_a_directory() -> std::io::Error {
+  #[cfg(unix)]
+  {
+    std::io::Error::from_raw_os_error(libc::EISDIR)
+  }
+  #[cfg(not(unix))]
+  {
+    std::io::Error::new(
+      std::io::ErrorKind::IsADirectory,
+      "illegal operation on a directory",
+    )
+  }
+}
+
+fn to_usize(value: u64, name: &str) -> Result<usize> {
+  usize::try_from(value)
+    .ok()
+    .filter(|&v| v <= isize::MAX as usize)
+    .ok_or_else(|| MmapError::out_of_range(name, isize::MAX as u64, value))
+}

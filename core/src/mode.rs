@@ -1,0 +1,70 @@
+//! The three ways a file can be mapped, and the page-cache hints.
+
+/// How a file is mapped. The JS names are the contract's (`'readOnly'`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+  /// Reads see the file. Writes through views stay private to the process and never reach the
+  /// file (a private writable mapping, so a stray JS write cannot crash the process);
+  /// `update_region` and atomics are refused with `ERR_MMAP_READ_ONLY`.
+  ReadOnly,
+  /// A shared mapping: writes are writes to the file, durable after `flush`.
+  ReadWrite,
+  /// A private writable mapping (memmap2 `map_copy`): writes stay in this process.
+  CopyOnWrite,
+}
+
+impl Mode {
+  /// The contract's name of the mode.
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Mode::ReadOnly => "readOnly",
+      Mode::ReadWrite => "readWrite",
+      Mode::CopyOnWrite => "copyOnWrite",
+    }
+  }
+
+  /// Parses the contract's name; `None` for anything else.
+  pub fn parse(name: &str) -> Option<Self> {
+    match name {
+      "readOnly" => Some(Mode::ReadOnly),
+      "readWrite" => Some(Mode::ReadWrite),
+      "copyOnWrite" => Some(Mode::CopyOnWrite),
+      _ => None,
+    }
+  }
+
+  /// Whether `update_region` may write through this mapping.
+  pub fn is_writable(self) -> bool {
+    !matches!(self, Mode::ReadOnly)
+  }
+}
+
+/// How the mapping will be read, passed to the kernel (`madvise`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advice {
+  /// No special treatment (the default).
+  Normal,
+  /// Expect random access: read ahead little.
+  Random,
+  /// Expect sequential access: read ahead aggressively, free pages behind.
+  Sequential,
+  /// Expect access soon: start reading the pages in.
+  WillNeed,
+  /// Drop the pages from this process: they are read again from the file on next access (and a
+  /// copyOnWrite or readOnly mapping loses its private changes).
+  DontNeed,
+}
+
+impl Advice {
+  /// Parses the contract's name (`'normal'`, `'random'`, `'sequential'`, `'willNeed'`, `'dontNeed'`).
+  pub fn parse(name: &str) -> Option<Self> {
+    match name {
+      "normal" => Some(Advice::Normal),
+      "random" => Some(Advice::Random),
+      "sequential" => Some(Advice::Sequential),
+      "willNeed" => Some(Advice::WillNeed),
+      "dontNeed" => Some(Advice::DontNeed),
+      _ => None,
+    }
+  }
+}

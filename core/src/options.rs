@@ -1,0 +1,36 @@
+//! What `MappedFile::open` is asked to do.
+
+use crate::mode::{Advice, Mode};
+
+/// Options for [`crate::MappedFile::open`], already type-checked by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+  /// `None` means readOnly.
+  pub mode: Option<Mode>,
+  /// Create the file when it is missing (readWrite only).
+  pub create: bool,
+  /// Truncate an existing file to `size` first (`createRw`).
+  pub truncate: bool,
+  /// With `create`: the new file's length; an existing shorter file grows to it (readWrite only).
+  pub size: Option<u64>,
+  /// With `create`: the length of the file if this call creates it; an existing file is left
+  /// as it is (`openOrCreate`).
+  pub default_size: Option<u64>,
+  /// Map a window starting at this file offset (any value; aligned internally).
+  pub offset: Option<u64>,
+  /// The window's length; default: to the end of the file.
+  pub length: Option<u64>,
+  /// Prefault the pages while mapping (`MAP_POPULATE` on Linux).
+  pub populate: bool,
+  /// `madvise` the whole mapping right after mapping it.
+  pub advice: Option<Advice>,
+  /// Ask for transparent huge pages (Linux `MADV_HUGEPAGE`); a hint only.
+  pub huge_pages: bool,
+}
+
+impl OpenOptions {
+  /// The mode, defaulting to readOnly.
+  pub fn mode(&self) -> Mode {
+    self.mode.unwrap_or(Mode::ReadOnly)
+  }
+}

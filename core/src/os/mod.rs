@@ -1,0 +1,7 @@
+//! The little that differs between operating systems, one file per platform (as in memmap2).
+
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(windows, path = "windows.rs")]
+mod platform;
+
+pub use platform::{advise, huge_pages_hint, page_size};

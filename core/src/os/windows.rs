@@ -1,0 +1,25 @@
+use std::io;
+
+use memmap2::MmapRaw;
+
+use crate::mode::Advice;
+
+/// The OS page size in bytes.
+pub fn page_size() -> usize {
+  use windows_sys::Win32::System::SystemInformation::{GetSystemInfo, SYSTEM_INFO};
+  // SAFETY: GetSystemInfo fills the zeroed struct we pass and cannot fail.
+  let info = unsafe {
+    let mut info: SYSTEM_INFO = std::mem::zeroed();
+    GetSystemInfo(&mut info);
+    info
+  };
+  info.dwPageSize as usize
+}
+
+/// Windows has no madvise: the hints are accepted and do nothing (documented in the README).
+pub fn advise(_map: &MmapRaw, _advice: Advice, _offset: usize, _len: usize) -> io::Result<()> {
+  Ok(())
+}
+
+/// Large pages for file mappings do not exist on Windows; the hint is ignored.
+pub fn huge_pages_hint(_map: &MmapRaw) {}

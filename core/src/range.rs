@@ -1,0 +1,58 @@
+//! Checked range arithmetic: every offset and length from JS passes through here.
+
+use std::ops::Range;
+
+use crate::error::{MmapError, Result};
+
+/// The byte range `offset..offset + length` inside a region of `total` bytes, or
+/// `ERR_OUT_OF_RANGE` naming the argument at fault. Never overflows.
+pub fn checked_range(
+  offset: u64,
+  length: u64,
+  total: usize,
+  offset_name: &str,
+  length_name: &str,
+) -> Result<Range<usize>> {
+  let total = total as u64;
+  if offset > total {
+    return Err(MmapError::out_of_range(offset_name, total, offset));
+  }
+  let available = total - offset;
+  if length > available {
+    return Err(MmapError::out_of_range(length_name, available, length));
+  }
+  // Both fit in `total`, which came from a usize.
+  Ok(offset as usize..(offset + length) as usize)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn ranges_inside_are_accepted() {
+    assert_eq!(checked_range(0, 10, 10, "o", "l").unwrap(), 0..10);
+    assert_eq!(checked_range(10, 0, 10, "o", "l").unwrap(), 10..10);
+    assert_eq!(checked_range(0, 0, 0, "o", "l").unwrap(), 0..0);
+  }
+
+  #[test]
+  fn ranges_outside_name_the_argument() {
+    let err = checked_range(11, 0, 10, "offset", "length").unwrap_err();
+    assert!(
+      err.to_string().starts_with("The value of \"offset\""),
+      "{err}"
+    );
+    let err = checked_range(4, 7, 10, "offset", "length").unwrap_err();
+    assert_eq!(
+      err.to_string(),
+      "The value of \"length\" is out of range. It must be >= 0 && <= 6. Received 7"
+    );
+  }
+
+  #[test]
+  fn huge_values_do_not_overflow() {
+    assert!(checked_range(u64::MAX, u64::MAX, 10, "o", "l").is_err());
+    assert!(checked_range(1, u64::MAX, 10, "o", "l").is_err());
+  }
+}

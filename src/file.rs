@@ -1,0 +1,484 @@
+//! `class MemoryMappedFile`: the JS face of `mmapkit_core::MappedFile`. Each method converts its
+//! arguments, calls one core function and converts the result or error; nothing else.
+
+use std::sync::Arc;
+
+use mmapkit_core::{MappedFile, Mode, OpenOptions};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::abort::AbortWatch;
+use crate::args::{self, MAX_SAFE_INTEGER};
+use crate::errors::{invalid_arg_value, ArgName, OrThrow};
+use crate::js::{Js, Value};
+use crate::tasks::{FlushTask, OpenTask, Settle};
+use crate::views::{max_view_length, ViewRegistry};
+use mmapkit_core::MmapError;
+
+/// A memory-mapped file (or anonymous memory). Create one with a factory such as
+/// `MemoryMappedFile.openRo(path)`; there is no public constructor.
+///
+/// Reads and writes through `readInto`/`read`/`updateRegion` are bounds-checked copies. `asBuffer`
+/// hands out zero-copy views; `close()` and `resize()` detach every earlier view (its `byteLength`
+/// becomes 0) before unmapping, so no JavaScript can ever touch unmapped memory.
+#[napi(custom_finalize)]
+pub struct MemoryMappedFile {
+  mapping: Arc<MappedFile>,
+  views: ViewRegistry,
+}
+
+impl MemoryMappedFile {
+  pub(crate) fn wrap(mapping: Arc<MappedFile>) -> Self {
+    MemoryMappedFile {
+      mapping,
+      views: ViewRegistry::default(),
+    }
+  }
+
+  /// The shared open path of every sync factory: `mode` (if given) overrides `options.mode`.
+  fn open_with(
+    env: &Env,
+    path: Unknown,
+    options: Option<Unknown>,
+    mode: Option<Mode>,
+  ) -> Result<Self> {
+    let js = Js::from_env(env);
+    let path = args::path(js, path.raw())?;
+    let (options, _signal) = options_for(js, options.map(|o| o.raw()), mode)?;
+    let mapping = MappedFile::open(&path, &options).or_throw(env)?;
+    Ok(Self::wrap(Arc::new(mapping)))
+  }
+
+  fn ensure_open(&self, env: &Env) -> Result<()> {
+    if self.mapping.is_closed() {
+      return Err(crate::errors::throw(env, MmapError::Closed));
+    }
+    Ok(())
+  }
+}
+
+/// Parses `options`, letting a factory's own mode win; a conflicting `options.mode` is an error.
+fn options_for(
+  js: Js,
+  options: Option<Value>,
+  mode: Option<Mode>,
+) -> Result<(OpenOptions, Option<Value>)> {
+  let (mut parsed, signal) = args::open_options(js, options)?;
+  if let Some(mode) = mode {
+    if let Some(given) = parsed.mode.filter(|given| *given != mode) {
+      return Err(invalid_arg_value(
+        js,
+        format!(
+          "The property 'options.mode' is '{}', but this factory always maps '{}'; use open() to choose the mode",
+          given.as_str(),
+          mode.as_str()
+        ),
+      ));
+    }
+    parsed.mode = Some(mode);
+  }
+  Ok((parsed, signal))
+}
+
+impl ObjectFinalize for MemoryMappedFile {
+  /// Garbage collection of an unclosed file: live views keep the mapping alive through their own
+  /// references, so only the registry's bookkeeping is dropped here.
+  fn finalize(self, env: Env) -> Result<()> {
+    self.views.forget_all(Js::from_env(&env));
+    Ok(())
+  }
+}
+
+#[napi]
+impl MemoryMappedFile {
+  /// Maps the file at `path`. `options.mode` defaults to `'readOnly'`.
+  ///
+  /// @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "path: string, options?: OpenOptions"
+  )]
+  pub fn open(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+    Self::open_with(&env, path, options, None)
+  }
+
+  /// `open` off the JS thread (useful with `populate` on large files). Accepts `options.signal`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: OpenOptions & { signal?: AbortSignal }",
+    ts_return_type = "Promise<MemoryMappedFile>"
+  )]
+  pub fn open_async(env: Env, path: Unknown, options: Option<Unknown>) -> AsyncTask<OpenTask> {
+    let js = Js::from_env(&env);
+    let prepared = (|| -> Result<OpenTask> {
+      let path = args::path(js, path.raw())?;
+      let (options, signal) = args::open_options(js, options.map(|o| o.raw()))?;
+      let abort = AbortWatch::new(js, signal)?;
+      Ok(OpenTask {
+        path,
+        options,
+        settle: Settle::ok(abort),
+      })
+    })();
+    AsyncTask::new(prepared.unwrap_or_else(|error| OpenTask {
+      path: String::new(),
+      options: OpenOptions::default(),
+      settle: Settle::rejecting(error),
+    }))
+  }
+
+  /// `open(path, { ...options, mode: 'readOnly' })`.
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "path: string, options?: OpenOptions"
+  )]
+  pub fn open_ro(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+    Self::open_with(&env, path, options, Some(Mode::ReadOnly))
+  }
+
+  /// `open(path, { ...options, mode: 'readWrite' })`.
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "path: string, options?: OpenOptions"
+  )]
+  pub fn open_rw(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+    Self::open_with(&env, path, options, Some(Mode::ReadWrite))
+  }
+
+  /// `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process.
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "path: string, options?: OpenOptions"
+  )]
+  pub fn open_cow(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+    Self::open_with(&env, path, options, Some(Mode::CopyOnWrite))
+  }
+
+  /// Creates the file (or truncates an existing one) to `size` bytes, preallocates its disk blocks
+  /// (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "path: string, size: number, options?: OpenOptions"
+  )]
+  pub fn create_rw(
+    env: Env,
+    path: Unknown,
+    size: Unknown,
+    options: Option<Unknown>,
+  ) -> Result<Self> {
+    let js = Js::from_env(&env);
+    let path = args::path(js, path.raw())?;
+    let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
+    let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
+    options.create = true;
+    options.truncate = true;
+    options.size = Some(size);
+    let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
+    Ok(Self::wrap(Arc::new(mapping)))
+  }
+
+  /// Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes (preallocated).
+  /// An existing file keeps its length.
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "path: string, defaultSize: number, options?: OpenOptions"
+  )]
+  pub fn open_or_create(
+    env: Env,
+    path: Unknown,
+    default_size: Unknown,
+    options: Option<Unknown>,
+  ) -> Result<Self> {
+    let js = Js::from_env(&env);
+    let path = args::path(js, path.raw())?;
+    let default_size = args::index(js, default_size.raw(), ArgName::Argument("defaultSize"))?;
+    let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
+    options.create = true;
+    options.default_size = Some(default_size);
+    let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
+    Ok(Self::wrap(Arc::new(mapping)))
+  }
+
+  /// `size` bytes of zeroed anonymous memory, readWrite; `path` is null and `flush()` does nothing.
+  #[napi(factory, catch_unwind, ts_args_type = "size: number")]
+  pub fn anonymous(env: Env, size: Unknown) -> Result<Self> {
+    let js = Js::from_env(&env);
+    let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
+    let mapping = MappedFile::anonymous(size).or_throw(&env)?;
+    Ok(Self::wrap(Arc::new(mapping)))
+  }
+
+  /// The mapped file's path; `null` for anonymous memory.
+  #[napi(getter)]
+  pub fn path(&self) -> Option<String> {
+    self.mapping.path().map(str::to_owned)
+  }
+
+  /// How the file is mapped.
+  #[napi(getter, ts_return_type = "MmapMode")]
+  pub fn mode(&self) -> &'static str {
+    self.mapping.mode().as_str()
+  }
+
+  /// Bytes mapped (0 once closed).
+  #[napi(getter)]
+  pub fn length(&self) -> f64 {
+    self.mapping.len().unwrap_or(0) as f64
+  }
+
+  /// The file offset of the first mapped byte (non-zero for a window opened with `options.offset`).
+  #[napi(getter)]
+  pub fn offset(&self) -> f64 {
+    self.mapping.offset() as f64
+  }
+
+  /// Whether `close()` has run.
+  #[napi(getter)]
+  pub fn closed(&self) -> bool {
+    self.mapping.is_closed()
+  }
+
+  /// Bytes written through `updateRegion` since the last flush. Writes made through views cannot be
+  /// counted; `flush()` syncs them all the same.
+  #[napi(getter)]
+  pub fn pending_bytes(&self) -> f64 {
+    self.mapping.pending_bytes() as f64
+  }
+
+  /// The flush policy. This version supports `'manual'` only: nothing is flushed until you call
+  /// `flush()`, `flushRange()` or their async twins.
+  #[napi(getter, ts_return_type = "FlushPolicy")]
+  pub fn flush_policy(&self) -> &'static str {
+    "manual"
+  }
+
+  /// Copies `target.byteLength` bytes starting at `offset` into `target`; returns that count.
+  /// Throws `ERR_OUT_OF_RANGE` (and copies nothing) if the range passes the end of the mapping.
+  #[napi(catch_unwind, ts_args_type = "offset: number, target: Uint8Array")]
+  pub fn read_into(&self, env: Env, offset: Unknown, target: Unknown) -> Result<f64> {
+    let js = Js::from_env(&env);
+    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
+    let target = args::uint8_array(js, target.raw(), "target")?;
+    // SAFETY: Node-API reported `len` bytes at `data` for a typed array that is alive for this
+    // call; no JS runs while the slice exists. The core copies with memmove semantics, so a target
+    // that is itself a view of this mapping is fine.
+    let slice = unsafe { std::slice::from_raw_parts_mut(target.data, target.len) };
+    self.mapping.read_into(offset, slice).or_throw(&env)?;
+    Ok(target.len as f64)
+  }
+
+  /// A copy of `length` bytes at `offset`, in a new Buffer.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset: number, length: number",
+    ts_return_type = "Buffer"
+  )]
+  pub fn read<'a>(&self, env: &'a Env, offset: Unknown, length: Unknown) -> Result<Unknown<'a>> {
+    let js = Js::from_env(env);
+    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
+    let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
+    check_view_length(env, length)?;
+    self.mapping.view(offset, length).or_throw(env)?;
+    let (buffer, data) = js.new_buffer(length as usize)?;
+    // SAFETY: `data` is the new Buffer's own memory of `length` bytes, alive for this call.
+    let slice = unsafe { std::slice::from_raw_parts_mut(data, length as usize) };
+    self.mapping.read_into(offset, slice).or_throw(env)?;
+    Ok(js.unknown(buffer))
+  }
+
+  /// A zero-copy Buffer over `length` bytes at `offset` (default: the rest of the mapping).
+  /// In readWrite mode its writes are writes to the file (durable after `flush()`); in copyOnWrite
+  /// and readOnly mode they stay private to this process. `close()` and `resize()` detach it.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset?: number, length?: number",
+    ts_return_type = "Buffer"
+  )]
+  pub fn as_buffer<'a>(
+    &self,
+    env: &'a Env,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+  ) -> Result<Unknown<'a>> {
+    let js = Js::from_env(env);
+    let offset =
+      args::optional_index(js, offset.map(|v| v.raw()), ArgName::Argument("offset"))?.unwrap_or(0);
+    let length = args::optional_index(js, length.map(|v| v.raw()), ArgName::Argument("length"))?;
+    let total = self.mapping.len().or_throw(env)? as u64;
+    let length = match length {
+      Some(length) => length,
+      // Default: the rest of the mapping; an offset past the end is reported by `view` below.
+      None => total.saturating_sub(offset),
+    };
+    check_view_length(env, length)?;
+    let view = self.mapping.view(offset, length).or_throw(env)?;
+    let buffer = self.views.create(js, &self.mapping, view)?;
+    Ok(js.unknown(buffer))
+  }
+
+  /// Writes `data` (a Uint8Array, or a string as UTF-8) at `offset`. readWrite and copyOnWrite
+  /// only; throws `ERR_MMAP_READ_ONLY` on readOnly and `ERR_OUT_OF_RANGE` (writing nothing) if the
+  /// data would pass the end of the mapping.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset: number, data: Uint8Array | string"
+  )]
+  pub fn update_region(&self, env: Env, offset: Unknown, data: Unknown) -> Result<()> {
+    let js = Js::from_env(&env);
+    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
+    let data = args::bytes(js, data.raw(), "data")?;
+    self.mapping.write(offset, data.as_slice()).or_throw(&env)
+  }
+
+  /// Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:
+  /// `FlushViewOfFile` + `FlushFileBuffers`) on every call, whatever the policy, including bytes
+  /// written through views. A no-op for readOnly, copyOnWrite and anonymous mappings.
+  #[napi(catch_unwind)]
+  pub fn flush(&self, env: Env) -> Result<()> {
+    self.mapping.flush().or_throw(&env)
+  }
+
+  /// Durably writes `length` bytes at `offset` (widened to whole pages internally).
+  #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
+  pub fn flush_range(&self, env: Env, offset: Unknown, length: Unknown) -> Result<()> {
+    let js = Js::from_env(&env);
+    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
+    let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
+    self.mapping.flush_range(offset, length).or_throw(&env)
+  }
+
+  /// `flush()` off the JS thread. Accepts `options.signal`: an abort before the flush settles
+  /// rejects with an `AbortError`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "options?: { signal?: AbortSignal }",
+    ts_return_type = "Promise<void>"
+  )]
+  pub fn flush_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<FlushTask> {
+    let js = Js::from_env(&env);
+    let settle = signal_option(js, options.map(|o| o.raw()));
+    AsyncTask::new(FlushTask {
+      mapping: Arc::clone(&self.mapping),
+      range: None,
+      settle,
+    })
+  }
+
+  /// `flushRange()` off the JS thread. Accepts `options.signal`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset: number, length: number, options?: { signal?: AbortSignal }",
+    ts_return_type = "Promise<void>"
+  )]
+  pub fn flush_range_async(
+    &self,
+    env: Env,
+    offset: Unknown,
+    length: Unknown,
+    options: Option<Unknown>,
+  ) -> AsyncTask<FlushTask> {
+    let js = Js::from_env(&env);
+    let range = (|| -> Result<(u64, u64)> {
+      let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
+      let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
+      Ok((offset, length))
+    })();
+    let (range, settle) = match range {
+      Ok(range) => (range, signal_option(js, options.map(|o| o.raw()))),
+      Err(error) => ((0, 0), Settle::rejecting(error)),
+    };
+    AsyncTask::new(FlushTask {
+      mapping: Arc::clone(&self.mapping),
+      range: Some(range),
+      settle,
+    })
+  }
+
+  /// Sets the file's length to `newLength` and maps it again (readWrite whole-file mappings only;
+  /// otherwise `ERR_MMAP_INVALID_MODE`). Growing preallocates disk blocks. Every earlier view is
+  /// detached first.
+  #[napi(catch_unwind, ts_args_type = "newLength: number")]
+  pub fn resize(&self, env: Env, new_length: Unknown) -> Result<()> {
+    let js = Js::from_env(&env);
+    let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
+    self.ensure_open(&env)?;
+    if self.mapping.mode() != Mode::ReadWrite || self.mapping.path().is_none() {
+      // Let the core word the refusal; nothing is detached for a call that cannot succeed.
+      return self.mapping.resize(new_length).or_throw(&env);
+    }
+    self.views.detach_all(js);
+    self.mapping.resize(new_length).or_throw(&env)
+  }
+
+  /// Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned
+  /// internally. Does nothing on Windows.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "advice: Advice, offset?: number, length?: number"
+  )]
+  pub fn advise(
+    &self,
+    env: Env,
+    advice: Unknown,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+  ) -> Result<()> {
+    let js = Js::from_env(&env);
+    let advice = args::advice(js, advice.raw(), ArgName::Argument("advice"))?;
+    let offset =
+      args::optional_index(js, offset.map(|v| v.raw()), ArgName::Argument("offset"))?.unwrap_or(0);
+    let length = args::optional_index(js, length.map(|v| v.raw()), ArgName::Argument("length"))?;
+    let total = self.mapping.len().or_throw(&env)? as u64;
+    let length = length.unwrap_or(total.saturating_sub(offset));
+    self.mapping.advise(advice, offset, length).or_throw(&env)
+  }
+
+  /// Detaches every view, unmaps at once and closes the file. Idempotent: a second call does nothing.
+  /// Waits for a `flushAsync` in progress on another thread.
+  #[napi(catch_unwind)]
+  pub fn close(&self, env: Env) {
+    self.views.detach_all(Js::from_env(&env));
+    self.mapping.close();
+  }
+}
+
+/// A Buffer longer than `buffer.constants.MAX_LENGTH` cannot exist: refuse rather than shorten.
+fn check_view_length(env: &Env, length: u64) -> Result<()> {
+  let max = max_view_length().min(MAX_SAFE_INTEGER as u64);
+  if length > max {
+    return Err(crate::errors::throw(
+      env,
+      MmapError::out_of_range("length", max, length),
+    ));
+  }
+  Ok(())
+}
+
+/// The `{ signal }` options of the flush twins.
+fn signal_option(js: Js, options: Option<Value>) -> Settle {
+  let watch = (|| -> Result<AbortWatch> {
+    let Some(options) = options else {
+      return Ok(AbortWatch::none());
+    };
+    match js.type_of(options)? {
+      ValueType::Undefined | ValueType::Null => Ok(AbortWatch::none()),
+      ValueType::Object => AbortWatch::new(js, js.get_defined(options, "signal")?),
+      _ => Err(crate::errors::invalid_arg_type(
+        js,
+        ArgName::Argument("options"),
+        "of type object",
+        options,
+      )),
+    }
+  })();
+  match watch {
+    Ok(watch) => Settle::ok(watch),
+    Err(error) => Settle::rejecting(error),
+  }
+}

@@ -1,0 +1,18 @@
+//! mmapkit's napi-rs binding. It converts JS arguments to Rust values, calls `mmapkit_core`, and
+//! converts results and errors back; the mapping logic itself lives in the `mmapkit-core` crate.
+//!
+//! Layout: `file.rs` (class MemoryMappedFile), `module.rs` (module functions, load-time setup),
+//! `tasks.rs` (async twins), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
+//! detaching), `args.rs` (argument validation), `errors.rs` (Node-style errors), `js.rs` (raw
+//! Node-API helpers).
+#![deny(clippy::all)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod abort;
+mod args;
+mod errors;
+mod file;
+mod js;
+mod module;
+mod tasks;
+mod views;

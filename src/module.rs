@@ -1,0 +1,106 @@
+//! Module functions (`pageSize`, `createMmap`, `loadMmap`, `writeMmap`) and the load-time setup
+//! napi-rs cannot express: `Symbol.dispose` on the prototype and the runtime's Buffer size limit.
+
+use std::sync::Arc;
+
+use mmapkit_core::{MappedFile, Mode, OpenOptions};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::args;
+use crate::errors::{ArgName, OrThrow};
+use crate::file::MemoryMappedFile;
+use crate::js::{Js, Value};
+use crate::views::set_max_view_length;
+
+/// The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
+#[napi]
+pub fn page_size() -> u32 {
+  mmapkit_core::page_size() as u32
+}
+
+/// `MemoryMappedFile.createRw(path, size)`: create or truncate the file to `size` bytes and map it
+/// readWrite.
+#[napi(catch_unwind, ts_args_type = "path: string, size: number")]
+pub fn create_mmap(env: Env, path: Unknown, size: Unknown) -> Result<MemoryMappedFile> {
+  MemoryMappedFile::create_rw(env, path, size, None)
+}
+
+/// `MemoryMappedFile.open(path, { mode })`.
+#[napi(catch_unwind, ts_args_type = "path: string, mode?: MmapMode")]
+pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<MemoryMappedFile> {
+  let js = Js::from_env(&env);
+  let path = args::path(js, path.raw())?;
+  let mode = match mode.map(|m| m.raw()) {
+    Some(m) if !matches!(js.type_of(m)?, ValueType::Undefined | ValueType::Null) => {
+      args::mode(js, m, ArgName::Argument("mode"))?
+    }
+    _ => Mode::ReadOnly,
+  };
+  let options = OpenOptions {
+    mode: Some(mode),
+    ..OpenOptions::default()
+  };
+  let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
+  Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
+}
+
+/// Maps `path` readWrite, writes `data` at `offset`, flushes durably and closes: one call for a
+/// small in-place edit of an existing file.
+#[napi(
+  catch_unwind,
+  ts_args_type = "path: string, offset: number, data: Uint8Array | string"
+)]
+pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Result<()> {
+  let js = Js::from_env(&env);
+  let path = args::path(js, path.raw())?;
+  let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
+  let data = args::bytes(js, data.raw(), "data")?;
+  let options = OpenOptions {
+    mode: Some(Mode::ReadWrite),
+    ..OpenOptions::default()
+  };
+  let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
+  let result = mapping
+    .write(offset, data.as_slice())
+    .and_then(|()| mapping.flush());
+  mapping.close();
+  result.or_throw(&env)
+}
+
+/// Runs once per module instance (main thread or worker), after the classes are defined.
+#[napi(module_exports)]
+pub fn init(exports: Object, env: Env) -> Result<()> {
+  let js = Js::from_env(&env);
+  install_dispose(js, exports.raw())?;
+  read_max_buffer_length(js)?;
+  Ok(())
+}
+
+/// `MemoryMappedFile.prototype[Symbol.dispose] = MemoryMappedFile.prototype.close`, so that
+/// `using file = MemoryMappedFile.openRo(path)` closes the file at the end of the block.
+fn install_dispose(js: Js, exports: Value) -> Result<()> {
+  let symbol = js.get(js.global()?, "Symbol")?;
+  let Some(dispose) = js.get_defined(symbol, "dispose")? else {
+    return Ok(()); // a runtime without explicit resource management
+  };
+  let class = js.get(exports, "MemoryMappedFile")?;
+  let prototype = js.get(class, "prototype")?;
+  let close = js.get(prototype, "close")?;
+  js.set_by_key(prototype, dispose, close)
+}
+
+/// `buffer.constants.MAX_LENGTH`, through `process.getBuiltinModule` (Node >= 20.16).
+fn read_max_buffer_length(js: Js) -> Result<()> {
+  let process = js.get(js.global()?, "process")?;
+  let Some(get_builtin) = js.get_defined(process, "getBuiltinModule")? else {
+    return Ok(()); // keep the conservative default (2**32 - 1)
+  };
+  let buffer = js.call(process, get_builtin, &[js.string("buffer")?])?;
+  let constants = js.get(buffer, "constants")?;
+  let max = js.get(constants, "MAX_LENGTH")?;
+  if js.type_of(max)? == ValueType::Number {
+    set_max_view_length(js.get_f64(max)? as u64);
+  }
+  Ok(())
+}
