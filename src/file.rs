@@ -94,11 +94,7 @@ impl MemoryMappedFile {
   /// Maps the file at `path`. `options.mode` defaults to `'readOnly'`.
   ///
   /// @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
-  #[napi(
-    factory,
-    catch_unwind,
-    ts_args_type = "path: string, options?: OpenOptions"
-  )]
+  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
   pub fn open(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, None)
   }
@@ -129,31 +125,19 @@ impl MemoryMappedFile {
   }
 
   /// `open(path, { ...options, mode: 'readOnly' })`.
-  #[napi(
-    factory,
-    catch_unwind,
-    ts_args_type = "path: string, options?: OpenOptions"
-  )]
+  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
   pub fn open_ro(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadOnly))
   }
 
   /// `open(path, { ...options, mode: 'readWrite' })`.
-  #[napi(
-    factory,
-    catch_unwind,
-    ts_args_type = "path: string, options?: OpenOptions"
-  )]
+  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
   pub fn open_rw(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadWrite))
   }
 
   /// `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process.
-  #[napi(
-    factory,
-    catch_unwind,
-    ts_args_type = "path: string, options?: OpenOptions"
-  )]
+  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
   pub fn open_cow(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::CopyOnWrite))
   }
@@ -161,7 +145,6 @@ impl MemoryMappedFile {
   /// Creates the file (or truncates an existing one) to `size` bytes, preallocates its disk blocks
   /// (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
   #[napi(
-    factory,
     catch_unwind,
     ts_args_type = "path: string, size: number, options?: OpenOptions"
   )]
@@ -185,7 +168,6 @@ impl MemoryMappedFile {
   /// Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes (preallocated).
   /// An existing file keeps its length.
   #[napi(
-    factory,
     catch_unwind,
     ts_args_type = "path: string, defaultSize: number, options?: OpenOptions"
   )]
@@ -206,7 +188,7 @@ impl MemoryMappedFile {
   }
 
   /// `size` bytes of zeroed anonymous memory, readWrite; `path` is null and `flush()` does nothing.
-  #[napi(factory, catch_unwind, ts_args_type = "size: number")]
+  #[napi(catch_unwind, ts_args_type = "size: number")]
   pub fn anonymous(env: Env, size: Unknown) -> Result<Self> {
     let js = Js::from_env(&env);
     let size = args::index(js, size.raw(), ArgName::Argument("size"))?;

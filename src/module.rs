@@ -104,3 +104,10 @@ fn read_max_buffer_length(js: Js) -> Result<()> {
   }
   Ok(())
 }
+
+/// Internal, not part of the API: panics, so the test suite can prove that a Rust panic reaches
+/// JavaScript as an exception instead of aborting the process.
+#[napi(catch_unwind, skip_typescript, js_name = "__panicForTesting")]
+pub fn panic_for_testing() {
+  panic!("deliberate panic from mmapkit's test hook");
+}

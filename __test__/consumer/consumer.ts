@@ -1,0 +1,67 @@
+// A strict TypeScript consumer of the public API: `npm test` type-checks it (tsc --noEmit) so the
+// generated typings stay usable. It is compiled, never run.
+import {
+  MemoryMappedFile,
+  createMmap,
+  loadMmap,
+  pageSize,
+  writeMmap,
+  type Advice,
+  type FlushPolicy,
+  type MmapMode,
+  type OpenOptions,
+} from 'mmapkit'
+
+export async function everyMethod(path: string): Promise<number> {
+  const options: OpenOptions = { mode: 'readWrite', offset: 0, populate: true, advice: 'sequential' }
+  using file = MemoryMappedFile.open(path, options)
+  const mode: MmapMode = file.mode
+  const policy: FlushPolicy = file.flushPolicy
+  const maybePath: string | null = file.path
+  const sizes: number[] = [file.length, file.offset, file.pendingBytes, pageSize()]
+  const closed: boolean = file.closed
+
+  const target = new Uint8Array(16)
+  const copied: number = file.readInto(0, target)
+  const copy: Buffer = file.read(0, 4)
+  const view: Buffer = file.asBuffer(0, 4)
+  file.updateRegion(0, 'text')
+  file.updateRegion(0, target)
+  file.flush()
+  file.flushRange(0, 4)
+  await file.flushAsync()
+  await file.flushRangeAsync(0, 4, { signal: AbortSignal.timeout(1000) })
+  const advice: Advice = 'willNeed'
+  file.advise(advice, 0, 4)
+  file.resize(4096)
+
+  const again: MemoryMappedFile = await MemoryMappedFile.openAsync(path, { signal: new AbortController().signal })
+  again.close()
+  for (const other of [
+    MemoryMappedFile.openRo(path),
+    MemoryMappedFile.openRw(path, { create: true, size: 10 }),
+    MemoryMappedFile.openCow(path),
+    MemoryMappedFile.createRw(path, 10),
+    MemoryMappedFile.openOrCreate(path, 10),
+    MemoryMappedFile.anonymous(10),
+    createMmap(path, 10),
+    loadMmap(path, 'readOnly'),
+    loadMmap(path),
+  ]) {
+    other[Symbol.dispose]()
+  }
+  writeMmap(path, 0, 'x')
+  writeMmap(path, 0, new Uint8Array([1]))
+  return copied + copy.length + view.length + sizes.length + Number(closed) + mode.length + String(policy).length + (maybePath?.length ?? 0)
+}
+
+export function misuse(file: MemoryMappedFile): void {
+  // @ts-expect-error offsets are numbers
+  file.readInto('0', new Uint8Array(1))
+  // @ts-expect-error targets are Uint8Arrays
+  file.readInto(0, [1, 2, 3])
+  // @ts-expect-error modes are a closed set
+  MemoryMappedFile.open('p', { mode: 'rw' })
+  // @ts-expect-error read-only property
+  file.length = 5
+}

@@ -1,0 +1,89 @@
+// Shared fixtures for the ava specs: temp files, hashing, and error-shape assertions.
+// Plain ESM with JSDoc types: ava 7 on Node 20 loads specs through require(esm), where a spec's
+// own TypeScript imports cannot be transpiled, so shared code is JavaScript (type-checked by tsc).
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** @typedef {import('ava').ExecutionContext} ExecutionContext */
+
+/**
+ * A fresh temp directory, removed when the test ends.
+ * @param {ExecutionContext} t
+ * @returns {string}
+ */
+export function tempDir(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'mmapkit-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/**
+ * A temp file with `contents` (default: 10,000 random bytes); returns its path.
+ * @param {ExecutionContext} t
+ * @param {Uint8Array | string} [contents]
+ * @param {string} [name]
+ */
+export function tempFile(t, contents = randomBytes(10_000), name = 'data.bin') {
+  const path = join(tempDir(t), name)
+  writeFileSync(path, contents)
+  return path
+}
+
+/** @param {string} path */
+export function sha256(path) {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}
+
+/**
+ * @typedef {object} ErrorShape
+ * @property {string} code
+ * @property {Function} [class] the exact class (Error, TypeError, RangeError)
+ * @property {string} [name]
+ * @property {RegExp | string} [message]
+ */
+
+/**
+ * Asserts that `fn` throws an error of exactly this class and code.
+ * @param {ExecutionContext} t
+ * @param {() => unknown} fn
+ * @param {ErrorShape} shape
+ * @param {string} [label]
+ * @returns {(Error & Record<string, unknown>) | undefined}
+ */
+export function throwsLike(t, fn, shape, label = '') {
+  const error = /** @type {(Error & Record<string, unknown>) | undefined} */ (t.throws(fn, undefined, label))
+  if (error) checkShape(t, error, shape, label)
+  return error
+}
+
+/**
+ * Asserts that `promise` rejects with an error of exactly this class and code.
+ * @param {ExecutionContext} t
+ * @param {Promise<unknown>} promise
+ * @param {ErrorShape} shape
+ * @param {string} [label]
+ * @returns {Promise<(Error & Record<string, unknown>) | undefined>}
+ */
+export async function rejectsLike(t, promise, shape, label = '') {
+  const error = /** @type {(Error & Record<string, unknown>) | undefined} */ (
+    await t.throwsAsync(promise, undefined, label)
+  )
+  if (error) checkShape(t, error, shape, label)
+  return error
+}
+
+/**
+ * @param {ExecutionContext} t
+ * @param {Error & Record<string, unknown>} error
+ * @param {ErrorShape} shape
+ * @param {string} label
+ */
+function checkShape(t, error, shape, label) {
+  t.is(error.code, shape.code, `${label}: code (message: ${error.message})`)
+  if (shape.class) t.is(Object.getPrototypeOf(error), shape.class.prototype, `${label}: class`)
+  if (shape.name) t.is(error.name, shape.name, `${label}: name`)
+  if (typeof shape.message === 'string') t.is(error.message, shape.message, `${label}: message`)
+  else if (shape.message) t.regex(error.message, shape.message, `${label}: message`)
+}

@@ -1,0 +1,689 @@
+#!/usr/bin/env node
+// Proves the published shape of mmapkit works: the main package (loader + typings, no binary) plus
+// the per-platform package that carries the addon, installed from their tarballs into an empty
+// project on a machine that has no Rust toolchain on PATH.
+//
+//   node scripts/package-test.mjs            (PACKAGE_TEST_KEEP=1 keeps the temp dir for debugging)
+//
+// Uses only Node built-ins and the repo's devDependencies (@napi-rs/cli, typescript, @types/node).
+// It never builds anything: it packs with --ignore-scripts and uses the already built
+// mmapkit.<platform>.node. The repo's package.json is only read, never written.
+
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import zlib from 'node:zlib'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const repoRequire = createRequire(path.join(repoRoot, 'package.json'))
+const started = Date.now()
+const keepTemp = process.env.PACKAGE_TEST_KEEP === '1'
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+class CheckError extends Error {
+  constructor(message, details) {
+    super(message)
+    this.details = details
+  }
+}
+
+const fail = (message, details) => {
+  throw new CheckError(message, details)
+}
+const ok = (label, detail) => console.log(`ok    ${label}${detail ? ` - ${detail}` : ''}`)
+const note = (message) => console.log(`note  ${message}`)
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const isWindows = process.platform === 'win32'
+
+/** Environment for child processes: no npm_* leaking from `npm run`, no loader overrides. */
+function baseEnv() {
+  const env = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^npm_/i.test(key)) continue
+    if (/^NAPI_RS_/i.test(key)) continue
+    env[key] = value
+  }
+  return env
+}
+
+function quoteForCmd(arg) {
+  return /[\s"&|<>^]/.test(arg) ? `"${arg.replace(/"/g, '""')}"` : arg
+}
+
+function run(cmd, args, { cwd, env = baseEnv(), label, expectFailure = false }) {
+  // npm is npm.cmd on Windows, which Node only spawns through a shell.
+  const useShell = isWindows && cmd === 'npm'
+  const result = spawnSync(useShell ? cmd : cmd, useShell ? args.map(quoteForCmd) : args, {
+    cwd,
+    env,
+    encoding: 'utf8',
+    shell: useShell,
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const shown = `\`${[cmd, ...args].join(' ')}\` (in ${cwd})`
+  if (result.error) fail(`${label}: could not run ${shown}: ${result.error.message}`)
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
+  if (!expectFailure && result.status !== 0) {
+    fail(`${label}: ${shown} exited with ${result.status ?? result.signal}`, output)
+  }
+  if (expectFailure && result.status === 0) {
+    fail(`${label}: ${shown} was expected to fail but exited with 0`, output)
+  }
+  return { ...result, output }
+}
+
+/** Runs `npm pack --json` and returns the absolute path of the tarball it wrote. */
+function npmPack(dir, destination, label, env) {
+  const { stdout } = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination], {
+    cwd: dir,
+    env,
+    label,
+  })
+  let info
+  try {
+    info = JSON.parse(stdout)[0]
+  } catch {
+    fail(`${label}: could not parse the output of npm pack --json`, stdout)
+  }
+  const tarball = path.join(destination, info.filename)
+  if (!fs.existsSync(tarball)) fail(`${label}: npm pack reported ${info.filename}, but ${tarball} does not exist`)
+  return tarball
+}
+
+/** Minimal .tgz reader (ustar + pax + GNU long names): enough for tarballs written by npm pack. */
+function readTarGz(file) {
+  const buf = zlib.gunzipSync(fs.readFileSync(file))
+  const entries = []
+  let offset = 0
+  let pendingName = null
+  while (offset + 512 <= buf.length) {
+    const header = buf.subarray(offset, offset + 512)
+    if (header.every((byte) => byte === 0)) break
+    const field = (start, length) => {
+      const bytes = header.subarray(start, start + length)
+      const end = bytes.indexOf(0)
+      return bytes.subarray(0, end === -1 ? length : end).toString('utf8')
+    }
+    const size = parseInt(field(124, 12).trim() || '0', 8)
+    const type = field(156, 1) || '0'
+    let name = field(0, 100)
+    if (field(257, 6).startsWith('ustar')) {
+      const prefix = field(345, 155)
+      if (prefix) name = `${prefix}/${name}`
+    }
+    const data = buf.subarray(offset + 512, offset + 512 + size)
+    offset += 512 + Math.ceil(size / 512) * 512
+    if (type === 'x') {
+      // pax extended header: "<len> key=value\n" records
+      const match = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'))
+      if (match) pendingName = match[1]
+      continue
+    }
+    if (type === 'g') continue
+    if (type === 'L') {
+      pendingName = data.toString('utf8').replace(/\0[\s\S]*$/, '')
+      continue
+    }
+    if (pendingName) {
+      name = pendingName
+      pendingName = null
+    }
+    entries.push({ name, type, data: Buffer.from(data) })
+  }
+  return entries
+}
+
+/** The files of an npm tarball, keyed by their path inside the package (without `package/`). */
+function tarballFiles(tarball, label) {
+  const files = new Map()
+  for (const entry of readTarGz(tarball)) {
+    if (entry.type !== '0' && entry.type !== '\0') continue // directories etc.
+    if (!entry.name.startsWith('package/')) fail(`${label}: unexpected entry outside package/: ${entry.name}`)
+    files.set(entry.name.slice('package/'.length), entry.data)
+  }
+  return files
+}
+
+const sha256 = (data) => createHash('sha256').update(data).digest('hex')
+
+function walkFiles(dir) {
+  const out = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...walkFiles(full))
+    else out.push(full)
+  }
+  return out
+}
+
+const isInside = (child, parent) => {
+  const rel = path.relative(parent, child)
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
+}
+
+function isLinuxX64Gnu() {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false
+  const report = process.report?.getReport?.()
+  return Boolean(report?.header?.glibcVersionRuntime)
+}
+
+function hostDescription() {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
+  return `${process.platform}-${process.arch}-${isLinuxX64GnuLibc() ? 'gnu' : 'musl'}`
+}
+function isLinuxX64GnuLibc() {
+  return Boolean(process.report?.getReport?.()?.header?.glibcVersionRuntime)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer sources written into the temp project
+
+function jsConsumer(kind) {
+  const imports =
+    kind === 'esm'
+      ? [
+          `import * as mmapkit from 'mmapkit'`,
+          `import { MemoryMappedFile, pageSize } from 'mmapkit'`,
+          `import assert from 'node:assert/strict'`,
+          `import fs from 'node:fs'`,
+          `import { createRequire } from 'node:module'`,
+          `const require = createRequire(import.meta.url)`,
+        ]
+      : [
+          `const mmapkit = require('mmapkit')`,
+          `const { MemoryMappedFile, pageSize } = require('mmapkit')`,
+          `const assert = require('node:assert/strict')`,
+          `const fs = require('node:fs')`,
+        ]
+  return `${imports.join('\n')}
+
+const file = 'data-${kind}.bin'
+const data = Buffer.alloc(10_000)
+for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff
+fs.writeFileSync(file, data)
+const onDisk = fs.readFileSync(file)
+
+const m = MemoryMappedFile.openRo(file)
+assert.equal(m.length, onDisk.length, 'length')
+const all = new Uint8Array(m.length)
+assert.equal(m.readInto(0, all), onDisk.length, 'readInto count')
+assert.ok(onDisk.equals(all), 'readInto(0) bytes differ from fs')
+const part = new Uint8Array(100)
+m.readInto(4101, part)
+assert.ok(onDisk.subarray(4101, 4201).equals(part), 'readInto(4101) bytes differ from fs')
+const view = m.asBuffer()
+assert.ok(Buffer.isBuffer(view), 'asBuffer returns a Buffer')
+assert.ok(onDisk.equals(view), 'asBuffer bytes differ from fs')
+m.close()
+assert.equal(m.closed, true, 'closed after close()')
+assert.equal(m.length, 0, 'length after close()')
+assert.equal(view.byteLength, 0, 'asBuffer view detached by close()')
+
+const ps = pageSize()
+assert.ok(Number.isInteger(ps) && ps > 0 && (ps & (ps - 1)) === 0, 'pageSize() is a power of two')
+const addons = Object.keys(require.cache).filter((k) => k.endsWith('.node'))
+console.log('OK ' + JSON.stringify({ addons, pageSize: ps, target: mmapkit.__napiBindingTarget, bytes: onDisk.length }))
+`
+}
+
+const tsConsumer = `import { MemoryMappedFile, pageSize } from 'mmapkit'
+import type { MmapMode } from 'mmapkit'
+import * as fs from 'node:fs'
+
+function roundTrip(file: string): { bytes: number; mode: MmapMode; closedByUsing: boolean } {
+  const expected: Buffer = fs.readFileSync(file)
+  let escaped: MemoryMappedFile
+  let mode: MmapMode
+  {
+    using m = MemoryMappedFile.openRo(file)
+    escaped = m
+    mode = m.mode
+    const length: number = m.length
+    const target: Uint8Array = new Uint8Array(length)
+    const copied: number = m.readInto(0, target)
+    const view: Buffer = m.asBuffer()
+    if (copied !== expected.length || !expected.equals(target) || !expected.equals(view)) {
+      throw new Error('mapped bytes differ from fs.readFileSync')
+    }
+  }
+  return { bytes: expected.length, mode, closedByUsing: escaped.closed }
+}
+
+const file = 'data-ts.bin'
+fs.writeFileSync(file, 'typed mmapkit consumer\\n'.repeat(200))
+const ps: number = pageSize()
+const result = roundTrip(file)
+if (!result.closedByUsing) throw new Error('\`using\` did not close the mapping')
+const addons: string[] = Object.keys(require.cache).filter((k) => k.endsWith('.node'))
+console.log('OK ' + JSON.stringify({ ...result, pageSize: ps, addons }))
+`
+
+const tsEsmConsumer = `import { MemoryMappedFile, pageSize, type OpenOptions } from 'mmapkit'
+
+export function mappedLength(p: string): number {
+  const options: OpenOptions = { advice: 'sequential' }
+  using m = MemoryMappedFile.openRo(p, options)
+  const page: number = pageSize()
+  const head: Buffer = m.asBuffer(0, Math.min(m.length, page))
+  return head.byteLength
+}
+`
+
+const badCall = (expectError) => `import { MemoryMappedFile } from 'mmapkit'
+
+export function badCall(p: string): void {
+  using m = MemoryMappedFile.openRo(p)
+${expectError ? '  // @ts-expect-error offset must be a number, not a string\n' : ''}  m.readInto('0', new Uint8Array(1))
+}
+`
+
+// ---------------------------------------------------------------------------------------------
+// The checks
+
+function checkNpmDirs(pkg, targets) {
+  const npmDir = path.join(repoRoot, 'npm')
+  if (!fs.existsSync(npmDir)) fail('npm/ is missing: run `npx napi create-npm-dirs` and commit the result')
+  const expected = targets.map((t) => t.platformArchABI).sort()
+  const actual = fs
+    .readdirSync(npmDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+  if (expected.join() !== actual.join()) {
+    fail(`npm/ folders do not match napi.targets: expected [${expected}], found [${actual}]`)
+  }
+  for (const abi of actual) {
+    const platformPkg = JSON.parse(fs.readFileSync(path.join(npmDir, abi, 'package.json'), 'utf8'))
+    const wantName = `${pkg.name}-${abi}`
+    const wantMain = `${pkg.napi.binaryName}.${abi}.node`
+    if (platformPkg.name !== wantName) fail(`npm/${abi}/package.json: name is ${platformPkg.name}, expected ${wantName}`)
+    if (platformPkg.main !== wantMain) fail(`npm/${abi}/package.json: main is ${platformPkg.main}, expected ${wantMain}`)
+    if (!platformPkg.files?.includes(wantMain)) fail(`npm/${abi}/package.json: files does not list ${wantMain}`)
+  }
+  ok('0. npm/ platform packages', `${actual.length} folders = napi.targets, named ${pkg.name}-<platform>`)
+}
+
+function checkMainTarball(pkg, targets, tmp) {
+  const packDir = path.join(tmp, 'pack-main')
+  fs.mkdirSync(packDir)
+  const tarball = npmPack(repoRoot, packDir, '1. npm pack (main)')
+  const files = tarballFiles(tarball, '1. main tarball')
+  const names = [...files.keys()].sort()
+
+  // README / LICENSE are always packed by npm when they exist; require them only if they do.
+  const rootDocs = fs.readdirSync(repoRoot).filter((f) => /^(readme|license|licence)(\.[^.]+)?$/i.test(f))
+  const required = ['index.js', 'index.d.ts', 'package.json', ...rootDocs]
+  const missing = required.filter((f) => !files.has(f))
+  if (missing.length) fail(`1. main tarball is missing ${missing.join(', ')}`, `tarball contains:\n  ${names.join('\n  ')}`)
+  const forbidden = names.filter(
+    (f) =>
+      f.endsWith('.node') ||
+      /^(src|target|core|npm|__test__)\//.test(f) ||
+      /\.rs$/.test(f) ||
+      /^Cargo\.(toml|lock)$/.test(f) ||
+      f.endsWith('.tgz'),
+  )
+  if (forbidden.length) fail(`1. main tarball contains files it must not ship: ${forbidden.join(', ')}`)
+
+  const packedPkg = JSON.parse(files.get('package.json').toString('utf8'))
+  for (const field of ['main', 'types']) {
+    if (!files.has(packedPkg[field])) fail(`1. main tarball: package.json ${field} "${packedPkg[field]}" is not in the tarball`)
+  }
+  const loader = files.get('index.js').toString('utf8')
+  const notLoaded = targets
+    .map((t) => `${pkg.name}-${t.platformArchABI}`)
+    .filter((name) => !loader.includes(`require('${name}')`))
+  if (notLoaded.length) fail(`1. index.js never requires platform package(s) ${notLoaded.join(', ')}`)
+
+  ok('1. main tarball contents', `${names.join(', ')} (no .node, src/, target/)`)
+  if (!rootDocs.length) note('the repo has no README.md or LICENSE, so the package ships neither')
+  return { tarball, files, packedPkg }
+}
+
+/**
+ * `npm pack` does not run prepublishOnly, so the packed package.json lacks the optionalDependencies
+ * that `napi prepublish -t npm` adds when publishing. Rebuild the tarball from the packed files with
+ * them added (the repo's package.json is not touched), so the install below sees what npm will serve.
+ */
+function publishShapeMainTarball(pkg, targets, main, tmp) {
+  const expected = Object.fromEntries(targets.map((t) => [`${pkg.name}-${t.platformArchABI}`, pkg.version]))
+  const declared = main.packedPkg.optionalDependencies
+  const stage = path.join(tmp, 'stage-main')
+  for (const [name, data] of main.files) {
+    const dest = path.join(stage, name)
+    if (!isInside(dest, stage)) fail(`2. refusing to extract ${name}: it leaves the staging folder`)
+    fs.mkdirSync(path.dirname(dest), { recursive: true })
+    fs.writeFileSync(dest, data)
+  }
+  let how
+  if (declared && Object.keys(declared).length) {
+    const wrong = Object.entries(expected).filter(([name, version]) => declared[name] !== version)
+    if (wrong.length) {
+      fail(`2. package.json optionalDependencies disagree with napi.targets/version for ${wrong.map(([n]) => n).join(', ')}`)
+    }
+    how = 'package.json already declares them'
+  } else {
+    const packedPkg = { ...main.packedPkg, optionalDependencies: expected }
+    fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(packedPkg, null, 2)}\n`)
+    how = 'added to the packed copy, as `napi prepublish -t npm` does at publish time'
+  }
+  const dist = path.join(tmp, 'dist')
+  fs.mkdirSync(dist, { recursive: true })
+  const tarball = npmPack(stage, dist, '2. npm pack (publish-shape main)')
+  const repacked = [...tarballFiles(tarball, '2. publish-shape main tarball').keys()].sort()
+  if (repacked.join() !== [...main.files.keys()].sort().join()) {
+    fail(`2. repacking changed the file list: ${repacked.join(', ')}`)
+  }
+  ok('2. publish-shape main tarball', `optionalDependencies for ${Object.keys(expected).length} platform packages (${how})`)
+  return { tarball, optionalDependencies: expected }
+}
+
+function platformTarball(pkg, abi, tmp) {
+  const binaryName = `${pkg.napi.binaryName}.${abi}.node`
+  const builtBinary = path.join(repoRoot, binaryName)
+  if (!fs.existsSync(builtBinary)) fail(`2. ${binaryName} is not built: run \`npm run build\` first`)
+  const stage = path.join(tmp, `stage-${abi}`)
+  fs.cpSync(path.join(repoRoot, 'npm', abi), stage, { recursive: true })
+  fs.copyFileSync(builtBinary, path.join(stage, binaryName)) // what `napi artifacts` does
+  const platformPkgPath = path.join(stage, 'package.json')
+  const platformPkg = JSON.parse(fs.readFileSync(platformPkgPath, 'utf8'))
+  platformPkg.version = pkg.version
+  fs.writeFileSync(platformPkgPath, `${JSON.stringify(platformPkg, null, 2)}\n`)
+
+  const dist = path.join(tmp, 'dist')
+  fs.mkdirSync(dist, { recursive: true })
+  const tarball = npmPack(stage, dist, `2. npm pack (${platformPkg.name})`)
+  const files = tarballFiles(tarball, `2. ${platformPkg.name} tarball`)
+  if (!files.has(binaryName)) fail(`2. ${platformPkg.name} tarball lacks ${binaryName}`)
+  const builtHash = sha256(fs.readFileSync(builtBinary))
+  if (sha256(files.get(binaryName)) !== builtHash) fail(`2. ${binaryName} in the tarball differs from the built one`)
+  const packedVersion = JSON.parse(files.get('package.json').toString('utf8')).version
+  if (packedVersion !== pkg.version) fail(`2. ${platformPkg.name} tarball has version ${packedVersion}, expected ${pkg.version}`)
+  ok(
+    `2. platform tarball ${platformPkg.name}@${pkg.version}`,
+    `${[...files.keys()].sort().join(', ')} (${(files.get(binaryName).length / 1024).toFixed(0)} KiB addon)`,
+  )
+  return { tarball, name: platformPkg.name, binaryName, builtHash }
+}
+
+/** PATH without any directory holding cargo/rustc, led by shims that record any attempt to run them. */
+function noRustEnv(tmp) {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)
+  const removed = dirs.filter((d) => /cargo|rustup/i.test(d))
+  const kept = dirs.filter((d) => !/cargo|rustup/i.test(d))
+  // node itself must stay reachable (npm's bin runs through `#!/usr/bin/env node`).
+  const nodeDir = path.dirname(process.execPath)
+  if (!kept.includes(nodeDir) && !/cargo|rustup/i.test(nodeDir)) kept.push(nodeDir)
+
+  const tools = ['cargo', 'rustc', 'rustup']
+  const exts = isWindows ? ['.exe', '.cmd', '.bat', ''] : ['']
+  const stillFound = []
+  for (const dir of kept) {
+    for (const tool of tools) {
+      for (const ext of exts) {
+        try {
+          fs.accessSync(path.join(dir, tool + ext), fs.constants.X_OK)
+          stillFound.push(path.join(dir, tool + ext))
+        } catch {}
+      }
+    }
+  }
+
+  const shimDir = path.join(tmp, 'rust-tripwire-bin')
+  const marker = path.join(tmp, 'rust-tripwire.log')
+  fs.mkdirSync(shimDir)
+  for (const tool of tools) {
+    const shim = path.join(shimDir, tool)
+    fs.writeFileSync(
+      shim,
+      `#!/bin/sh\necho "${tool} $*" >> '${marker}'\necho "package-test: ${tool} must not be needed by a consumer" >&2\nexit 1\n`,
+    )
+    fs.chmodSync(shim, 0o755)
+  }
+
+  const env = baseEnv()
+  for (const key of ['CARGO', 'CARGO_HOME', 'RUSTC', 'RUSTUP_HOME', 'RUSTUP_TOOLCHAIN', 'RUSTFLAGS']) delete env[key]
+  env.PATH = [shimDir, ...kept].join(path.delimiter)
+  // The loader then rejects a platform package whose version differs from the one it was generated for.
+  env.NAPI_RS_ENFORCE_VERSION_CHECK = '1'
+  return { env, removed, stillFound, marker }
+}
+
+function installConsumer(pkg, mainTgz, platform, tmp, rust) {
+  const app = path.join(tmp, 'consumer')
+  fs.mkdirSync(app)
+  run('npm', ['init', '-y'], { cwd: app, env: rust.env, label: '3. npm init -y' })
+  const install = run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--offline', // only the two local tarballs can satisfy anything
+      '--include=optional',
+      '--cache',
+      path.join(tmp, 'npm-cache'), // fresh cache: nothing cached elsewhere can leak in
+      mainTgz,
+      platform.tarball,
+    ],
+    { cwd: app, env: rust.env, label: '3. npm install <main.tgz> <platform.tgz>' },
+  )
+
+  // How npm resolved the main package's optionalDependency on the platform package.
+  const { stdout } = run('npm', ['ls', '--all', '--json', '--offline'], { cwd: app, env: rust.env, label: '3. npm ls' })
+  const tree = JSON.parse(stdout)
+  const top = tree.dependencies?.[platform.name]
+  const viaMain = tree.dependencies?.[pkg.name]?.dependencies?.[platform.name]
+  if (!top?.resolved?.endsWith(path.basename(platform.tarball))) {
+    fail(`3. ${platform.name} was not installed from the local tarball`, stdout)
+  }
+  if (viaMain?.version !== pkg.version) {
+    fail(`3. ${pkg.name}'s optionalDependency ${platform.name} is not satisfied by ${pkg.version}`, stdout)
+  }
+  const nested = path.join(app, 'node_modules', pkg.name, 'node_modules')
+  if (fs.existsSync(nested)) fail(`3. npm nested a second copy under ${nested}`)
+  const unmet = Object.entries(tree.dependencies[pkg.name].dependencies ?? {})
+    .filter(([, info]) => !info.version)
+    .map(([name]) => name)
+
+  // No install-time lifecycle script may exist: a consumer has nothing to build.
+  for (const name of [pkg.name, platform.name]) {
+    const installed = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', name, 'package.json'), 'utf8'))
+    const scripts = Object.keys(installed.scripts ?? {}).filter((s) => ['preinstall', 'install', 'postinstall'].includes(s))
+    if (scripts.length) fail(`3. installed ${name} has install-time script(s): ${scripts.join(', ')}`)
+  }
+
+  ok(
+    '3. offline install of both tarballs without Rust',
+    `PATH minus [${rust.removed.join(', ') || 'nothing to remove'}]; ${platform.name} deduped into ${pkg.name}'s optionalDependency; ` +
+      `${unmet.length} other platform packages skipped as unmet optional`,
+  )
+  if (rust.stillFound.length) note(`cargo/rustc also exist outside cargo dirs (${rust.stillFound.join(', ')}); shadowed by tripwire shims`)
+  if (/install-scripts/.test(install.output)) {
+    const line = install.output.split('\n').find((l) => /install-scripts\s+\S+@/.test(l))
+    note(`npm warns about the published package.json's scripts:${line ? line.replace(/^npm warn install-scripts/, '') : ''} (prepare is not run for a tarball dependency)`)
+  }
+  return app
+}
+
+function runConsumer(app, file, label, rust) {
+  const { stdout, output } = run(process.execPath, [file], { cwd: app, env: rust.env, label })
+  const line = stdout.trim().split('\n').pop() ?? ''
+  if (!line.startsWith('OK ')) fail(`${label}: did not print OK`, output)
+  return JSON.parse(line.slice(3))
+}
+
+function checkJsConsumers(app, rust) {
+  fs.writeFileSync(path.join(app, 'esm-consumer.mjs'), jsConsumer('esm'))
+  fs.writeFileSync(path.join(app, 'cjs-consumer.cjs'), jsConsumer('cjs'))
+  const esm = runConsumer(app, 'esm-consumer.mjs', '4a. ESM consumer', rust)
+  ok('4a. ESM import { MemoryMappedFile, pageSize } from mmapkit', `openRo/readInto/asBuffer match fs over ${esm.bytes} bytes, pageSize ${esm.pageSize}`)
+  const cjs = runConsumer(app, 'cjs-consumer.cjs', '4b. CJS consumer', rust)
+  ok("4b. CJS require('mmapkit')", `openRo/readInto/asBuffer match fs over ${cjs.bytes} bytes, binding ${cjs.target}`)
+  return { esm, cjs }
+}
+
+function checkTypeScript(app, rust) {
+  const tscPath = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
+  if (!fs.existsSync(tscPath)) fail(`4c. ${tscPath} is missing: the repo's devDependencies are not installed`)
+  const typeRoot = path.join(repoRoot, 'node_modules', '@types')
+  if (!fs.existsSync(path.join(typeRoot, 'node'))) fail(`4c. ${typeRoot}/node is missing`)
+
+  const compilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    target: 'ES2022',
+    lib: ['ES2022', 'esnext.disposable'],
+    types: ['node'],
+    typeRoots: [typeRoot],
+  }
+  const write = (name, text) => fs.writeFileSync(path.join(app, name), text)
+  write('consumer.ts', tsConsumer)
+  write('consumer-esm.mts', tsEsmConsumer)
+  write('bad-call-expect-error.ts', badCall(true))
+  write('bad-call.ts', badCall(false))
+  write(
+    'tsconfig.json',
+    JSON.stringify({ compilerOptions, files: ['consumer.ts', 'consumer-esm.mts', 'bad-call-expect-error.ts'] }, null, 2),
+  )
+  write('tsconfig.bad.json', JSON.stringify({ extends: './tsconfig.json', files: ['bad-call.ts'] }, null, 2))
+
+  const tsc = (project, expectFailure) =>
+    run(process.execPath, [tscPath, '-p', project, '--pretty', 'false'], {
+      cwd: app,
+      env: rust.env,
+      label: `4c. tsc -p ${project}`,
+      expectFailure,
+    })
+  tsc('tsconfig.json', false)
+
+  // Without the directive the bad call must fail, and only with the expected argument error.
+  const bad = tsc('tsconfig.bad.json', true)
+  const errors = bad.output.split('\n').filter((l) => /error TS\d+/.test(l))
+  const line = badCall(false).split('\n').findIndex((l) => l.includes("readInto('0'")) + 1
+  if (errors.length !== 1 || !errors[0].startsWith(`bad-call.ts(${line},`) || !errors[0].includes('error TS2345')) {
+    fail(`4c. expected exactly one TS2345 at bad-call.ts line ${line}`, bad.output)
+  }
+
+  // Run the typed consumer too, so `using` is shown to close the mapping at runtime.
+  const ts = repoRequire('typescript')
+  const { outputText } = ts.transpileModule(tsConsumer, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  })
+  write('consumer-ts.cjs', outputText)
+  const result = runConsumer(app, 'consumer-ts.cjs', '4c. compiled consumer.ts', rust)
+  ok(
+    '4c. strict TypeScript consumer (NodeNext, CJS .ts + ESM .mts)',
+    `tsc ${ts.version} clean; readInto('0', ...) is ${errors[0].match(/TS\d+/)[0]}; \`using\` closed the file at runtime`,
+  )
+  return result
+}
+
+function checkProvenance(pkg, platform, app, tmp, mainTgz, loadedBy, rust) {
+  const appReal = fs.realpathSync(app)
+  const appRequire = createRequire(path.join(appReal, 'package.json'))
+  const platformEntry = fs.realpathSync(appRequire.resolve(platform.name))
+  const platformDir = path.join(appReal, 'node_modules', platform.name)
+  if (!isInside(platformEntry, platformDir) || path.basename(platformEntry) !== platform.binaryName) {
+    fail(`5. require.resolve('${platform.name}') is ${platformEntry}, not ${platform.binaryName} inside ${platformDir}`)
+  }
+  const mainEntry = fs.realpathSync(appRequire.resolve(pkg.name))
+  const mainDir = path.join(appReal, 'node_modules', pkg.name)
+  if (!isInside(mainEntry, mainDir)) fail(`5. require.resolve('${pkg.name}') is ${mainEntry}, outside ${mainDir}`)
+  const mainBinaries = walkFiles(mainDir).filter((f) => f.endsWith('.node'))
+  if (mainBinaries.length) fail(`5. the installed main package contains ${mainBinaries.join(', ')}`)
+  const allBinaries = walkFiles(path.join(appReal, 'node_modules')).filter((f) => f.endsWith('.node'))
+  if (allBinaries.length !== 1 || allBinaries[0] !== platformEntry) {
+    fail(`5. expected exactly one .node under node_modules, found: ${allBinaries.join(', ')}`)
+  }
+  if (sha256(fs.readFileSync(platformEntry)) !== platform.builtHash) fail(`5. the installed ${platform.binaryName} differs from the built one`)
+  for (const [who, result] of Object.entries(loadedBy)) {
+    const loaded = result.addons.map((a) => fs.realpathSync(a))
+    if (loaded.length !== 1 || loaded[0] !== platformEntry) {
+      fail(`5. the ${who} consumer loaded [${loaded.join(', ')}] instead of ${platformEntry}`)
+    }
+  }
+
+  // Without the platform package the main package must not find a binary anywhere.
+  const bare = path.join(tmp, 'consumer-without-platform')
+  fs.mkdirSync(bare)
+  run('npm', ['init', '-y'], { cwd: bare, env: rust.env, label: '5. npm init -y (no platform)' })
+  run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--cache', path.join(tmp, 'npm-cache-bare'), mainTgz], {
+    cwd: bare,
+    env: rust.env,
+    label: '5. npm install <main.tgz> alone',
+  })
+  const attempt = run(process.execPath, ['-e', `require('${pkg.name}')`], {
+    cwd: bare,
+    env: rust.env,
+    label: `5. require('${pkg.name}') without ${platform.name}`,
+    expectFailure: true,
+  })
+  if (!/Cannot find native binding/.test(attempt.output)) {
+    fail(`5. require('${pkg.name}') without ${platform.name} failed, but not with "Cannot find native binding"`, attempt.output)
+  }
+
+  ok(
+    '5. binary provenance',
+    `ESM, CJS and TS consumers all loaded node_modules/${platform.name}/${platform.binaryName} (same bytes as the build); ` +
+      `main package has no .node; without ${platform.name} require() fails with "Cannot find native binding"`,
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'))
+  const { parseTriple } = await import(repoRequire.resolve('@napi-rs/cli'))
+  const targets = pkg.napi.targets.map((triple) => parseTriple(triple))
+
+  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `${pkg.name}-package-test-`)))
+  let passed = false
+  try {
+    checkNpmDirs(pkg, targets)
+    const main = checkMainTarball(pkg, targets, tmp)
+
+    const abi = 'linux-x64-gnu'
+    if (!isLinuxX64Gnu()) {
+      console.log(`skip  2-5. install checks: the built binary is ${abi} and this host is ${hostDescription()}`)
+      passed = true
+      return
+    }
+    const publishMain = publishShapeMainTarball(pkg, targets, main, tmp)
+    const platform = platformTarball(pkg, abi, tmp)
+    const rust = noRustEnv(tmp)
+    const app = installConsumer(pkg, publishMain.tarball, platform, tmp, rust)
+    const { esm, cjs } = checkJsConsumers(app, rust)
+    const ts = checkTypeScript(app, rust)
+    checkProvenance(pkg, platform, app, tmp, publishMain.tarball, { ESM: esm, CJS: cjs, TS: ts }, rust)
+    if (fs.existsSync(rust.marker)) {
+      fail(`no-Rust tripwire: something ran ${fs.readFileSync(rust.marker, 'utf8').trim().replace(/\n/g, '; ')}`)
+    }
+    passed = true
+  } finally {
+    if (keepTemp) console.log(`kept  ${tmp}`)
+    else fs.rmSync(tmp, { recursive: true, force: true })
+    if (passed) console.log(`PASS  package test (${((Date.now() - started) / 1000).toFixed(1)}s)`)
+  }
+}
+
+main().catch((error) => {
+  if (error instanceof CheckError) {
+    console.error(`FAIL  ${error.message}`)
+    if (error.details) console.error(error.details.trimEnd().replace(/^/gm, '      '))
+  } else {
+    console.error('FAIL  package test crashed:', error)
+  }
+  process.exitCode = 1
+})
