@@ -178,10 +178,8 @@ function isLinuxX64Gnu() {
 
 function hostDescription() {
   if (process.platform !== 'linux') return `${process.platform}-${process.arch}`
-  return `${process.platform}-${process.arch}-${isLinuxX64GnuLibc() ? 'gnu' : 'musl'}`
-}
-function isLinuxX64GnuLibc() {
-  return Boolean(process.report?.getReport?.()?.header?.glibcVersionRuntime)
+  const glibc = Boolean(process.report?.getReport?.()?.header?.glibcVersionRuntime)
+  return `${process.platform}-${process.arch}-${glibc ? 'gnu' : 'musl'}`
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,7 +391,10 @@ function platformTarball(pkg, abi, tmp) {
   if (!fs.existsSync(builtBinary)) fail(`2. ${binaryName} is not built: run \`npm run build\` first`)
   const stage = path.join(tmp, `stage-${abi}`)
   fs.cpSync(path.join(repoRoot, 'npm', abi), stage, { recursive: true })
-  fs.copyFileSync(builtBinary, path.join(stage, binaryName)) // what `napi artifacts` does
+  // Read once and hash what was copied: the build may be rewriting the file concurrently.
+  const builtBytes = fs.readFileSync(builtBinary)
+  const builtHash = sha256(builtBytes)
+  fs.writeFileSync(path.join(stage, binaryName), builtBytes, { mode: 0o755 }) // what `napi artifacts` does
   const platformPkgPath = path.join(stage, 'package.json')
   const platformPkg = JSON.parse(fs.readFileSync(platformPkgPath, 'utf8'))
   platformPkg.version = pkg.version
@@ -404,7 +405,6 @@ function platformTarball(pkg, abi, tmp) {
   const tarball = npmPack(stage, dist, `2. npm pack (${platformPkg.name})`)
   const files = tarballFiles(tarball, `2. ${platformPkg.name} tarball`)
   if (!files.has(binaryName)) fail(`2. ${platformPkg.name} tarball lacks ${binaryName}`)
-  const builtHash = sha256(fs.readFileSync(builtBinary))
   if (sha256(files.get(binaryName)) !== builtHash) fail(`2. ${binaryName} in the tarball differs from the built one`)
   const packedVersion = JSON.parse(files.get('package.json').toString('utf8')).version
   if (packedVersion !== pkg.version) fail(`2. ${platformPkg.name} tarball has version ${packedVersion}, expected ${pkg.version}`)
@@ -418,7 +418,7 @@ function platformTarball(pkg, abi, tmp) {
 /** PATH without any directory holding cargo/rustc, led by shims that record any attempt to run them. */
 function noRustEnv(tmp) {
   const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)
-  const removed = dirs.filter((d) => /cargo|rustup/i.test(d))
+  const removed = [...new Set(dirs.filter((d) => /cargo|rustup/i.test(d)))]
   const kept = dirs.filter((d) => !/cargo|rustup/i.test(d))
   // node itself must stay reachable (npm's bin runs through `#!/usr/bin/env node`).
   const nodeDir = path.dirname(process.execPath)
@@ -510,7 +510,8 @@ function installConsumer(pkg, mainTgz, platform, tmp, rust) {
   if (rust.stillFound.length) note(`cargo/rustc also exist outside cargo dirs (${rust.stillFound.join(', ')}); shadowed by tripwire shims`)
   if (/install-scripts/.test(install.output)) {
     const line = install.output.split('\n').find((l) => /install-scripts\s+\S+@/.test(l))
-    note(`npm warns about the published package.json's scripts:${line ? line.replace(/^npm warn install-scripts/, '') : ''} (prepare is not run for a tarball dependency)`)
+    const what = line ? line.replace(/^npm warn install-scripts\s*/, '') : 'install scripts'
+    note(`npm warns "not yet covered by allowScripts" for ${what}; npm does not run prepare for a tarball dependency`)
   }
   return app
 }
