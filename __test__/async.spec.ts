@@ -64,7 +64,9 @@ test('the signal is watched with addEventListener: a user onabort handler surviv
 
 test('many concurrent async calls all settle', async (t) => {
   const path = tempFile(t, Buffer.alloc(pageSize()))
-  const files = await Promise.all(Array.from({ length: 64 }, () => MemoryMappedFile.openAsync(path, { mode: 'readWrite' })))
+  const files = await Promise.all(
+    Array.from({ length: 64 }, () => MemoryMappedFile.openAsync(path, { mode: 'readWrite' })),
+  )
   await Promise.all(files.map((file, i) => (file.updateRegion(i, 'z'), file.flushAsync())))
   for (const file of files) file.close()
   t.is(readFileSync(path).subarray(0, 64).toString(), 'z'.repeat(64))

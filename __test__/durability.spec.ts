@@ -25,9 +25,13 @@ function traceSyncCalls(t: import('ava').ExecutionContext, path: string, body: s
       ${body}
       process.stdout.write('END\\n')
     })().catch((error) => { console.error(error); process.exit(1) })`
-  const child = spawnSync('strace', ['-f', '-e', 'trace=msync,fsync,fdatasync,write', '-o', log, process.execPath, '-e', script], {
-    encoding: 'utf8',
-  })
+  const child = spawnSync(
+    'strace',
+    ['-f', '-e', 'trace=msync,fsync,fdatasync,write', '-o', log, process.execPath, '-e', script],
+    {
+      encoding: 'utf8',
+    },
+  )
   t.is(child.status, 0, child.stderr)
   t.is(child.stdout, 'BEGIN\nEND\n')
   const lines = readFileSync(log, 'utf8').split('\n')

@@ -90,7 +90,11 @@ const ROWS: [string, Call, ErrorShape][] = [
   ['updateRegion on readOnly', (_f, p) => MemoryMappedFile.openRo(p).updateRegion(0, 'x'), READ_ONLY],
   ['resize on readOnly', (_f, p) => MemoryMappedFile.openRo(p).resize(10), INVALID_MODE],
   ['resize on copyOnWrite', (_f, p) => MemoryMappedFile.openCow(p).resize(10), INVALID_MODE],
-  ['resize on a window', (_f, p) => MemoryMappedFile.open(p, { mode: 'readWrite', offset: 1 }).resize(10), INVALID_MODE],
+  [
+    'resize on a window',
+    (_f, p) => MemoryMappedFile.open(p, { mode: 'readWrite', offset: 1 }).resize(10),
+    INVALID_MODE,
+  ],
   ['resize on anonymous memory', () => MemoryMappedFile.anonymous(10).resize(20), INVALID_MODE],
 ]
 
@@ -245,7 +249,12 @@ test('a pre-aborted signal rejects at once with an AbortError', async (t) => {
   const controller = new AbortController()
   const reason = new Error('stop')
   controller.abort(reason)
-  const abort: ErrorShape = { class: Error, name: 'AbortError', code: 'ABORT_ERR', message: 'The operation was aborted' }
+  const abort: ErrorShape = {
+    class: Error,
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+    message: 'The operation was aborted',
+  }
   const opened = await rejectsLike(t, MemoryMappedFile.openAsync(path, { signal: controller.signal }), abort)
   t.is(opened?.cause, reason)
   const file = MemoryMappedFile.openRw(path)

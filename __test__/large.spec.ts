@@ -70,7 +70,10 @@ test('zero-copy views and windows at offsets beyond 4 GiB', (t) => {
       .split('\n')
       .filter((line) => line.endsWith(path))
     t.is(lines.length, 1, lines.join('\n'))
-    const [start, end] = lines[0].split(' ')[0].split('-').map((hex) => parseInt(hex, 16))
+    const [start, end] = lines[0]
+      .split(' ')[0]
+      .split('-')
+      .map((hex) => parseInt(hex, 16))
     t.true(end - start <= 2 * 4096 * 16, `mapped ${end - start} bytes`)
   }
   window.close()

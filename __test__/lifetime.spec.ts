@@ -23,7 +23,7 @@ test('close() detaches every view, including subarrays, in every mode', (t) => {
     for (const view of [whole, part, sub]) {
       t.is(view.byteLength, 0, mode)
       t.is(view.length, 0, mode)
-      t.is(view.at(0), undefined, mode)
+      t.is(view[0] as number | undefined, undefined, mode)
     }
     t.is(typed.length, 0)
     // Writing to a detached view is a no-op (index) or a TypeError (methods), never a write to

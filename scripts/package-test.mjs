@@ -303,8 +303,10 @@ function checkNpmDirs(pkg, targets) {
     const platformPkg = JSON.parse(fs.readFileSync(path.join(npmDir, abi, 'package.json'), 'utf8'))
     const wantName = `${pkg.name}-${abi}`
     const wantMain = `${pkg.napi.binaryName}.${abi}.node`
-    if (platformPkg.name !== wantName) fail(`npm/${abi}/package.json: name is ${platformPkg.name}, expected ${wantName}`)
-    if (platformPkg.main !== wantMain) fail(`npm/${abi}/package.json: main is ${platformPkg.main}, expected ${wantMain}`)
+    if (platformPkg.name !== wantName)
+      fail(`npm/${abi}/package.json: name is ${platformPkg.name}, expected ${wantName}`)
+    if (platformPkg.main !== wantMain)
+      fail(`npm/${abi}/package.json: main is ${platformPkg.main}, expected ${wantMain}`)
     if (!platformPkg.files?.includes(wantMain)) fail(`npm/${abi}/package.json: files does not list ${wantMain}`)
   }
   ok('0. npm/ platform packages', `${actual.length} folders = napi.targets, named ${pkg.name}-<platform>`)
@@ -321,12 +323,13 @@ function checkMainTarball(pkg, targets, tmp) {
   const rootDocs = fs.readdirSync(repoRoot).filter((f) => /^(readme|license|licence)(\.[^.]+)?$/i.test(f))
   const required = ['index.js', 'index.d.ts', 'package.json', ...rootDocs]
   const missing = required.filter((f) => !files.has(f))
-  if (missing.length) fail(`1. main tarball is missing ${missing.join(', ')}`, `tarball contains:\n  ${names.join('\n  ')}`)
+  if (missing.length)
+    fail(`1. main tarball is missing ${missing.join(', ')}`, `tarball contains:\n  ${names.join('\n  ')}`)
   const forbidden = names.filter(
     (f) =>
       f.endsWith('.node') ||
       /^(src|target|core|npm|__test__)\//.test(f) ||
-      /\.rs$/.test(f) ||
+      f.endsWith('.rs') ||
       /^Cargo\.(toml|lock)$/.test(f) ||
       f.endsWith('.tgz'),
   )
@@ -334,7 +337,8 @@ function checkMainTarball(pkg, targets, tmp) {
 
   const packedPkg = JSON.parse(files.get('package.json').toString('utf8'))
   for (const field of ['main', 'types']) {
-    if (!files.has(packedPkg[field])) fail(`1. main tarball: package.json ${field} "${packedPkg[field]}" is not in the tarball`)
+    if (!files.has(packedPkg[field]))
+      fail(`1. main tarball: package.json ${field} "${packedPkg[field]}" is not in the tarball`)
   }
   const loader = files.get('index.js').toString('utf8')
   const notLoaded = targets
@@ -366,7 +370,9 @@ function publishShapeMainTarball(pkg, targets, main, tmp) {
   if (declared && Object.keys(declared).length) {
     const wrong = Object.entries(expected).filter(([name, version]) => declared[name] !== version)
     if (wrong.length) {
-      fail(`2. package.json optionalDependencies disagree with napi.targets/version for ${wrong.map(([n]) => n).join(', ')}`)
+      fail(
+        `2. package.json optionalDependencies disagree with napi.targets/version for ${wrong.map(([n]) => n).join(', ')}`,
+      )
     }
     how = 'package.json already declares them'
   } else {
@@ -381,7 +387,10 @@ function publishShapeMainTarball(pkg, targets, main, tmp) {
   if (repacked.join() !== [...main.files.keys()].sort().join()) {
     fail(`2. repacking changed the file list: ${repacked.join(', ')}`)
   }
-  ok('2. publish-shape main tarball', `optionalDependencies for ${Object.keys(expected).length} platform packages (${how})`)
+  ok(
+    '2. publish-shape main tarball',
+    `optionalDependencies for ${Object.keys(expected).length} platform packages (${how})`,
+  )
   return { tarball, optionalDependencies: expected }
 }
 
@@ -407,7 +416,8 @@ function platformTarball(pkg, abi, tmp) {
   if (!files.has(binaryName)) fail(`2. ${platformPkg.name} tarball lacks ${binaryName}`)
   if (sha256(files.get(binaryName)) !== builtHash) fail(`2. ${binaryName} in the tarball differs from the built one`)
   const packedVersion = JSON.parse(files.get('package.json').toString('utf8')).version
-  if (packedVersion !== pkg.version) fail(`2. ${platformPkg.name} tarball has version ${packedVersion}, expected ${pkg.version}`)
+  if (packedVersion !== pkg.version)
+    fail(`2. ${platformPkg.name} tarball has version ${packedVersion}, expected ${pkg.version}`)
   ok(
     `2. platform tarball ${platformPkg.name}@${pkg.version}`,
     `${[...files.keys()].sort().join(', ')} (${(files.get(binaryName).length / 1024).toFixed(0)} KiB addon)`,
@@ -498,7 +508,9 @@ function installConsumer(pkg, mainTgz, platform, tmp, rust) {
   // No install-time lifecycle script may exist: a consumer has nothing to build.
   for (const name of [pkg.name, platform.name]) {
     const installed = JSON.parse(fs.readFileSync(path.join(app, 'node_modules', name, 'package.json'), 'utf8'))
-    const scripts = Object.keys(installed.scripts ?? {}).filter((s) => ['preinstall', 'install', 'postinstall'].includes(s))
+    const scripts = Object.keys(installed.scripts ?? {}).filter((s) =>
+      ['preinstall', 'install', 'postinstall'].includes(s),
+    )
     if (scripts.length) fail(`3. installed ${name} has install-time script(s): ${scripts.join(', ')}`)
   }
 
@@ -507,7 +519,8 @@ function installConsumer(pkg, mainTgz, platform, tmp, rust) {
     `PATH minus [${rust.removed.join(', ') || 'nothing to remove'}]; ${platform.name} deduped into ${pkg.name}'s optionalDependency; ` +
       `${unmet.length} other platform packages skipped as unmet optional`,
   )
-  if (rust.stillFound.length) note(`cargo/rustc also exist outside cargo dirs (${rust.stillFound.join(', ')}); shadowed by tripwire shims`)
+  if (rust.stillFound.length)
+    note(`cargo/rustc also exist outside cargo dirs (${rust.stillFound.join(', ')}); shadowed by tripwire shims`)
   if (/install-scripts/.test(install.output)) {
     const line = install.output.split('\n').find((l) => /install-scripts\s+\S+@/.test(l))
     const what = line ? line.replace(/^npm warn install-scripts\s*/, '') : 'install scripts'
@@ -527,7 +540,10 @@ function checkJsConsumers(app, rust) {
   fs.writeFileSync(path.join(app, 'esm-consumer.mjs'), jsConsumer('esm'))
   fs.writeFileSync(path.join(app, 'cjs-consumer.cjs'), jsConsumer('cjs'))
   const esm = runConsumer(app, 'esm-consumer.mjs', '4a. ESM consumer', rust)
-  ok('4a. ESM import { MemoryMappedFile, pageSize } from mmapkit', `openRo/readInto/asBuffer match fs over ${esm.bytes} bytes, pageSize ${esm.pageSize}`)
+  ok(
+    '4a. ESM import { MemoryMappedFile, pageSize } from mmapkit',
+    `openRo/readInto/asBuffer match fs over ${esm.bytes} bytes, pageSize ${esm.pageSize}`,
+  )
   const cjs = runConsumer(app, 'cjs-consumer.cjs', '4b. CJS consumer', rust)
   ok("4b. CJS require('mmapkit')", `openRo/readInto/asBuffer match fs over ${cjs.bytes} bytes, binding ${cjs.target}`)
   return { esm, cjs }
@@ -556,7 +572,11 @@ function checkTypeScript(app, rust) {
   write('bad-call.ts', badCall(false))
   write(
     'tsconfig.json',
-    JSON.stringify({ compilerOptions, files: ['consumer.ts', 'consumer-esm.mts', 'bad-call-expect-error.ts'] }, null, 2),
+    JSON.stringify(
+      { compilerOptions, files: ['consumer.ts', 'consumer-esm.mts', 'bad-call-expect-error.ts'] },
+      null,
+      2,
+    ),
   )
   write('tsconfig.bad.json', JSON.stringify({ extends: './tsconfig.json', files: ['bad-call.ts'] }, null, 2))
 
@@ -572,7 +592,10 @@ function checkTypeScript(app, rust) {
   // Without the directive the bad call must fail, and only with the expected argument error.
   const bad = tsc('tsconfig.bad.json', true)
   const errors = bad.output.split('\n').filter((l) => /error TS\d+/.test(l))
-  const line = badCall(false).split('\n').findIndex((l) => l.includes("readInto('0'")) + 1
+  const line =
+    badCall(false)
+      .split('\n')
+      .findIndex((l) => l.includes("readInto('0'")) + 1
   if (errors.length !== 1 || !errors[0].startsWith(`bad-call.ts(${line},`) || !errors[0].includes('error TS2345')) {
     fail(`4c. expected exactly one TS2345 at bad-call.ts line ${line}`, bad.output)
   }
@@ -608,7 +631,8 @@ function checkProvenance(pkg, platform, app, tmp, mainTgz, loadedBy, rust) {
   if (allBinaries.length !== 1 || allBinaries[0] !== platformEntry) {
     fail(`5. expected exactly one .node under node_modules, found: ${allBinaries.join(', ')}`)
   }
-  if (sha256(fs.readFileSync(platformEntry)) !== platform.builtHash) fail(`5. the installed ${platform.binaryName} differs from the built one`)
+  if (sha256(fs.readFileSync(platformEntry)) !== platform.builtHash)
+    fail(`5. the installed ${platform.binaryName} differs from the built one`)
   for (const [who, result] of Object.entries(loadedBy)) {
     const loaded = result.addons.map((a) => fs.realpathSync(a))
     if (loaded.length !== 1 || loaded[0] !== platformEntry) {
@@ -620,11 +644,15 @@ function checkProvenance(pkg, platform, app, tmp, mainTgz, loadedBy, rust) {
   const bare = path.join(tmp, 'consumer-without-platform')
   fs.mkdirSync(bare)
   run('npm', ['init', '-y'], { cwd: bare, env: rust.env, label: '5. npm init -y (no platform)' })
-  run('npm', ['install', '--no-audit', '--no-fund', '--offline', '--cache', path.join(tmp, 'npm-cache-bare'), mainTgz], {
-    cwd: bare,
-    env: rust.env,
-    label: '5. npm install <main.tgz> alone',
-  })
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--offline', '--cache', path.join(tmp, 'npm-cache-bare'), mainTgz],
+    {
+      cwd: bare,
+      env: rust.env,
+      label: '5. npm install <main.tgz> alone',
+    },
+  )
   const attempt = run(process.execPath, ['-e', `require('${pkg.name}')`], {
     cwd: bare,
     env: rust.env,
@@ -632,7 +660,10 @@ function checkProvenance(pkg, platform, app, tmp, mainTgz, loadedBy, rust) {
     expectFailure: true,
   })
   if (!/Cannot find native binding/.test(attempt.output)) {
-    fail(`5. require('${pkg.name}') without ${platform.name} failed, but not with "Cannot find native binding"`, attempt.output)
+    fail(
+      `5. require('${pkg.name}') without ${platform.name} failed, but not with "Cannot find native binding"`,
+      attempt.output,
+    )
   }
 
   ok(

@@ -12,11 +12,7 @@ export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed
 
 /** When writes are flushed. This version supports `'manual'` only. */
 export type FlushPolicy =
-  | 'manual'
-  | 'always'
-  | { everyBytes: number }
-  | { everyWrites: number }
-  | { everyMillis: number }
+  'manual' | 'always' | { everyBytes: number } | { everyWrites: number } | { everyMillis: number }
 
 /** Options of `MemoryMappedFile.open` and the other factories. */
 export interface OpenOptions {
@@ -47,4 +43,3 @@ export interface MemoryMappedFile {
   /** Same as `close()`. */
   [Symbol.dispose](): void
 }
-

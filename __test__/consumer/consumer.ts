@@ -52,7 +52,16 @@ export async function everyMethod(path: string): Promise<number> {
   }
   writeMmap(path, 0, 'x')
   writeMmap(path, 0, new Uint8Array([1]))
-  return copied + copy.length + view.length + sizes.length + Number(closed) + mode.length + String(policy).length + (maybePath?.length ?? 0)
+  return (
+    copied +
+    copy.length +
+    view.length +
+    sizes.length +
+    Number(closed) +
+    mode.length +
+    String(policy).length +
+    (maybePath?.length ?? 0)
+  )
 }
 
 export function misuse(file: MemoryMappedFile): void {
