@@ -835,7 +835,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.ChunkIterator = nativeBinding.ChunkIterator
 module.exports.MemoryMappedFile = nativeBinding.MemoryMappedFile
+module.exports.Segment = nativeBinding.Segment
 module.exports.createMmap = nativeBinding.createMmap
 module.exports.loadMmap = nativeBinding.loadMmap
 module.exports.pageSize = nativeBinding.pageSize

@@ -240,3 +240,15 @@ pub fn open_options(js: Js, value: Option<Value>) -> Result<(OpenOptions, Option
   let signal = js.get_defined(object, "signal")?;
   Ok((options, signal))
 }
+
+/// A Buffer longer than `buffer.constants.MAX_LENGTH` cannot exist: refuse rather than shorten.
+pub fn check_view_length(env: &Env, length: u64) -> Result<()> {
+  let max = crate::views::max_view_length().min(MAX_SAFE_INTEGER as u64);
+  if length > max {
+    return Err(crate::errors::throw(
+      env,
+      MmapError::out_of_range("length", max, length),
+    ));
+  }
+  Ok(())
+}

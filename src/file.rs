@@ -8,11 +8,14 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::args::{self, MAX_SAFE_INTEGER};
+use crate::args;
+use crate::chunks::{chunk_size, ChunkIterator};
 use crate::errors::{invalid_arg_value, ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::scan_methods::ScanTarget;
+use crate::segment::Segment;
+use crate::span::Span;
 use crate::tasks::{FlushTask, OpenTask, Settle};
-use crate::views::{max_view_length, ViewRegistry};
 use mmapkit_core::MmapError;
 
 /// A memory-mapped file (or anonymous memory). Create one with a factory such as
@@ -24,14 +27,15 @@ use mmapkit_core::MmapError;
 #[napi(custom_finalize)]
 pub struct MemoryMappedFile {
   mapping: Arc<MappedFile>,
-  views: ViewRegistry,
+  /// The whole mapping as a span: the methods shared with `Segment` live there.
+  span: Span,
 }
 
 impl MemoryMappedFile {
   pub(crate) fn wrap(mapping: Arc<MappedFile>) -> Self {
     MemoryMappedFile {
+      span: Span::whole(Arc::clone(&mapping)),
       mapping,
-      views: ViewRegistry::default(),
     }
   }
 
@@ -84,7 +88,7 @@ impl ObjectFinalize for MemoryMappedFile {
   /// Garbage collection of an unclosed file: live views keep the mapping alive through their own
   /// references, so only the registry's bookkeeping is dropped here.
   fn finalize(self, env: Env) -> Result<()> {
-    self.views.forget_all(Js::from_env(&env));
+    self.span.views.forget_all(Js::from_env(&env));
     Ok(())
   }
 }
@@ -244,15 +248,7 @@ impl MemoryMappedFile {
   /// Throws `ERR_OUT_OF_RANGE` (and copies nothing) if the range passes the end of the mapping.
   #[napi(catch_unwind, ts_args_type = "offset: number, target: Uint8Array")]
   pub fn read_into(&self, env: Env, offset: Unknown, target: Unknown) -> Result<f64> {
-    let js = Js::from_env(&env);
-    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-    let target = args::uint8_array(js, target.raw(), "target")?;
-    // SAFETY: Node-API reported `len` bytes at `data` for a typed array that is alive for this
-    // call; no JS runs while the slice exists. The core copies with memmove semantics, so a target
-    // that is itself a view of this mapping is fine.
-    let slice = unsafe { std::slice::from_raw_parts_mut(target.data, target.len) };
-    self.mapping.read_into(offset, slice).or_throw(&env)?;
-    Ok(target.len as f64)
+    self.span.read_into(&env, offset.raw(), target.raw())
   }
 
   /// A copy of `length` bytes at `offset`, in a new Buffer.
@@ -262,16 +258,7 @@ impl MemoryMappedFile {
     ts_return_type = "Buffer"
   )]
   pub fn read<'a>(&self, env: &'a Env, offset: Unknown, length: Unknown) -> Result<Unknown<'a>> {
-    let js = Js::from_env(env);
-    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-    let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
-    check_view_length(env, length)?;
-    self.mapping.view(offset, length).or_throw(env)?;
-    let (buffer, data) = js.new_buffer(length as usize)?;
-    // SAFETY: `data` is the new Buffer's own memory of `length` bytes, alive for this call.
-    let slice = unsafe { std::slice::from_raw_parts_mut(data, length as usize) };
-    self.mapping.read_into(offset, slice).or_throw(env)?;
-    Ok(js.unknown(buffer))
+    self.span.read(env, offset.raw(), length.raw())
   }
 
   /// A zero-copy Buffer over `length` bytes at `offset` (default: the rest of the mapping).
@@ -288,20 +275,9 @@ impl MemoryMappedFile {
     offset: Option<Unknown>,
     length: Option<Unknown>,
   ) -> Result<Unknown<'a>> {
-    let js = Js::from_env(env);
-    let offset =
-      args::optional_index(js, offset.map(|v| v.raw()), ArgName::Argument("offset"))?.unwrap_or(0);
-    let length = args::optional_index(js, length.map(|v| v.raw()), ArgName::Argument("length"))?;
-    let total = self.mapping.len().or_throw(env)? as u64;
-    let length = match length {
-      Some(length) => length,
-      // Default: the rest of the mapping; an offset past the end is reported by `view` below.
-      None => total.saturating_sub(offset),
-    };
-    check_view_length(env, length)?;
-    let view = self.mapping.view(offset, length).or_throw(env)?;
-    let buffer = self.views.create(js, &self.mapping, view)?;
-    Ok(js.unknown(buffer))
+    self
+      .span
+      .as_buffer(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))
   }
 
   /// Writes `data` (a Uint8Array, or a string as UTF-8) at `offset`. readWrite and copyOnWrite
@@ -312,10 +288,98 @@ impl MemoryMappedFile {
     ts_args_type = "offset: number, data: Uint8Array | string"
   )]
   pub fn update_region(&self, env: Env, offset: Unknown, data: Unknown) -> Result<()> {
-    let js = Js::from_env(&env);
-    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-    let data = args::bytes(js, data.raw(), "data")?;
-    self.mapping.write(offset, data.as_slice()).or_throw(&env)
+    self.span.update_region(&env, offset.raw(), data.raw())
+  }
+
+  /// A bounds-checked window of `length` bytes at `offset`; it keeps this file alive.
+  #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
+  pub fn segment(&self, env: Env, this: This, offset: Unknown, length: Unknown) -> Result<Segment> {
+    Segment::create(
+      &env,
+      &self.span,
+      this.object.raw(),
+      offset.raw(),
+      length.raw(),
+    )
+  }
+
+  /// Zero-copy views of consecutive `size`-byte chunks of the mapping; the last one is shorter.
+  /// In readWrite mode the chunks are writable views of the file.
+  #[napi(catch_unwind, ts_args_type = "size: number")]
+  pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
+    let size = chunk_size(&env, size.raw())?;
+    let length = self.span.len().or_throw(&env)?;
+    Ok(ChunkIterator::new(self.span.clone(), 0, length, size))
+  }
+
+  /// `chunks(pageSize())`.
+  #[napi(catch_unwind)]
+  pub fn pages(&self, env: Env) -> Result<ChunkIterator> {
+    let length = self.span.len().or_throw(&env)?;
+    Ok(ChunkIterator::new(
+      self.span.clone(),
+      0,
+      length,
+      mmapkit_core::page_size() as u64,
+    ))
+  }
+
+  /// Faults the pages of a range (default: all) in now by reading a byte of each, so later
+  /// accesses do not stall on page faults.
+  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  pub fn touch_pages(
+    &self,
+    env: Env,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+  ) -> Result<()> {
+    let (start, length) =
+      self
+        .span
+        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    self.mapping.touch_pages(start, length).or_throw(&env)
+  }
+
+  /// Asks the OS to read a range (default: all) ahead, without waiting (`madvise(MADV_WILLNEED)`;
+  /// a no-op on Windows).
+  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  pub fn prefetch(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<()> {
+    let (start, length) =
+      self
+        .span
+        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    self.mapping.prefetch(start, length).or_throw(&env)
+  }
+
+  /// Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`). Over the
+  /// `RLIMIT_MEMLOCK` limit it throws the OS error (`ENOMEM` or `EPERM`, `syscall: 'mlock'`).
+  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  pub fn lock_memory(
+    &self,
+    env: Env,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+  ) -> Result<()> {
+    let (start, length) =
+      self
+        .span
+        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    self.mapping.lock_memory(start, length).or_throw(&env)
+  }
+
+  /// Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`).
+  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  pub fn unlock_memory(
+    &self,
+    env: Env,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+  ) -> Result<()> {
+    let (start, length) =
+      self
+        .span
+        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    self.mapping.unlock_memory(start, length).or_throw(&env)
   }
 
   /// Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:
@@ -394,7 +458,7 @@ impl MemoryMappedFile {
       // Let the core word the refusal; nothing is detached for a call that cannot succeed.
       return self.mapping.resize(new_length).or_throw(&env);
     }
-    self.views.detach_all(js);
+    self.span.views.detach_all(js);
     self.mapping.resize(new_length).or_throw(&env)
   }
 
@@ -413,11 +477,10 @@ impl MemoryMappedFile {
   ) -> Result<()> {
     let js = Js::from_env(&env);
     let advice = args::advice(js, advice.raw(), ArgName::Argument("advice"))?;
-    let offset =
-      args::optional_index(js, offset.map(|v| v.raw()), ArgName::Argument("offset"))?.unwrap_or(0);
-    let length = args::optional_index(js, length.map(|v| v.raw()), ArgName::Argument("length"))?;
-    let total = self.mapping.len().or_throw(&env)? as u64;
-    let length = length.unwrap_or(total.saturating_sub(offset));
+    let (offset, length) =
+      self
+        .span
+        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
     self.mapping.advise(advice, offset, length).or_throw(&env)
   }
 
@@ -425,21 +488,9 @@ impl MemoryMappedFile {
   /// Waits for a `flushAsync` in progress on another thread.
   #[napi(catch_unwind)]
   pub fn close(&self, env: Env) {
-    self.views.detach_all(Js::from_env(&env));
+    self.span.views.detach_all(Js::from_env(&env));
     self.mapping.close();
   }
-}
-
-/// A Buffer longer than `buffer.constants.MAX_LENGTH` cannot exist: refuse rather than shorten.
-fn check_view_length(env: &Env, length: u64) -> Result<()> {
-  let max = max_view_length().min(MAX_SAFE_INTEGER as u64);
-  if length > max {
-    return Err(crate::errors::throw(
-      env,
-      MmapError::out_of_range("length", max, length),
-    ));
-  }
-  Ok(())
 }
 
 /// The `{ signal }` options of the flush twins.
@@ -464,3 +515,11 @@ fn signal_option(js: Js, options: Option<Value>) -> Settle {
     Err(error) => Settle::rejecting(error),
   }
 }
+
+impl ScanTarget for MemoryMappedFile {
+  fn span(&self) -> &Span {
+    &self.span
+  }
+}
+
+crate::scan_methods::impl_scan_methods!(MemoryMappedFile);

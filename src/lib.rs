@@ -12,9 +12,13 @@
 
 mod abort;
 mod args;
+mod chunks;
 mod errors;
 mod file;
 mod js;
 mod module;
+mod scan_methods;
+mod segment;
+mod span;
 mod tasks;
 mod views;

@@ -1,5 +1,5 @@
-//! Module functions (`pageSize`, `createMmap`, `loadMmap`, `writeMmap`) and the load-time setup
-//! napi-rs cannot express: `Symbol.dispose` on the prototype and the runtime's Buffer size limit.
+//! Module functions (`pageSize`, `createMmap`, `loadMmap`, `writeMmap`) and the load-time setup:
+//! the JavaScript shims (`shims.js`) and the runtime's Buffer size limit.
 
 use std::sync::Arc;
 
@@ -72,22 +72,19 @@ pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Re
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
   let js = Js::from_env(&env);
-  install_dispose(js, exports.raw())?;
+  install_shims(&env, js, exports.raw())?;
   read_max_buffer_length(js)?;
   Ok(())
 }
 
-/// `MemoryMappedFile.prototype[Symbol.dispose] = MemoryMappedFile.prototype.close`, so that
-/// `using file = MemoryMappedFile.openRo(path)` closes the file at the end of the block.
-fn install_dispose(js: Js, exports: Value) -> Result<()> {
-  let symbol = js.get(js.global()?, "Symbol")?;
-  let Some(dispose) = js.get_defined(symbol, "dispose")? else {
-    return Ok(()); // a runtime without explicit resource management
-  };
-  let class = js.get(exports, "MemoryMappedFile")?;
-  let prototype = js.get(class, "prototype")?;
-  let close = js.get(prototype, "close")?;
-  js.set_by_key(prototype, dispose, close)
+/// The JavaScript half of the API (`shims.js`): iteration protocols, `createReadStream`, `watch`,
+/// `Symbol.dispose`.
+const SHIMS: &str = include_str!("shims.js");
+
+fn install_shims(env: &Env, js: Js, exports: Value) -> Result<()> {
+  let install: Unknown = env.run_script(SHIMS)?;
+  js.call(js.global()?, install.raw(), &[exports])?;
+  Ok(())
 }
 
 /// `buffer.constants.MAX_LENGTH`, through `process.getBuiltinModule` (Node >= 20.16).

@@ -6,6 +6,10 @@
 
 use std::sync::Arc;
 
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use mmapkit_core::scan::Control;
 use mmapkit_core::{MappedFile, MmapError, OpenOptions};
 use napi::bindgen_prelude::*;
 
@@ -13,6 +17,7 @@ use crate::abort::AbortWatch;
 use crate::errors;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
+use crate::scan_methods::{ProgressCallback, ScanJob, ScanOutput};
 
 /// What every task shares: the abort watch and an error to reject with before doing any work.
 pub struct Settle {
@@ -104,6 +109,70 @@ impl Task for FlushTask {
 
   fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
     self.settle.settle(&env, output)
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}
+
+/// `countLinesAsync`, `countAsync` and `findAllAsync`: the sync methods' [`ScanJob`] on a worker
+/// thread, while the libuv thread forwards aborts to it and progress to `onProgress`.
+pub struct ScanTask {
+  pub mapping: Arc<MappedFile>,
+  /// `None` when the task only rejects (`settle.early`).
+  pub job: Option<ScanJob>,
+  pub progress: Option<ProgressCallback>,
+  pub settle: Settle,
+}
+
+impl Task for ScanTask {
+  type Output = std::result::Result<ScanOutput, MmapError>;
+  type JsValue = Either<f64, Vec<f64>>;
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    let Some(job) = self.job.as_ref().filter(|_| !self.settle.skip()) else {
+      return Ok(Err(MmapError::Aborted));
+    };
+    let control = Control::default();
+    let abort = self.settle.abort.flag();
+    let mapping = &self.mapping;
+    let progress = self.progress.as_ref();
+    Ok(std::thread::scope(|scope| {
+      let worker = scope.spawn(|| job.run(mapping, &control));
+      let mut last_report = Instant::now();
+      let mut reported = u64::MAX;
+      while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(2));
+        if abort.load(Ordering::SeqCst) {
+          control.abort.store(true, Ordering::SeqCst);
+        }
+        if let Some(progress) =
+          progress.filter(|_| last_report.elapsed() >= Duration::from_millis(50))
+        {
+          let done = control.done.load(Ordering::Relaxed).min(job.length);
+          if done != reported {
+            progress.call(
+              FnArgs::from((done as f64, job.length as f64)),
+              napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking,
+            );
+            reported = done;
+          }
+          last_report = Instant::now();
+        }
+      }
+      worker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }))
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+    Ok(match self.settle.settle(&env, output)? {
+      ScanOutput::Count(n) => Either::A(n as f64),
+      ScanOutput::Offsets(offsets) => Either::B(offsets.into_iter().map(|o| o as f64).collect()),
+    })
   }
 
   fn finally(mut self, env: Env) -> Result<()> {

@@ -7,7 +7,7 @@
 //! and only then may the caller unmap. A finalizer removes its view's entry, so the registry only
 //! holds views JS can still reach.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
@@ -33,13 +33,17 @@ pub fn max_view_length() -> u64 {
   MAX_VIEW_LENGTH.load(Ordering::Relaxed)
 }
 
-type Entries = RefCell<HashMap<u64, sys::napi_ref>>;
-
-/// The weak references to every live view of one mapping.
+/// The weak references to every live view of one mapping, by id.
 #[derive(Default)]
+struct Entries {
+  refs: RefCell<HashMap<u64, sys::napi_ref>>,
+  next_id: Cell<u64>,
+}
+
+/// The views of one mapping; clones share the registry (a file and its segments and iterators).
+#[derive(Default, Clone)]
 pub struct ViewRegistry {
   entries: Rc<Entries>,
-  next_id: std::cell::Cell<u64>,
 }
 
 /// What a view's finalizer owns.
@@ -55,8 +59,8 @@ impl ViewRegistry {
     if view.len == 0 {
       return Ok(js.new_buffer(0)?.0);
     }
-    let id = self.next_id.get();
-    self.next_id.set(id + 1);
+    let id = self.entries.next_id.get();
+    self.entries.next_id.set(id + 1);
     let hint = Box::into_raw(Box::new(ViewHint {
       _mapping: Arc::clone(mapping),
       registry: Rc::downgrade(&self.entries),
@@ -95,7 +99,7 @@ impl ViewRegistry {
         "Could not track a view of the mapping",
       ));
     }
-    self.entries.borrow_mut().insert(id, reference);
+    self.entries.refs.borrow_mut().insert(id, reference);
     Ok(buffer)
   }
 
@@ -119,7 +123,13 @@ impl ViewRegistry {
 
   /// Detaches every live view: afterwards JS cannot reach the mapping's memory through them.
   pub fn detach_all(&self, js: Js) {
-    let entries: Vec<sys::napi_ref> = self.entries.borrow_mut().drain().map(|(_, r)| r).collect();
+    let entries: Vec<sys::napi_ref> = self
+      .entries
+      .refs
+      .borrow_mut()
+      .drain()
+      .map(|(_, r)| r)
+      .collect();
     for reference in entries {
       let mut value = ptr::null_mut();
       // SAFETY: `reference` was created by `create` in this env and not yet deleted (entries are
@@ -138,7 +148,7 @@ impl ViewRegistry {
   /// Drops the bookkeeping without detaching (the owner is being garbage-collected; live views
   /// keep the mapping alive through their own `Arc`).
   pub fn forget_all(&self, js: Js) {
-    for (_, reference) in self.entries.borrow_mut().drain() {
+    for (_, reference) in self.entries.refs.borrow_mut().drain() {
       // SAFETY: each registered reference is live and deleted exactly once (here or in the finalizer).
       unsafe { sys::napi_delete_reference(js.0, reference) };
     }
@@ -177,7 +187,7 @@ unsafe extern "C" fn finalize_view(env: sys::napi_env, _data: *mut c_void, hint:
   // SAFETY: `hint` is the Box leaked in `create`; Node-API calls this finalizer exactly once.
   let hint = unsafe { Box::from_raw(hint.cast::<ViewHint>()) };
   if let Some(entries) = hint.registry.upgrade() {
-    if let Some(reference) = entries.borrow_mut().remove(&hint.id) {
+    if let Some(reference) = entries.refs.borrow_mut().remove(&hint.id) {
       // SAFETY: the reference belongs to this env and was still registered, so not yet deleted.
       unsafe { sys::napi_delete_reference(env, reference) };
     }

@@ -14,6 +14,7 @@ pub mod mode;
 pub mod options;
 mod os;
 pub mod range;
+pub mod scan;
 
 pub use error::{MmapError, Result};
 pub use mapping::{MappedFile, RawView};

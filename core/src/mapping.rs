@@ -336,6 +336,70 @@ impl MappedFile {
     })
   }
 
+  /// Runs `f` over `length` bytes at `offset` as a slice, holding the mapping for the duration
+  /// (a `close` on another thread waits). For scans: the bytes may be changed concurrently by views
+  /// or other processes, and `f` must not rely on them staying the same.
+  pub fn with_bytes<T>(
+    &self,
+    offset: u64,
+    length: u64,
+    f: impl FnOnce(&[u8]) -> Result<T>,
+  ) -> Result<T> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    // SAFETY: the range lies inside the live mapping, kept mapped by the read guard for the call.
+    // Other writers (views, other processes) may change the bytes meanwhile; scans only read them
+    // and tolerate any contents, so no Rust invariant depends on them.
+    let bytes = unsafe { std::slice::from_raw_parts(region.ptr().add(range.start), range.len()) };
+    f(bytes)
+  }
+
+  /// Faults the pages of a range in now, by reading one byte of each.
+  pub fn touch_pages(&self, offset: u64, length: u64) -> Result<()> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    let page = os::page_size();
+    let mut at = range.start;
+    while at < range.end {
+      // SAFETY: `at` is inside the live mapping; a volatile read keeps the access from being elided.
+      unsafe { std::ptr::read_volatile(region.ptr().add(at)) };
+      at = (at / page + 1) * page;
+    }
+    Ok(())
+  }
+
+  /// Asks the OS to read a range ahead (`madvise(MADV_WILLNEED)`); returns without waiting.
+  pub fn prefetch(&self, offset: u64, length: u64) -> Result<()> {
+    self.advise(Advice::WillNeed, offset, length)
+  }
+
+  /// Pins a range in RAM (`mlock`; Windows `VirtualLock`), aligned to pages internally. Fails with
+  /// the OS's error (`ENOMEM`/`EPERM` over `RLIMIT_MEMLOCK`).
+  pub fn lock_memory(&self, offset: u64, length: u64) -> Result<()> {
+    self.memory_lock_op(offset, length, true)
+  }
+
+  /// Releases a range pinned by [`MappedFile::lock_memory`].
+  pub fn unlock_memory(&self, offset: u64, length: u64) -> Result<()> {
+    self.memory_lock_op(offset, length, false)
+  }
+
+  fn memory_lock_op(&self, offset: u64, length: u64, lock: bool) -> Result<()> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    if range.is_empty() || region.map.is_none() {
+      return Ok(());
+    }
+    // SAFETY: the range is inside the live mapping, held by the read guard for the call.
+    let start = unsafe { region.ptr().add(range.start) };
+    let (result, syscall) = if lock {
+      (os::lock_memory(start, range.len()), "mlock")
+    } else {
+      (os::unlock_memory(start, range.len()), "munlock")
+    };
+    result.map_err(|e| self.io_error(e, syscall))
+  }
+
   /// Durably writes the whole mapping back to the file: `msync(MS_SYNC)` on Unix,
   /// `FlushViewOfFile` + `FlushFileBuffers` on Windows, on every call. Nothing to do for readOnly,
   /// copyOnWrite and anonymous mappings, whose changes never reach a file.

@@ -42,3 +42,32 @@ pub fn huge_pages_hint(map: &MmapRaw) {
   #[cfg(not(target_os = "linux"))]
   let _ = map;
 }
+
+/// `mlock` of `len` bytes at `ptr`, widened to whole pages.
+pub fn lock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
+  let (start, len) = page_aligned(ptr, len);
+  // SAFETY: the caller passes a range inside a live mapping; widening to pages stays inside it,
+  // since mappings start on a page boundary and extend to one.
+  if unsafe { libc::mlock(start.cast(), len) } == 0 {
+    Ok(())
+  } else {
+    Err(io::Error::last_os_error())
+  }
+}
+
+/// `munlock` of `len` bytes at `ptr`, widened to whole pages.
+pub fn unlock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
+  let (start, len) = page_aligned(ptr, len);
+  // SAFETY: as in `lock_memory`.
+  if unsafe { libc::munlock(start.cast(), len) } == 0 {
+    Ok(())
+  } else {
+    Err(io::Error::last_os_error())
+  }
+}
+
+fn page_aligned(ptr: *mut u8, len: usize) -> (*mut u8, usize) {
+  let page = page_size();
+  let misalignment = ptr as usize % page;
+  (ptr.wrapping_sub(misalignment), len + misalignment)
+}

@@ -23,3 +23,25 @@ pub fn advise(_map: &MmapRaw, _advice: Advice, _offset: usize, _len: usize) -> i
 
 /// Large pages for file mappings do not exist on Windows; the hint is ignored.
 pub fn huge_pages_hint(_map: &MmapRaw) {}
+
+/// `VirtualLock` of `len` bytes at `ptr` (Windows rounds to pages itself).
+pub fn lock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
+  use windows_sys::Win32::System::Memory::VirtualLock;
+  // SAFETY: the caller passes a range inside a live mapping.
+  if unsafe { VirtualLock(ptr.cast(), len) } != 0 {
+    Ok(())
+  } else {
+    Err(io::Error::last_os_error())
+  }
+}
+
+/// `VirtualUnlock` of `len` bytes at `ptr`.
+pub fn unlock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
+  use windows_sys::Win32::System::Memory::VirtualUnlock;
+  // SAFETY: the caller passes a range inside a live mapping.
+  if unsafe { VirtualUnlock(ptr.cast(), len) } != 0 {
+    Ok(())
+  } else {
+    Err(io::Error::last_os_error())
+  }
+}

@@ -1,0 +1,363 @@
+//! Vectorised, parallel scans of a byte range: byte counts (SIMD, `bytecount`), substring search
+//! (`memchr::memmem`), split across threads with results identical to a single-threaded scan.
+//!
+//! Work is done in blocks of [`BLOCK`] bytes so that a long scan can be aborted promptly and can
+//! report progress ([`Control`]). Substring matches are non-overlapping and greedy from the left,
+//! like `String.prototype.split` or `str.count` in Python: `"aaa"` occurs once in `"aaaaa"`. Split
+//! points are handled exactly: a thread counts the matches that *start* in its part (reading up to
+//! `pattern.len() - 1` bytes past it), and where a match straddles a split point the next part is
+//! re-scanned from the end of that match, so no match is lost or counted twice.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use memchr::memmem::Finder;
+
+use crate::error::{MmapError, Result};
+
+/// Bytes scanned between two checks of the abort flag and two progress updates.
+pub const BLOCK: usize = 4 << 20;
+
+/// Below this many bytes per thread a scan stays on one thread (spawning costs more than it saves).
+pub const MIN_BYTES_PER_THREAD: usize = 1 << 20;
+
+/// Cancellation and progress for one scan, shared by its threads.
+#[derive(Debug, Default)]
+pub struct Control {
+  /// Set it (from any thread) to stop the scan with [`MmapError::Aborted`].
+  pub abort: AtomicBool,
+  /// Bytes scanned so far, updated once per block.
+  pub done: AtomicU64,
+}
+
+impl Control {
+  fn check(&self) -> Result<()> {
+    if self.abort.load(Ordering::Relaxed) {
+      Err(MmapError::Aborted)
+    } else {
+      Ok(())
+    }
+  }
+
+  fn advance(&self, bytes: usize) {
+    self.done.fetch_add(bytes as u64, Ordering::Relaxed);
+  }
+}
+
+/// How many threads to use by default: every core the OS gives this process.
+pub fn default_threads() -> usize {
+  std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Splits `0..len` into at most `threads` contiguous parts of at least `MIN_BYTES_PER_THREAD`.
+fn split(len: usize, threads: usize) -> Vec<Range<usize>> {
+  let parts = threads.clamp(1, (len / MIN_BYTES_PER_THREAD).max(1));
+  let size = len.div_ceil(parts).max(1);
+  (0..parts)
+    .map(|i| (i * size).min(len)..((i + 1) * size).min(len))
+    .filter(|r| !r.is_empty() || len == 0)
+    .collect()
+}
+
+/// Runs `work` on each part, on scoped threads (the first part on the calling thread).
+fn in_parallel<T: Send>(
+  parts: &[Range<usize>],
+  work: impl Fn(Range<usize>) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+  if parts.len() <= 1 {
+    return parts.iter().map(|p| work(p.clone())).collect();
+  }
+  std::thread::scope(|scope| {
+    let handles: Vec<_> = parts[1..]
+      .iter()
+      .map(|part| {
+        let work = &work;
+        let part = part.clone();
+        scope.spawn(move || work(part))
+      })
+      .collect();
+    let mut results = vec![work(parts[0].clone())];
+    for handle in handles {
+      results.push(
+        handle
+          .join()
+          .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+      );
+    }
+    results.into_iter().collect()
+  })
+}
+
+/// Occurrences of `byte` in `data`.
+pub fn count_byte(data: &[u8], byte: u8, threads: usize, control: &Control) -> Result<u64> {
+  let counts = in_parallel(&split(data.len(), threads), |part| {
+    let mut count = 0u64;
+    for block in data[part].chunks(BLOCK) {
+      control.check()?;
+      count += bytecount::count(block, byte) as u64;
+      control.advance(block.len());
+    }
+    Ok(count)
+  })?;
+  Ok(counts.into_iter().sum())
+}
+
+/// The greedy non-overlapping matches that start in one part of the data.
+struct PartMatches {
+  count: u64,
+  first: Option<usize>,
+  /// End of the last match (exclusive); the part's start if none.
+  last_end: usize,
+  positions: Vec<usize>,
+}
+
+/// Greedy scan of the matches starting in `starts` (reading past its end as a match needs),
+/// collecting up to `limit` positions when `collect` is set.
+fn scan_part(
+  data: &[u8],
+  finder: &Finder<'_>,
+  starts: Range<usize>,
+  collect: bool,
+  limit: usize,
+  control: &Control,
+) -> Result<PartMatches> {
+  let needle = finder.needle().len();
+  let mut found = PartMatches {
+    count: 0,
+    first: None,
+    last_end: starts.start,
+    positions: Vec::new(),
+  };
+  let mut pos = starts.start;
+  let mut block_start = starts.start;
+  while pos < starts.end && pos + needle <= data.len() {
+    control.check()?;
+    // Look for matches starting in [pos, block_end), reading up to needle - 1 bytes beyond it.
+    let block_end = (block_start + BLOCK).min(starts.end);
+    let window_end = (block_end + needle - 1).min(data.len());
+    while pos < block_end {
+      match finder.find(&data[pos..window_end]) {
+        Some(at) => {
+          let start = pos + at;
+          found.count += 1;
+          found.first.get_or_insert(start);
+          found.last_end = start + needle;
+          if collect {
+            found.positions.push(start);
+            if found.positions.len() >= limit {
+              return Ok(found);
+            }
+          }
+          pos = start + needle;
+        }
+        None => pos = block_end,
+      }
+    }
+    control.advance(block_end - block_start);
+    block_start = block_end;
+    pos = pos.max(block_start);
+  }
+  Ok(found)
+}
+
+/// Matches of `pattern` in `data`, exactly as one greedy left-to-right scan finds them, computed on
+/// up to `threads` threads. Stops after `limit` positions when collecting.
+fn matches(
+  data: &[u8],
+  pattern: &[u8],
+  threads: usize,
+  collect: bool,
+  limit: usize,
+  control: &Control,
+) -> Result<(u64, Vec<usize>)> {
+  if pattern.is_empty() || pattern.len() > data.len() || (collect && limit == 0) {
+    return Ok((0, Vec::new()));
+  }
+  let finder = Finder::new(pattern);
+  let parts = split(data.len(), threads);
+  let results = in_parallel(&parts, |part| {
+    scan_part(data, &finder, part, collect, limit, control)
+  })?;
+  let mut count = 0u64;
+  let mut positions = Vec::new();
+  let mut next_allowed = 0usize;
+  for (part, mut result) in parts.into_iter().zip(results) {
+    if result.first.is_some_and(|first| first < next_allowed) {
+      // A match from the previous part straddles into this one: redo this part from its end.
+      let rescan = next_allowed.min(part.end)..part.end;
+      result = scan_part(data, &finder, rescan, collect, limit, control)?;
+    }
+    count += result.count;
+    if result.count > 0 {
+      next_allowed = result.last_end;
+    }
+    if collect {
+      positions.extend(result.positions);
+      if positions.len() >= limit {
+        positions.truncate(limit);
+        break;
+      }
+    }
+  }
+  Ok((count, positions))
+}
+
+/// Non-overlapping occurrences of `pattern` (0 for an empty pattern).
+pub fn count(data: &[u8], pattern: &[u8], threads: usize, control: &Control) -> Result<u64> {
+  Ok(matches(data, pattern, threads, false, 0, control)?.0)
+}
+
+/// Offsets of the non-overlapping occurrences of `pattern`, ascending, at most `limit` of them.
+pub fn find_all(
+  data: &[u8],
+  pattern: &[u8],
+  limit: usize,
+  threads: usize,
+  control: &Control,
+) -> Result<Vec<usize>> {
+  Ok(matches(data, pattern, threads, true, limit, control)?.1)
+}
+
+/// The first occurrence of `pattern` at or after `from`; an empty pattern matches at `from`.
+pub fn index_of(data: &[u8], pattern: &[u8], from: usize) -> Option<usize> {
+  if from > data.len() {
+    return None;
+  }
+  if pattern.is_empty() {
+    return Some(from);
+  }
+  memchr::memmem::find(&data[from..], pattern).map(|at| from + at)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  /// The obvious reference: greedy, left to right, one byte at a time.
+  fn reference(data: &[u8], pattern: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while !pattern.is_empty() && i + pattern.len() <= data.len() {
+      if &data[i..i + pattern.len()] == pattern {
+        out.push(i);
+        i += pattern.len();
+      } else {
+        i += 1;
+      }
+    }
+    out
+  }
+
+  fn pseudo_random(len: usize, alphabet: &[u8], seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    (0..len)
+      .map(|_| {
+        state = state
+          .wrapping_mul(6364136223846793005)
+          .wrapping_add(1442695040888963407);
+        alphabet[(state >> 33) as usize % alphabet.len()]
+      })
+      .collect()
+  }
+
+  #[test]
+  fn split_covers_everything_once() {
+    for len in [0, 1, 5, MIN_BYTES_PER_THREAD * 3 + 7] {
+      for threads in 1..5 {
+        let parts = split(len, threads);
+        assert_eq!(parts.first().map_or(0, |p| p.start), 0);
+        assert_eq!(parts.last().map_or(0, |p| p.end), len);
+        assert!(parts.windows(2).all(|w| w[0].end == w[1].start));
+      }
+    }
+  }
+
+  #[test]
+  fn counts_match_the_reference_on_every_thread_count() {
+    let control = Control::default();
+    let data = pseudo_random(3 * MIN_BYTES_PER_THREAD + 12345, b"ab\n", 7);
+    let lines = data.iter().filter(|&&b| b == b'\n').count() as u64;
+    for threads in 1..=4 {
+      assert_eq!(count_byte(&data, b'\n', threads, &control).unwrap(), lines);
+      for pattern in [&b"a"[..], b"ab", b"aaa", b"ab\na", b"\n\n"] {
+        let expected = reference(&data, pattern);
+        assert_eq!(
+          count(&data, pattern, threads, &control).unwrap(),
+          expected.len() as u64,
+          "{pattern:?}"
+        );
+        assert_eq!(
+          find_all(&data, pattern, usize::MAX, threads, &control).unwrap(),
+          expected
+        );
+        assert_eq!(
+          find_all(&data, pattern, 3, threads, &control).unwrap(),
+          expected[..3]
+        );
+      }
+    }
+  }
+
+  #[test]
+  fn matches_straddling_every_split_point_are_found_once() {
+    let control = Control::default();
+    // All 'a': every split point falls inside a run of overlapping candidates.
+    for len in [2 * MIN_BYTES_PER_THREAD + 1, 3 * MIN_BYTES_PER_THREAD + 2] {
+      let data = vec![b'a'; len];
+      for pattern in [&b"aa"[..], b"aaa", b"aaaaaaa"] {
+        let expected = reference(&data, pattern);
+        for threads in 1..=4 {
+          assert_eq!(
+            find_all(&data, pattern, usize::MAX, threads, &control).unwrap(),
+            expected
+          );
+        }
+      }
+    }
+    // A rare pattern placed exactly across a split point.
+    let mut data = vec![b'.'; 2 * MIN_BYTES_PER_THREAD];
+    let at = MIN_BYTES_PER_THREAD - 4;
+    data[at..at + 9].copy_from_slice(b"NEEDLE123");
+    assert_eq!(
+      find_all(&data, b"NEEDLE123", 10, 2, &control).unwrap(),
+      vec![at]
+    );
+  }
+
+  #[test]
+  fn edge_cases() {
+    let control = Control::default();
+    assert_eq!(count(b"", b"a", 2, &control).unwrap(), 0);
+    assert_eq!(count(b"abc", b"abcd", 2, &control).unwrap(), 0);
+    assert_eq!(count(b"aaaaa", b"aaa", 2, &control).unwrap(), 1);
+    assert_eq!(find_all(b"xxab", b"ab", 5, 1, &control).unwrap(), vec![2]);
+    assert_eq!(index_of(b"hello", b"l", 0), Some(2));
+    assert_eq!(index_of(b"hello", b"l", 3), Some(3));
+    assert_eq!(index_of(b"hello", b"lo", 4), None);
+    assert_eq!(index_of(b"hello", b"", 5), Some(5));
+    assert_eq!(index_of(b"hello", b"", 6), None);
+  }
+
+  #[test]
+  fn an_abort_stops_the_scan() {
+    let control = Control::default();
+    control.abort.store(true, Ordering::Relaxed);
+    let data = vec![0u8; 10];
+    assert!(matches!(
+      count_byte(&data, 0, 2, &control),
+      Err(MmapError::Aborted)
+    ));
+    assert!(matches!(
+      count(&data, b"0", 2, &control),
+      Err(MmapError::Aborted)
+    ));
+  }
+
+  #[test]
+  fn progress_reaches_the_total() {
+    let control = Control::default();
+    let data = vec![b'\n'; 3 * MIN_BYTES_PER_THREAD];
+    count_byte(&data, b'\n', 3, &control).unwrap();
+    assert_eq!(control.done.load(Ordering::Relaxed), data.len() as u64);
+  }
+}

@@ -1,0 +1,388 @@
+//! The scan methods shared by `MemoryMappedFile` and `Segment` (`countByte`, `countLines`,
+//! `indexOf`, `count`, `findAll` and the async twins): argument conversion here, the scanning itself
+//! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`].
+
+use std::sync::Arc;
+
+use mmapkit_core::scan::{self, Control};
+use mmapkit_core::{MappedFile, MmapError};
+use napi::bindgen_prelude::*;
+
+use crate::abort::AbortWatch;
+use crate::args::{self, MAX_SAFE_INTEGER};
+use crate::errors::{invalid_arg_type, invalid_arg_value, throw, ArgName, OrThrow};
+use crate::js::{Js, Value};
+use crate::span::Span;
+use crate::tasks::{ScanTask, Settle};
+
+/// A class whose methods scan a [`Span`].
+pub trait ScanTarget {
+  fn span(&self) -> &Span;
+}
+
+/// What to scan for.
+#[derive(Debug, Clone)]
+pub enum ScanKind {
+  Byte(u8),
+  Pattern(Vec<u8>),
+  FindAll(Vec<u8>, usize),
+}
+
+/// One scan of a range of a mapping: the shared body of each sync method and its async twin.
+#[derive(Debug, Clone)]
+pub struct ScanJob {
+  pub kind: ScanKind,
+  /// Mapping range.
+  pub start: u64,
+  pub length: u64,
+  /// Subtracted from match offsets: results are relative to the span.
+  pub base: u64,
+  pub threads: usize,
+}
+
+/// A scan's answer.
+pub enum ScanOutput {
+  Count(u64),
+  Offsets(Vec<u64>),
+}
+
+impl ScanJob {
+  pub fn run(
+    &self,
+    mapping: &MappedFile,
+    control: &Control,
+  ) -> std::result::Result<ScanOutput, MmapError> {
+    mapping.with_bytes(self.start, self.length, |bytes| {
+      Ok(match &self.kind {
+        ScanKind::Byte(byte) => {
+          ScanOutput::Count(scan::count_byte(bytes, *byte, self.threads, control)?)
+        }
+        ScanKind::Pattern(pattern) => {
+          ScanOutput::Count(scan::count(bytes, pattern, self.threads, control)?)
+        }
+        ScanKind::FindAll(pattern, limit) => {
+          let offset = self.start - self.base;
+          let found = scan::find_all(bytes, pattern, *limit, self.threads, control)?;
+          ScanOutput::Offsets(found.into_iter().map(|at| at as u64 + offset).collect())
+        }
+      })
+    })
+  }
+}
+
+impl ScanOutput {
+  pub fn into_js(self, env: &Env) -> Result<Value> {
+    let js = Js::from_env(env);
+    match self {
+      ScanOutput::Count(n) => js.number(n as f64),
+      ScanOutput::Offsets(offsets) => {
+        let mut array = env.create_array(offsets.len() as u32)?;
+        for (i, offset) in offsets.into_iter().enumerate() {
+          array.set(i as u32, offset as f64)?;
+        }
+        Ok(array.raw())
+      }
+    }
+  }
+}
+
+/// `pattern`: a non-empty Uint8Array or string (UTF-8).
+fn pattern(env: &Env, value: Value, allow_empty: bool) -> Result<Vec<u8>> {
+  let js = Js::from_env(env);
+  let bytes = args::bytes(js, value, "pattern")?.as_slice().to_vec();
+  if bytes.is_empty() && !allow_empty {
+    return Err(invalid_arg_value(
+      js,
+      "The argument 'pattern' must not be empty".into(),
+    ));
+  }
+  Ok(bytes)
+}
+
+/// The options of `count`/`findAll` and the async twins.
+struct ScanOptions {
+  offset: u64,
+  length: Option<u64>,
+  threads: usize,
+  limit: usize,
+  signal: Option<Value>,
+  on_progress: Option<Value>,
+}
+
+fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<ScanOptions> {
+  let js = Js::from_env(env);
+  let mut options = ScanOptions {
+    offset: 0,
+    length: None,
+    threads: scan::default_threads(),
+    limit: usize::MAX,
+    signal: None,
+    on_progress: None,
+  };
+  let Some(object) = value else {
+    return Ok(options);
+  };
+  match js.type_of(object)? {
+    ValueType::Undefined | ValueType::Null => return Ok(options),
+    ValueType::Object => {}
+    _ => {
+      return Err(invalid_arg_type(
+        js,
+        ArgName::Argument("options"),
+        "of type object",
+        object,
+      ))
+    }
+  }
+  let index = |name: &str| -> Result<Option<u64>> {
+    let property = format!("options.{name}");
+    args::optional_index(
+      js,
+      js.get_defined(object, name)?,
+      ArgName::Property(&property),
+    )
+  };
+  options.offset = index("offset")?.unwrap_or(0);
+  options.length = index("length")?;
+  if let Some(limit) = index("limit")? {
+    options.limit = usize::try_from(limit).unwrap_or(usize::MAX);
+  }
+  if let Some(threads) = index("threads")? {
+    if threads == 0 {
+      return Err(throw(
+        env,
+        MmapError::OutOfRange {
+          name: "options.threads".into(),
+          range: format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64),
+          received: "0".into(),
+        },
+      ));
+    }
+    options.threads = usize::try_from(threads).unwrap_or(usize::MAX).min(1024);
+  }
+  if asynchronous {
+    options.signal = js.get_defined(object, "signal")?;
+    if let Some(callback) = js.get_defined(object, "onProgress")? {
+      if js.type_of(callback)? != ValueType::Function {
+        return Err(invalid_arg_type(
+          js,
+          ArgName::Property("options.onProgress"),
+          "of type function",
+          callback,
+        ));
+      }
+      options.on_progress = Some(callback);
+    }
+  }
+  Ok(options)
+}
+
+fn job(env: &Env, span: &Span, kind: ScanKind, options: &ScanOptions) -> Result<ScanJob> {
+  let (start, length) = span.range_or_rest(env, options.offset, options.length)?;
+  Ok(ScanJob {
+    kind,
+    start,
+    length,
+    base: span.base,
+    threads: options.threads,
+  })
+}
+
+fn run_sync(env: &Env, span: &Span, job: &ScanJob) -> Result<Value> {
+  job
+    .run(&span.mapping, &Control::default())
+    .or_throw(env)?
+    .into_js(env)
+}
+
+pub fn count_byte(
+  env: &Env,
+  span: &Span,
+  byte: Value,
+  offset: Option<Value>,
+  length: Option<Value>,
+) -> Result<Value> {
+  let js = Js::from_env(env);
+  let value = args::index(js, byte, ArgName::Argument("byte"))?;
+  if value > 255 {
+    return Err(throw(env, MmapError::out_of_range("byte", 255, value)));
+  }
+  let (start, length) = span.optional_range(env, offset, length)?;
+  let job = ScanJob {
+    kind: ScanKind::Byte(value as u8),
+    start,
+    length,
+    base: span.base,
+    threads: scan::default_threads(),
+  };
+  run_sync(env, span, &job)
+}
+
+pub fn count_lines(
+  env: &Env,
+  span: &Span,
+  offset: Option<Value>,
+  length: Option<Value>,
+) -> Result<Value> {
+  let (start, length) = span.optional_range(env, offset, length)?;
+  let job = ScanJob {
+    kind: ScanKind::Byte(b'\n'),
+    start,
+    length,
+    base: span.base,
+    threads: scan::default_threads(),
+  };
+  run_sync(env, span, &job)
+}
+
+pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> Result<f64> {
+  let js = Js::from_env(env);
+  let needle = pattern(env, needle, true)?;
+  let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?.unwrap_or(0);
+  let (start, length) = span.range_or_rest(env, from, None)?;
+  let found = span
+    .mapping
+    .with_bytes(start, length, |bytes| Ok(scan::index_of(bytes, &needle, 0)))
+    .or_throw(env)?;
+  Ok(found.map_or(-1.0, |at| (at as u64 + start - span.base) as f64))
+}
+
+pub fn count(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> Result<Value> {
+  let needle = pattern(env, needle, false)?;
+  let options = scan_options(env, options, false)?;
+  run_sync(
+    env,
+    span,
+    &job(env, span, ScanKind::Pattern(needle), &options)?,
+  )
+}
+
+pub fn find_all(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> Result<Value> {
+  let needle = pattern(env, needle, false)?;
+  let options = scan_options(env, options, false)?;
+  let limit = options.limit;
+  run_sync(
+    env,
+    span,
+    &job(env, span, ScanKind::FindAll(needle, limit), &options)?,
+  )
+}
+
+/// Builds the async twin's task; any argument error becomes the Promise's rejection.
+pub fn scan_async(
+  env: &Env,
+  span: &Span,
+  needle: Option<Value>,
+  options: Option<Value>,
+  make_kind: fn(Vec<u8>, usize) -> ScanKind,
+) -> AsyncTask<ScanTask> {
+  let prepared = (|| -> Result<ScanTask> {
+    let needle = match needle {
+      Some(value) => pattern(env, value, false)?,
+      None => Vec::new(),
+    };
+    let options = scan_options(env, options, true)?;
+    let job = job(env, span, make_kind(needle, options.limit), &options)?;
+    let progress = match options.on_progress {
+      Some(callback) => Some(progress_callback(env, callback)?),
+      None => None,
+    };
+    let abort = AbortWatch::new(Js::from_env(env), options.signal)?;
+    Ok(ScanTask {
+      mapping: Arc::clone(&span.mapping),
+      job: Some(job),
+      progress,
+      settle: Settle::ok(abort),
+    })
+  })();
+  AsyncTask::new(prepared.unwrap_or_else(|error| ScanTask {
+    mapping: Arc::clone(&span.mapping),
+    job: None,
+    progress: None,
+    settle: Settle::rejecting(error),
+  }))
+}
+
+/// `onProgress(bytesDone, bytesTotal)`, callable from the scan's coordinating thread.
+pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
+  FnArgs<(f64, f64)>,
+  Unknown<'static>,
+  FnArgs<(f64, f64)>,
+  Status,
+  false,
+  true,
+>;
+
+fn progress_callback(env: &Env, callback: Value) -> Result<ProgressCallback> {
+  // SAFETY: `callback` is a live function handle of this env (checked by `scan_options`).
+  let function =
+    unsafe { Function::<FnArgs<(f64, f64)>, Unknown>::from_napi_value(env.raw(), callback)? };
+  function
+    .build_threadsafe_function::<FnArgs<(f64, f64)>>()
+    .callee_handled::<false>()
+    .weak::<true>()
+    .build()
+}
+
+/// Generates the `#[napi]` scan methods of a [`ScanTarget`] class.
+macro_rules! impl_scan_methods {
+  ($class:ty) => {
+    #[napi_derive::napi]
+    impl $class {
+      /// Occurrences of one byte value (0-255) in the range (default: everything).
+      #[napi(catch_unwind, ts_args_type = "byte: number, offset?: number, length?: number")]
+      pub fn count_byte(&self, env: Env, byte: Unknown, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
+        let value = $crate::scan_methods::count_byte(&env, self.span(), byte.raw(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+        $crate::js::Js::from_env(&env).get_f64(value)
+      }
+
+      /// Occurrences of `\n` in the range, like `wc -l`. Vectorised and parallel on all cores.
+      #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+      pub fn count_lines(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
+        let value = $crate::scan_methods::count_lines(&env, self.span(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+        $crate::js::Js::from_env(&env).get_f64(value)
+      }
+
+      /// Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
+      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, fromOffset?: number")]
+      pub fn index_of(&self, env: Env, pattern: Unknown, from_offset: Option<Unknown>) -> Result<f64> {
+        $crate::scan_methods::index_of(&env, self.span(), pattern.raw(), from_offset.map(|v| v.raw()))
+      }
+
+      /// Non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once in 'aaaaa'),
+      /// on `options.threads` threads (default: all cores), identical to a one-thread scan.
+      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions")]
+      pub fn count(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<f64> {
+        let value = $crate::scan_methods::count(&env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
+        $crate::js::Js::from_env(&env).get_f64(value)
+      }
+
+      /// Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }", ts_return_type = "number[]")]
+      pub fn find_all<'a>(&self, env: &'a Env, pattern: Unknown, options: Option<Unknown>) -> Result<Unknown<'a>> {
+        let value = $crate::scan_methods::find_all(env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
+        Ok($crate::js::Js::from_env(env).unknown(value))
+      }
+
+      /// `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+      #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
+      pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
+        let newline = Some($crate::js::Js::from_env(&env).string("\n").unwrap_or(std::ptr::null_mut()));
+        $crate::scan_methods::scan_async(&env, self.span(), newline, options.map(|v| v.raw()), |_, _| $crate::scan_methods::ScanKind::Byte(b'\n'))
+      }
+
+      /// `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
+      pub fn count_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
+        $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), |p, _| $crate::scan_methods::ScanKind::Pattern(p))
+      }
+
+      /// `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
+      pub fn find_all_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
+        $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), $crate::scan_methods::ScanKind::FindAll)
+      }
+    }
+  };
+}
+pub(crate) use impl_scan_methods;

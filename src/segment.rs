@@ -1,0 +1,196 @@
+//! `class Segment`: a bounds-checked window of a `MemoryMappedFile`. Offsets are relative to the
+//! segment and every call is checked against the segment, never against the whole mapping: a
+//! 16-byte write into a 4-byte segment throws and writes nothing. A segment keeps its parent alive
+//! while JavaScript holds it.
+
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use crate::args;
+use crate::chunks::{chunk_size, ChunkIterator};
+use crate::errors::{throw, ArgName, OrThrow};
+use crate::js::{Js, Value};
+use crate::scan_methods::ScanTarget;
+use crate::span::Span;
+use mmapkit_core::MmapError;
+
+/// A window of a mapping, from `file.segment(offset, length)`. Methods take offsets relative to the
+/// segment. Once the parent is closed, or resized so that it no longer covers the segment, `valid`
+/// is false and every method throws `ERR_MMAP_CLOSED`.
+#[napi(custom_finalize)]
+pub struct Segment {
+  span: Span,
+  /// A strong reference to the parent `MemoryMappedFile` object: it lives as long as the segment.
+  parent: sys::napi_ref,
+}
+
+impl Segment {
+  /// A segment of `span` at `offset` (relative to the span) holding `parent` alive.
+  pub fn create(
+    env: &Env,
+    span: &Span,
+    parent: Value,
+    offset: Value,
+    length: Value,
+  ) -> Result<Segment> {
+    let js = Js::from_env(env);
+    let offset = args::index(js, offset, ArgName::Argument("offset"))?;
+    let length = args::index(js, length, ArgName::Argument("length"))?;
+    let span = span.sub(offset, length).or_throw(env)?;
+    let mut reference = ptr::null_mut();
+    // SAFETY: `parent` is the live `this` of the calling method; refcount 1 keeps it alive until
+    // this segment is finalized.
+    let status = unsafe { sys::napi_create_reference(env.raw(), parent, 1, &mut reference) };
+    if status != sys::Status::napi_ok {
+      return Err(Error::new(
+        Status::from(status),
+        "Could not reference the parent mapping",
+      ));
+    }
+    Ok(Segment {
+      span,
+      parent: reference,
+    })
+  }
+
+  fn live(&self, env: &Env) -> Result<()> {
+    if self.span.is_valid() {
+      Ok(())
+    } else {
+      Err(throw(env, MmapError::Closed))
+    }
+  }
+}
+
+impl ObjectFinalize for Segment {
+  fn finalize(self, env: Env) -> Result<()> {
+    // SAFETY: created in `create` in this env and deleted only here.
+    unsafe { sys::napi_delete_reference(env.raw(), self.parent) };
+    Ok(())
+  }
+}
+
+impl ScanTarget for Segment {
+  fn span(&self) -> &Span {
+    &self.span
+  }
+}
+
+#[napi]
+impl Segment {
+  /// The `MemoryMappedFile` this segment belongs to.
+  #[napi(getter, ts_return_type = "MemoryMappedFile")]
+  pub fn parent<'a>(&self, env: &'a Env) -> Result<Unknown<'a>> {
+    let mut value = ptr::null_mut();
+    // SAFETY: the strong reference is alive as long as `self`.
+    let status = unsafe { sys::napi_get_reference_value(env.raw(), self.parent, &mut value) };
+    if status != sys::Status::napi_ok {
+      return Err(Error::new(
+        Status::from(status),
+        "The parent mapping is gone",
+      ));
+    }
+    Ok(Js::from_env(env).unknown(value))
+  }
+
+  /// The segment's offset in the mapping (not in the file: add `parent.offset` for that).
+  #[napi(getter)]
+  pub fn offset(&self) -> f64 {
+    self.span.base as f64
+  }
+
+  /// The segment's length in bytes.
+  #[napi(getter)]
+  pub fn length(&self) -> f64 {
+    self.span.fixed_len.unwrap_or(0) as f64
+  }
+
+  /// False once the parent is closed or no longer covers the segment.
+  #[napi(getter)]
+  pub fn valid(&self) -> bool {
+    self.span.is_valid()
+  }
+
+  /// Copies `target.byteLength` bytes at `offset` (relative to the segment) into `target`.
+  #[napi(catch_unwind, ts_args_type = "offset: number, target: Uint8Array")]
+  pub fn read_into(&self, env: Env, offset: Unknown, target: Unknown) -> Result<f64> {
+    self.live(&env)?;
+    self.span.read_into(&env, offset.raw(), target.raw())
+  }
+
+  /// A copy of `length` bytes at `offset` (relative to the segment).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset: number, length: number",
+    ts_return_type = "Buffer"
+  )]
+  pub fn read<'a>(&self, env: &'a Env, offset: Unknown, length: Unknown) -> Result<Unknown<'a>> {
+    self.live(env)?;
+    self.span.read(env, offset.raw(), length.raw())
+  }
+
+  /// A zero-copy view of the segment (or of `length` bytes at `offset` in it).
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset?: number, length?: number",
+    ts_return_type = "Buffer"
+  )]
+  pub fn as_buffer<'a>(
+    &self,
+    env: &'a Env,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+  ) -> Result<Unknown<'a>> {
+    self.live(env)?;
+    self
+      .span
+      .as_buffer(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))
+  }
+
+  /// Writes `data` at `offset` (relative to the segment); throws `ERR_OUT_OF_RANGE` and writes
+  /// nothing if it would pass the end of the segment.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "offset: number, data: Uint8Array | string"
+  )]
+  pub fn update_region(&self, env: Env, offset: Unknown, data: Unknown) -> Result<()> {
+    self.live(&env)?;
+    self.span.update_region(&env, offset.raw(), data.raw())
+  }
+
+  /// Durably flushes the pages covering this segment (`msync(MS_SYNC)`).
+  #[napi(catch_unwind)]
+  pub fn flush(&self, env: Env) -> Result<()> {
+    self.live(&env)?;
+    self.span.flush(&env)
+  }
+
+  /// Zero-copy views of consecutive `size`-byte chunks of the segment; the last one is shorter.
+  #[napi(catch_unwind, ts_args_type = "size: number")]
+  pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
+    self.live(&env)?;
+    let size = chunk_size(&env, size.raw())?;
+    let length = self.span.len().or_throw(&env)?;
+    Ok(ChunkIterator::new(
+      self.span.clone(),
+      self.span.base,
+      length,
+      size,
+    ))
+  }
+
+  /// A sub-segment at `offset` (relative to this segment); its `offset` is relative to the mapping.
+  #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
+  pub fn segment(&self, env: Env, offset: Unknown, length: Unknown) -> Result<Segment> {
+    self.live(&env)?;
+    let mut parent = ptr::null_mut();
+    // SAFETY: the strong reference is alive as long as `self`.
+    unsafe { sys::napi_get_reference_value(env.raw(), self.parent, &mut parent) };
+    Segment::create(&env, &self.span, parent, offset.raw(), length.raw())
+  }
+}
+
+crate::scan_methods::impl_scan_methods!(Segment);
