@@ -10,7 +10,9 @@ import {
   type FlushPolicy,
   type MmapMode,
   type OpenOptions,
+  type Segment,
 } from 'mmapkit'
+import type { Readable } from 'node:stream'
 
 export async function everyMethod(path: string): Promise<number> {
   const options: OpenOptions = { mode: 'readWrite', offset: 0, populate: true, advice: 'sequential' }
@@ -50,6 +52,34 @@ export async function everyMethod(path: string): Promise<number> {
   ]) {
     other[Symbol.dispose]()
   }
+  const segment: Segment = file.segment(0, 8)
+  const sub: Segment = segment.segment(1, 2)
+  const parent: MemoryMappedFile = sub.parent
+  const valid: boolean = segment.valid && parent.closed === false
+  segment.updateRegion(0, 'seg')
+  segment.flush()
+  for (const chunk of file.chunks(4096)) chunk.fill(0)
+  for await (const page of file.pages()) void page.length
+  for (const chunk of segment.chunks(2)) void chunk.byteLength
+  const lines: number = file.countLines() + file.countByte(10, 0, 4) + segment.countLines()
+  const counted: number = file.count('x', { threads: 2, offset: 0, length: 4 }) + file.indexOf(new Uint8Array([1]), 0)
+  const found: number[] = file.findAll('x', { limit: 3 })
+  const asyncLines: number = await file.countLinesAsync({
+    signal: AbortSignal.timeout(100),
+    onProgress: (done, total) => void (done / total),
+  })
+  const asyncCount: number = await segment.countAsync('x', { threads: 1 })
+  const asyncFound: number[] = await file.findAllAsync('x', { limit: 1 })
+  const stream: Readable = file.createReadStream({ start: 0, end: 10, highWaterMark: 1024 })
+  stream.destroy()
+  const watcher = file.watch((event: 'change' | 'rename') => void event)
+  watcher.close()
+  file.touchPages()
+  file.prefetch(0, 10)
+  file.lockMemory(0, 10)
+  file.unlockMemory()
+  void [valid, lines, counted, found, asyncLines, asyncCount, asyncFound]
+
   writeMmap(path, 0, 'x')
   writeMmap(path, 0, new Uint8Array([1]))
   return (
