@@ -46,6 +46,17 @@ pub enum MmapError {
   },
   /// An async operation was cancelled through its `AbortSignal`. Code `ABORT_ERR`.
   Aborted,
+  /// The file was truncated by someone else under the mapping, met during a native access.
+  /// Code `ERR_MMAP_TRUNCATED`.
+  Truncated,
+  /// An atomic operation at an offset that is not a multiple of its size.
+  /// Node: `RangeError` with code `ERR_MMAP_MISALIGNED`.
+  Misaligned {
+    /// The offset received.
+    offset: u64,
+    /// The required alignment in bytes (4 or 8).
+    alignment: u64,
+  },
 }
 
 /// The result type of every fallible core operation.
@@ -80,6 +91,8 @@ impl MmapError {
       MmapError::ReadOnly { .. } => "ERR_MMAP_READ_ONLY".into(),
       MmapError::InvalidMode { .. } => "ERR_MMAP_INVALID_MODE".into(),
       MmapError::Aborted => "ABORT_ERR".into(),
+      MmapError::Truncated => "ERR_MMAP_TRUNCATED".into(),
+      MmapError::Misaligned { .. } => "ERR_MMAP_MISALIGNED".into(),
     }
   }
 }
@@ -116,6 +129,13 @@ impl fmt::Display for MmapError {
       ),
       MmapError::InvalidMode { message } => f.write_str(message),
       MmapError::Aborted => f.write_str("The operation was aborted"),
+      MmapError::Truncated => f.write_str(
+        "The mapped file was truncated by another process: the pages accessed no longer exist",
+      ),
+      MmapError::Misaligned { offset, alignment } => write!(
+        f,
+        "The value of \"offset\" must be a multiple of {alignment} for this atomic operation. Received {offset}"
+      ),
     }
   }
 }

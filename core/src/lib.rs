@@ -7,8 +7,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod atomics;
 pub mod errno;
 pub mod error;
+pub mod flush_policy;
+pub mod guard;
+pub mod lock;
 pub mod mapping;
 pub mod mode;
 pub mod options;
@@ -17,6 +21,8 @@ pub mod range;
 pub mod scan;
 
 pub use error::{MmapError, Result};
+pub use flush_policy::FlushPolicy;
+pub use lock::LockKind;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;

@@ -9,13 +9,17 @@
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::Duration;
 
 use fs2::FileExt;
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{MmapError, Result};
+use crate::flush_policy::{FlushPolicy, Flusher};
+use crate::guard::guarded;
+use crate::lock::{self, LockKind};
 use crate::mode::{Advice, Mode};
 use crate::options::OpenOptions;
 use crate::os;
@@ -50,22 +54,70 @@ pub struct RawView {
 
 /// A memory-mapped file, or anonymous memory, shared safely between threads.
 pub struct MappedFile {
-  region: RwLock<Option<Region>>,
+  /// What the background flusher shares with the handle.
+  shared: Arc<Shared>,
   path: Option<String>,
-  mode: Mode,
   /// File offset of the first mapped byte.
   offset: u64,
   /// Whether the mapping covers the whole file (only those can be resized).
   whole_file: bool,
-  /// Bytes written through `write` since the last flush.
+  policy: FlushPolicy,
+  /// The `EveryMillis` thread, stopped by `close`.
+  flusher: Mutex<Option<Flusher>>,
+}
+
+/// The state both the handle and its background flusher use.
+struct Shared {
+  region: RwLock<Option<Region>>,
+  mode: Mode,
+  /// Bytes and calls of `write` since the last flush.
   pending_bytes: AtomicU64,
+  pending_writes: AtomicU64,
+  /// A failure of the background flusher, reported by the next `flush`.
+  background_error: Mutex<Option<std::io::Error>>,
+}
+
+impl Shared {
+  /// Syncs `range` of a live region to the file (readWrite file mappings only) and, for a whole
+  /// flush, resets the counters.
+  fn sync(&self, region: &Region, range: Range<usize>) -> std::io::Result<()> {
+    if self.mode == Mode::ReadWrite {
+      if let (Some(map), Some(_)) = (&region.map, &region.file) {
+        if !range.is_empty() {
+          map.flush_range(range.start, range.len())?;
+        }
+      }
+    }
+    if range.start == 0 && range.end == region.len {
+      self.pending_bytes.store(0, Ordering::Relaxed);
+      self.pending_writes.store(0, Ordering::Relaxed);
+    }
+    Ok(())
+  }
+
+  /// One tick of the background flusher: false once the mapping is closed.
+  fn background_flush(&self) -> bool {
+    let guard = self.region.read().unwrap_or_else(|p| p.into_inner());
+    let Some(region) = guard.as_ref() else {
+      return false;
+    };
+    if self.pending_bytes.load(Ordering::Relaxed) > 0 {
+      if let Err(e) = self.sync(region, 0..region.len) {
+        *self
+          .background_error
+          .lock()
+          .unwrap_or_else(|p| p.into_inner()) = Some(e);
+      }
+    }
+    true
+  }
 }
 
 impl std::fmt::Debug for MappedFile {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     f.debug_struct("MappedFile")
       .field("path", &self.path)
-      .field("mode", &self.mode)
+      .field("mode", &self.shared.mode)
       .field("offset", &self.offset)
       .field("closed", &self.is_closed())
       .finish()
@@ -75,6 +127,16 @@ impl std::fmt::Debug for MappedFile {
 impl MappedFile {
   /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it.
   pub fn open(path: &str, options: &OpenOptions) -> Result<Self> {
+    Self::open_cancellable(path, options, None)
+  }
+
+  /// [`MappedFile::open`] whose wait for `options.lock` ends with [`MmapError::Aborted`] as soon
+  /// as `abort` is set (the lock is then polled instead of waited for).
+  pub fn open_cancellable(
+    path: &str,
+    options: &OpenOptions,
+    abort: Option<&AtomicBool>,
+  ) -> Result<Self> {
     let mode = options.mode();
     if (options.create
       || options.size.is_some()
@@ -95,6 +157,18 @@ impl MappedFile {
     let metadata = file.metadata().map_err(|e| io_err(e, "fstat"))?;
     if metadata.is_dir() {
       return Err(io_err(is_a_directory(), "open"));
+    }
+
+    if let Some(kind) = options.lock {
+      // Before growing or mapping: the lock protects what we are about to look at.
+      match abort {
+        None => lock::lock(&file, kind),
+        Some(abort) => lock::lock_cancellable(&file, kind, abort),
+      }
+      .map_err(|e| match e {
+        lock::WaitError::Aborted => MmapError::Aborted,
+        lock::WaitError::Io(e) => io_err(e, "flock"),
+      })?;
     }
 
     let mut file_len = metadata.len();
@@ -151,6 +225,7 @@ impl MappedFile {
       mode,
       offset,
       whole_file,
+      options.flush_policy,
     );
     mapped.apply_open_hints(options)?;
     Ok(mapped)
@@ -178,6 +253,7 @@ impl MappedFile {
       Mode::ReadWrite,
       0,
       false,
+      FlushPolicy::Manual,
     ))
   }
 
@@ -187,14 +263,32 @@ impl MappedFile {
     mode: Mode,
     offset: u64,
     whole_file: bool,
+    policy: FlushPolicy,
   ) -> Self {
-    MappedFile {
+    let shared = Arc::new(Shared {
       region: RwLock::new(Some(region)),
-      path,
       mode,
+      pending_bytes: AtomicU64::new(0),
+      pending_writes: AtomicU64::new(0),
+      background_error: Mutex::new(None),
+    });
+    let flusher = match policy {
+      FlushPolicy::EveryMillis(ms) => {
+        let shared = Arc::clone(&shared);
+        Some(Flusher::start(
+          Duration::from_millis(ms.max(1)),
+          move || shared.background_flush(),
+        ))
+      }
+      _ => None,
+    };
+    MappedFile {
+      shared,
+      path,
       offset,
       whole_file,
-      pending_bytes: AtomicU64::new(0),
+      policy,
+      flusher: Mutex::new(flusher),
     }
   }
 
@@ -214,6 +308,7 @@ impl MappedFile {
   /// The read guard over the live region, or `ERR_MMAP_CLOSED`.
   fn live(&self) -> Result<LiveRegion<'_>> {
     let guard = self
+      .shared
       .region
       .read()
       .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -234,7 +329,12 @@ impl MappedFile {
 
   /// How the file is mapped.
   pub fn mode(&self) -> Mode {
-    self.mode
+    self.shared.mode
+  }
+
+  /// The flush policy chosen at open.
+  pub fn flush_policy(&self) -> FlushPolicy {
+    self.policy
   }
 
   /// The file offset of the first mapped byte.
@@ -254,12 +354,17 @@ impl MappedFile {
 
   /// Whether `close` has run.
   pub fn is_closed(&self) -> bool {
-    self.region.read().map(|g| g.is_none()).unwrap_or(true)
+    self
+      .shared
+      .region
+      .read()
+      .map(|g| g.is_none())
+      .unwrap_or(true)
   }
 
   /// Bytes written through [`MappedFile::write`] since the last flush.
   pub fn pending_bytes(&self) -> u64 {
-    self.pending_bytes.load(Ordering::Relaxed)
+    self.shared.pending_bytes.load(Ordering::Relaxed)
   }
 
   /// Copies `target.len()` bytes starting at `offset` into `target`.
@@ -272,16 +377,11 @@ impl MappedFile {
       "offset",
       "target.byteLength",
     )?;
-    // SAFETY: `range` lies inside the live mapping (checked above) and the read guard keeps it
-    // mapped; `target` is a distinct Rust buffer, so the two cannot overlap.
-    unsafe {
-      std::ptr::copy_nonoverlapping(
-        region.ptr().add(range.start),
-        target.as_mut_ptr(),
-        range.len(),
-      );
-    }
-    Ok(())
+    let (src, dst) = (region.ptr().wrapping_add(range.start), target.as_mut_ptr());
+    // SAFETY: `range` lies inside the live mapping (checked above), which the read guard keeps
+    // mapped; `target` may alias the mapping (a view passed as target), hence `copy` (memmove).
+    // The closure owns nothing, as `guarded` requires.
+    unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }
   }
 
   /// A copy of `length` bytes at `offset`.
@@ -289,16 +389,15 @@ impl MappedFile {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
     let mut out = vec![0u8; range.len()];
-    // SAFETY: as in `read_into`: the range is inside the live mapping and `out` is fresh memory.
-    unsafe {
-      std::ptr::copy_nonoverlapping(region.ptr().add(range.start), out.as_mut_ptr(), range.len());
-    }
+    let (src, dst) = (region.ptr().wrapping_add(range.start), out.as_mut_ptr());
+    // SAFETY: as in `read_into`; `out` is owned outside the guarded closure.
+    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }?;
     Ok(out)
   }
 
   /// Writes `data` at `offset`. Refused on readOnly mappings.
   pub fn write(&self, offset: u64, data: &[u8]) -> Result<()> {
-    if !self.mode.is_writable() {
+    if !self.shared.mode.is_writable() {
       return Err(MmapError::ReadOnly {
         operation: "updateRegion",
       });
@@ -311,15 +410,23 @@ impl MappedFile {
       "offset",
       "data.byteLength",
     )?;
-    // SAFETY: the range is inside the live, writable mapping (mode checked above) and `data` is a
-    // separate Rust slice.
-    unsafe {
-      std::ptr::copy_nonoverlapping(data.as_ptr(), region.ptr().add(range.start), range.len());
-    }
-    self
+    let (src, dst) = (data.as_ptr(), region.ptr().wrapping_add(range.start));
+    // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` may be a
+    // view of the mapping itself, hence `copy` (memmove). The closure owns nothing.
+    unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }?;
+    let shared = &self.shared;
+    let bytes = shared
       .pending_bytes
       .fetch_add(range.len() as u64, Ordering::Relaxed);
-    Ok(())
+    let writes = shared.pending_writes.fetch_add(1, Ordering::Relaxed);
+    match self.policy {
+      FlushPolicy::Always => self.sync(&region, range),
+      FlushPolicy::EveryBytes(n) if bytes + range.len() as u64 >= n => {
+        self.sync(&region, 0..region.len)
+      }
+      FlushPolicy::EveryWrites(n) if writes + 1 >= n => self.sync(&region, 0..region.len),
+      _ => Ok(()),
+    }
   }
 
   /// The bounds of a view of `length` bytes at `offset`, for callers that hand the memory out
@@ -359,13 +466,18 @@ impl MappedFile {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
     let page = os::page_size();
-    let mut at = range.start;
-    while at < range.end {
-      // SAFETY: `at` is inside the live mapping; a volatile read keeps the access from being elided.
-      unsafe { std::ptr::read_volatile(region.ptr().add(at)) };
-      at = (at / page + 1) * page;
+    let base = region.ptr();
+    // SAFETY: every `at` is inside the live mapping; volatile reads keep the accesses from being
+    // elided. The closure owns nothing.
+    unsafe {
+      guarded(|| {
+        let mut at = range.start;
+        while at < range.end {
+          std::ptr::read_volatile(base.add(at));
+          at = (at / page + 1) * page;
+        }
+      })
     }
-    Ok(())
   }
 
   /// Asks the OS to read a range ahead (`madvise(MADV_WILLNEED)`); returns without waiting.
@@ -400,11 +512,83 @@ impl MappedFile {
     result.map_err(|e| self.io_error(e, syscall))
   }
 
+  /// Takes an advisory lock on the whole file, waiting until it is granted (or until `abort` is
+  /// set, if given).
+  pub fn lock(&self, kind: LockKind, abort: Option<&AtomicBool>) -> Result<()> {
+    let file = self.file_for("lock")?;
+    match abort {
+      None => lock::lock(&file, kind),
+      Some(abort) => lock::lock_cancellable(&file, kind, abort),
+    }
+    .map_err(|e| match e {
+      lock::WaitError::Aborted => MmapError::Aborted,
+      lock::WaitError::Io(e) => self.io_error(e, "flock"),
+    })
+  }
+
+  /// Takes the lock if it is free (`true`); `false` if another holder has it.
+  pub fn try_lock(&self, kind: LockKind) -> Result<bool> {
+    let file = self.file_for("tryLock")?;
+    lock::try_lock(&file, kind).map_err(|e| self.io_error(e, "flock"))
+  }
+
+  /// Releases this mapping's lock (a no-op if it holds none).
+  pub fn unlock(&self) -> Result<()> {
+    let file = self.file_for("unlock")?;
+    lock::unlock(&file).map_err(|e| self.io_error(e, "flock"))
+  }
+
+  /// A second handle to the mapped file (so a lock wait does not hold the region lock), or the
+  /// error for anonymous memory or a closed mapping.
+  fn file_for(&self, operation: &str) -> Result<File> {
+    let region = self.live()?;
+    let file = region.file.as_ref().ok_or_else(|| MmapError::InvalidMode {
+      message: format!("{operation}() needs a file; anonymous memory has none"),
+    })?;
+    file.try_clone().map_err(|e| self.io_error(e, "dup"))
+  }
+
+  /// Runs `op` on the address of `size` bytes at `offset`, which must be aligned to `size` in the
+  /// file; for atomics. `write` operations are refused on readOnly mappings.
+  pub(crate) fn with_aligned<T>(
+    &self,
+    offset: u64,
+    size: u64,
+    write: bool,
+    operation: &'static str,
+    op: impl FnOnce(*mut u8) -> T,
+  ) -> Result<T> {
+    if write && !self.shared.mode.is_writable() {
+      return Err(MmapError::ReadOnly { operation });
+    }
+    let region = self.live()?;
+    let range = checked_range(offset, size, region.len, "offset", "length")?;
+    if (self.offset + offset) % size != 0 {
+      return Err(MmapError::Misaligned {
+        offset,
+        alignment: size,
+      });
+    }
+    let ptr = region.ptr().wrapping_add(range.start);
+    // SAFETY: `ptr` is inside the live mapping, kept mapped by the read guard; `op` performs one
+    // atomic access through it and owns nothing (the `guarded` contract).
+    unsafe { guarded(|| op(ptr)) }
+  }
+
   /// Durably writes the whole mapping back to the file: `msync(MS_SYNC)` on Unix,
   /// `FlushViewOfFile` + `FlushFileBuffers` on Windows, on every call. Nothing to do for readOnly,
   /// copyOnWrite and anonymous mappings, whose changes never reach a file.
   pub fn flush(&self) -> Result<()> {
     let region = self.live()?;
+    let background = self
+      .shared
+      .background_error
+      .lock()
+      .unwrap_or_else(|p| p.into_inner())
+      .take();
+    if let Some(e) = background {
+      return Err(self.io_error(e, "msync"));
+    }
     self.sync(&region, 0..region.len)
   }
 
@@ -416,17 +600,10 @@ impl MappedFile {
   }
 
   fn sync(&self, region: &Region, range: Range<usize>) -> Result<()> {
-    if self.mode == Mode::ReadWrite {
-      if let (Some(map), Some(_)) = (&region.map, &region.file) {
-        if !range.is_empty() {
-          map
-            .flush_range(range.start, range.len())
-            .map_err(|e| self.io_error(e, "msync"))?;
-        }
-      }
-    }
-    self.pending_bytes.store(0, Ordering::Relaxed);
-    Ok(())
+    self
+      .shared
+      .sync(region, range)
+      .map_err(|e| self.io_error(e, "msync"))
   }
 
   /// `madvise` on a range of the mapping (aligned internally). A no-op on Windows.
@@ -444,11 +621,11 @@ impl MappedFile {
   /// Sets the file's length to `new_len` (preallocating disk blocks when it grows) and maps it
   /// again. Only for readWrite mappings of a whole file. Any raw view is invalid afterwards.
   pub fn resize(&self, new_len: u64) -> Result<()> {
-    if self.mode != Mode::ReadWrite || !self.whole_file {
+    if self.shared.mode != Mode::ReadWrite || !self.whole_file {
       let what = if self.path.is_none() {
         "anonymous memory".to_owned()
-      } else if self.mode != Mode::ReadWrite {
-        format!("a {} mapping", self.mode.as_str())
+      } else if self.shared.mode != Mode::ReadWrite {
+        format!("a {} mapping", self.shared.mode.as_str())
       } else {
         "a window of a file (options offset/length)".to_owned()
       };
@@ -458,6 +635,7 @@ impl MappedFile {
     }
     to_usize(new_len, "newLength")?;
     let mut guard = self
+      .shared
       .region
       .write()
       .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -500,12 +678,26 @@ impl MappedFile {
 
   /// Unmaps at once and closes the file. Idempotent. Waits for accesses running on other threads.
   pub fn close(&self) {
+    // Stop the flusher first: its ticks take the region's read lock.
+    let flusher = self.flusher.lock().unwrap_or_else(|p| p.into_inner()).take();
+    drop(flusher);
     let region = self
+      .shared
       .region
       .write()
       .unwrap_or_else(|poisoned| poisoned.into_inner())
       .take();
+    if let Some(file) = region.as_ref().and_then(|r| r.file.as_ref()) {
+      // Windows may release a lock some time after its handle closes: release it now.
+      let _ = lock::unlock(file);
+    }
     drop(region);
+  }
+}
+
+impl Drop for MappedFile {
+  fn drop(&mut self) {
+    self.close();
   }
 }
 

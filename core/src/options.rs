@@ -1,5 +1,7 @@
 //! What `MappedFile::open` is asked to do.
 
+use crate::flush_policy::FlushPolicy;
+use crate::lock::LockKind;
 use crate::mode::{Advice, Mode};
 
 /// Options for [`crate::MappedFile::open`], already type-checked by the caller.
@@ -26,6 +28,10 @@ pub struct OpenOptions {
   pub advice: Option<Advice>,
   /// Ask for transparent huge pages (Linux `MADV_HUGEPAGE`); a hint only.
   pub huge_pages: bool,
+  /// Take this advisory lock before mapping and hold it until `close`.
+  pub lock: Option<LockKind>,
+  /// When counted writes are flushed.
+  pub flush_policy: FlushPolicy,
 }
 
 impl OpenOptions {

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use memchr::memmem::Finder;
 
 use crate::error::{MmapError, Result};
+use crate::guard::guarded;
 
 /// Bytes scanned between two checks of the abort flag and two progress updates.
 pub const BLOCK: usize = 4 << 20;
@@ -94,7 +95,8 @@ pub fn count_byte(data: &[u8], byte: u8, threads: usize, control: &Control) -> R
     let mut count = 0u64;
     for block in data[part].chunks(BLOCK) {
       control.check()?;
-      count += bytecount::count(block, byte) as u64;
+      // SAFETY: counting borrows the block and owns nothing (the `guarded` contract).
+      count += unsafe { guarded(|| bytecount::count(block, byte)) }? as u64;
       control.advance(block.len());
     }
     Ok(count)
@@ -136,7 +138,8 @@ fn scan_part(
     let block_end = (block_start + BLOCK).min(starts.end);
     let window_end = (block_end + needle - 1).min(data.len());
     while pos < block_end {
-      match finder.find(&data[pos..window_end]) {
+      // SAFETY: the search borrows the window and owns nothing (the `guarded` contract).
+      match unsafe { guarded(|| finder.find(&data[pos..window_end])) }? {
         Some(at) => {
           let start = pos + at;
           found.count += 1;
@@ -219,14 +222,16 @@ pub fn find_all(
 }
 
 /// The first occurrence of `pattern` at or after `from`; an empty pattern matches at `from`.
-pub fn index_of(data: &[u8], pattern: &[u8], from: usize) -> Option<usize> {
+pub fn index_of(data: &[u8], pattern: &[u8], from: usize) -> Result<Option<usize>> {
   if from > data.len() {
-    return None;
+    return Ok(None);
   }
   if pattern.is_empty() {
-    return Some(from);
+    return Ok(Some(from));
   }
-  memchr::memmem::find(&data[from..], pattern).map(|at| from + at)
+  // SAFETY: the search borrows the data and owns nothing (the `guarded` contract).
+  let found = unsafe { guarded(|| memchr::memmem::find(&data[from..], pattern)) }?;
+  Ok(found.map(|at| from + at))
 }
 
 #[cfg(test)]
@@ -331,11 +336,11 @@ mod tests {
     assert_eq!(count(b"abc", b"abcd", 2, &control).unwrap(), 0);
     assert_eq!(count(b"aaaaa", b"aaa", 2, &control).unwrap(), 1);
     assert_eq!(find_all(b"xxab", b"ab", 5, 1, &control).unwrap(), vec![2]);
-    assert_eq!(index_of(b"hello", b"l", 0), Some(2));
-    assert_eq!(index_of(b"hello", b"l", 3), Some(3));
-    assert_eq!(index_of(b"hello", b"lo", 4), None);
-    assert_eq!(index_of(b"hello", b"", 5), Some(5));
-    assert_eq!(index_of(b"hello", b"", 6), None);
+    assert_eq!(index_of(b"hello", b"l", 0).unwrap(), Some(2));
+    assert_eq!(index_of(b"hello", b"l", 3).unwrap(), Some(3));
+    assert_eq!(index_of(b"hello", b"lo", 4).unwrap(), None);
+    assert_eq!(index_of(b"hello", b"", 5).unwrap(), Some(5));
+    assert_eq!(index_of(b"hello", b"", 6).unwrap(), None);
   }
 
   #[test]

@@ -344,3 +344,120 @@ fn offsets_beyond_four_gib_work_on_a_sparse_file() {
   assert_eq!(&buf, b"far away");
   assert!(mapped.read_into(len - 4, &mut buf).is_err());
 }
+
+#[test]
+fn flush_policies_sync_when_they_say() {
+  use mmapkit_core::FlushPolicy;
+  let dir = tempfile::tempdir().unwrap();
+  let path = temp_file(&dir, "p.bin", &[0u8; 8192]);
+  let open_with = |policy| {
+    let options = OpenOptions {
+      mode: Some(Mode::ReadWrite),
+      flush_policy: policy,
+      ..OpenOptions::default()
+    };
+    MappedFile::open(path.to_str().unwrap(), &options).unwrap()
+  };
+  let always = open_with(FlushPolicy::Always);
+  always.write(0, b"abc").unwrap();
+  assert_eq!(always.pending_bytes(), 3, "Always syncs the range; the whole-file counter stays");
+  let bytes = open_with(FlushPolicy::EveryBytes(10));
+  bytes.write(0, b"12345").unwrap();
+  assert_eq!(bytes.pending_bytes(), 5);
+  bytes.write(5, b"67890").unwrap();
+  assert_eq!(bytes.pending_bytes(), 0);
+  let writes = open_with(FlushPolicy::EveryWrites(3));
+  writes.write(0, b"a").unwrap();
+  writes.write(1, b"b").unwrap();
+  assert_eq!(writes.pending_bytes(), 2);
+  writes.write(2, b"c").unwrap();
+  assert_eq!(writes.pending_bytes(), 0);
+  let timed = open_with(FlushPolicy::EveryMillis(10));
+  timed.write(0, b"timed").unwrap();
+  let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+  while timed.pending_bytes() != 0 && std::time::Instant::now() < deadline {
+    std::thread::sleep(std::time::Duration::from_millis(5));
+  }
+  assert_eq!(timed.pending_bytes(), 0, "the background flusher ran");
+  timed.close();
+  assert_eq!(timed.flush_policy(), FlushPolicy::EveryMillis(10));
+}
+
+#[test]
+fn locks_between_two_mappings_of_one_file() {
+  use mmapkit_core::LockKind;
+  let dir = tempfile::tempdir().unwrap();
+  let path = temp_file(&dir, "l.bin", b"lock me");
+  let a = open(&path, Mode::ReadWrite);
+  let b = open(&path, Mode::ReadOnly);
+  a.lock(LockKind::Exclusive, None).unwrap();
+  assert!(!b.try_lock(LockKind::Shared).unwrap());
+  let abort = std::sync::atomic::AtomicBool::new(true);
+  assert!(matches!(b.lock(LockKind::Shared, Some(&abort)), Err(MmapError::Aborted)));
+  a.close();
+  assert!(b.try_lock(LockKind::Shared).unwrap(), "close released the lock");
+  b.unlock().unwrap();
+  let locked = OpenOptions {
+    lock: Some(LockKind::Exclusive),
+    ..OpenOptions::default()
+  };
+  let c = MappedFile::open(path.to_str().unwrap(), &locked).unwrap();
+  assert!(!b.try_lock(LockKind::Shared).unwrap(), "the lock option holds the lock");
+  drop(c);
+  assert!(b.try_lock(LockKind::Exclusive).unwrap());
+  let anon = MappedFile::anonymous(8).unwrap();
+  assert_eq!(anon.try_lock(LockKind::Shared).unwrap_err().code(), "ERR_MMAP_INVALID_MODE");
+}
+
+#[test]
+fn atomics_are_aligned_mode_checked_and_work_across_threads() {
+  let dir = tempfile::tempdir().unwrap();
+  let path = temp_file(&dir, "a.bin", &[0u8; 64]);
+  let file = Arc::new(open(&path, Mode::ReadWrite));
+  let threads: Vec<_> = (0..4)
+    .map(|_| {
+      let file = Arc::clone(&file);
+      std::thread::spawn(move || {
+        for _ in 0..10_000 {
+          file.atomic_add_u32(8, 1).unwrap();
+          file.atomic_add_u64(16, 2).unwrap();
+        }
+      })
+    })
+    .collect();
+  for thread in threads {
+    thread.join().unwrap();
+  }
+  assert_eq!(file.atomic_load_u32(8).unwrap(), 40_000);
+  assert_eq!(file.atomic_load_u64(16).unwrap(), 80_000);
+  assert_eq!(file.atomic_compare_exchange_u32(8, 40_000, 7).unwrap(), 40_000);
+  assert_eq!(file.atomic_compare_exchange_u32(8, 40_000, 9).unwrap(), 7);
+  file.atomic_store_u64(24, u64::MAX).unwrap();
+  assert_eq!(file.atomic_add_u64(24, 1).unwrap(), u64::MAX);
+  assert_eq!(file.atomic_load_u64(24).unwrap(), 0);
+  assert_eq!(file.atomic_load_u32(2).unwrap_err().code(), "ERR_MMAP_MISALIGNED");
+  assert_eq!(file.atomic_load_u64(12).unwrap_err().code(), "ERR_MMAP_MISALIGNED");
+  assert_eq!(file.atomic_load_u64(60).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+  let read_only = open(&path, Mode::ReadOnly);
+  assert_eq!(read_only.atomic_load_u32(8).unwrap(), 7, "a readOnly mapping sees the shared value");
+  assert_eq!(read_only.atomic_store_u32(8, 1).unwrap_err().code(), "ERR_MMAP_READ_ONLY");
+  assert_eq!(read_only.atomic_add_u32(8, 1).unwrap_err().code(), "ERR_MMAP_READ_ONLY");
+}
+
+#[test]
+fn a_file_truncated_underneath_is_an_error_for_every_native_access() {
+  let dir = tempfile::tempdir().unwrap();
+  let path = temp_file(&dir, "t.bin", &pattern(5 * 4096));
+  let file = open(&path, Mode::ReadWrite);
+  fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+  let mut buf = [0u8; 16];
+  let truncated = |r: Result<(), MmapError>| assert_eq!(r.unwrap_err().code(), "ERR_MMAP_TRUNCATED");
+  truncated(file.read_into(4096, &mut buf));
+  truncated(file.read(0, 10).map(|_| ()));
+  truncated(file.write(8192, b"x"));
+  truncated(file.touch_pages(0, 5 * 4096));
+  truncated(file.atomic_add_u32(4096, 1).map(|_| ()));
+  let control = mmapkit_core::scan::Control::default();
+  truncated(file.with_bytes(0, 5 * 4096, |b| mmapkit_core::scan::count_byte(b, b'\n', 2, &control).map(|_| ())));
+  truncated(file.with_bytes(0, 5 * 4096, |b| mmapkit_core::scan::count(b, b"ab", 2, &control).map(|_| ())));
+}

@@ -1,0 +1,62 @@
+//! Sequentially consistent atomics on aligned `u32`/`u64` words of a mapping, usable across
+//! processes that map the same file (the hardware's atomics work on shared memory). Loads work in
+//! every mode; stores and read-modify-writes are refused on readOnly mappings
+//! (`ERR_MMAP_READ_ONLY`), and a misaligned offset is `ERR_MMAP_MISALIGNED`.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+
+use crate::error::Result;
+use crate::mapping::MappedFile;
+
+macro_rules! atomic_ops {
+  ($word:ty, $atomic:ty, $size:expr, $load:ident, $store:ident, $add:ident, $cas:ident) => {
+    impl MappedFile {
+      #[doc = concat!("Atomically loads the `", stringify!($word), "` at `offset`.")]
+      pub fn $load(&self, offset: u64) -> Result<$word> {
+        // SAFETY: `with_aligned` hands over an aligned address inside the live mapping.
+        self.with_aligned(offset, $size, false, stringify!($load), |ptr| unsafe { <$atomic>::from_ptr(ptr.cast()) }.load(SeqCst))
+      }
+
+      #[doc = concat!("Atomically stores `value` into the `", stringify!($word), "` at `offset`.")]
+      pub fn $store(&self, offset: u64, value: $word) -> Result<()> {
+        // SAFETY: as in the load.
+        self.with_aligned(offset, $size, true, stringify!($store), |ptr| unsafe { <$atomic>::from_ptr(ptr.cast()) }.store(value, SeqCst))
+      }
+
+      #[doc = concat!("Atomically adds `delta` (wrapping) to the `", stringify!($word), "` at `offset`; returns the previous value.")]
+      pub fn $add(&self, offset: u64, delta: $word) -> Result<$word> {
+        // SAFETY: as in the load.
+        self.with_aligned(offset, $size, true, stringify!($add), |ptr| unsafe { <$atomic>::from_ptr(ptr.cast()) }.fetch_add(delta, SeqCst))
+      }
+
+      #[doc = concat!("Atomically replaces the `", stringify!($word), "` at `offset` with `value` if it equals `expected`; returns the previous value either way.")]
+      pub fn $cas(&self, offset: u64, expected: $word, value: $word) -> Result<$word> {
+        // SAFETY: as in the load.
+        self.with_aligned(offset, $size, true, stringify!($cas), |ptr| {
+          match unsafe { <$atomic>::from_ptr(ptr.cast()) }.compare_exchange(expected, value, SeqCst, SeqCst) {
+            Ok(previous) | Err(previous) => previous,
+          }
+        })
+      }
+    }
+  };
+}
+
+atomic_ops!(
+  u32,
+  AtomicU32,
+  4,
+  atomic_load_u32,
+  atomic_store_u32,
+  atomic_add_u32,
+  atomic_compare_exchange_u32
+);
+atomic_ops!(
+  u64,
+  AtomicU64,
+  8,
+  atomic_load_u64,
+  atomic_store_u64,
+  atomic_add_u64,
+  atomic_compare_exchange_u64
+);

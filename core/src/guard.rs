@@ -1,0 +1,117 @@
+//! Guarded access to mapped memory: a file truncated by another process turns mmapkit's own
+//! accesses into [`MmapError::Truncated`] instead of a fatal `SIGBUS`.
+//!
+//! The mechanism is the JVM's: a recovery point around each native access (`guard/unix.c`:
+//! `sigsetjmp` plus a `SIGBUS` handler that `siglongjmp`s back; `guard/windows.c`: SEH). Accesses
+//! that JavaScript makes itself through zero-copy views cannot be guarded; between cooperating
+//! processes, file locks prevent truncation races.
+
+use std::any::Any;
+use std::ffi::c_void;
+use std::sync::Once;
+
+use crate::error::{MmapError, Result};
+
+#[cfg(any(unix, windows))]
+extern "C" {
+  fn mmapkit_guard_install() -> std::os::raw::c_int;
+  fn mmapkit_guarded_call(
+    callback: extern "C" fn(*mut c_void),
+    context: *mut c_void,
+  ) -> std::os::raw::c_int;
+}
+
+static INSTALL: Once = Once::new();
+
+/// What the trampoline needs: the closure (taken when called), its result, and a panic payload.
+struct Call<F, R> {
+  work: Option<F>,
+  result: Option<R>,
+  panic: Option<Box<dyn Any + Send>>,
+}
+
+extern "C" fn trampoline<F: FnOnce() -> R, R>(context: *mut c_void) {
+  // SAFETY: `context` is the `Call<F, R>` that `guarded` passed and keeps alive for the call.
+  let call = unsafe { &mut *context.cast::<Call<F, R>>() };
+  if let Some(work) = call.work.take() {
+    // A panic must not unwind into C: catch it and resume it on the Rust side.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+      Ok(value) => call.result = Some(value),
+      Err(payload) => call.panic = Some(payload),
+    }
+  }
+}
+
+/// Runs `work`; if it touches a page of a mapping whose file was truncated, returns
+/// `ERR_MMAP_TRUNCATED` instead of letting the process die.
+///
+/// # Safety
+/// When a fault is recovered, the frames of `work` are abandoned without running destructors.
+/// `work` must therefore only touch mapped memory through raw pointers or borrowed slices, capture
+/// nothing that owns a resource, and create nothing with a destructor that matters (a `Vec` it
+/// grows through a `&mut` is fine; it is owned outside).
+pub unsafe fn guarded<R>(work: impl FnOnce() -> R) -> Result<R> {
+  guarded_impl(work)
+}
+
+#[cfg(any(unix, windows))]
+fn guarded_impl<F: FnOnce() -> R, R>(work: F) -> Result<R> {
+  INSTALL.call_once(|| {
+    // SAFETY: installs a process-wide SIGBUS handler once; it chains to the previous handler for
+    // faults outside guarded calls.
+    unsafe { mmapkit_guard_install() };
+  });
+  let mut call = Call {
+    work: Some(work),
+    result: None,
+    panic: None,
+  };
+  // SAFETY: `trampoline::<F, R>` matches the callback type and `call` outlives the C call.
+  let faulted =
+    unsafe { mmapkit_guarded_call(trampoline::<F, R>, (&mut call as *mut Call<F, R>).cast()) };
+  if let Some(payload) = call.panic {
+    std::panic::resume_unwind(payload);
+  }
+  match (faulted, call.result) {
+    (0, Some(value)) => Ok(value),
+    _ => Err(MmapError::Truncated),
+  }
+}
+
+#[cfg(not(any(unix, windows)))]
+fn guarded_impl<F: FnOnce() -> R, R>(work: F) -> Result<R> {
+  Ok(work())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+  use super::*;
+  use std::io::Write;
+
+  #[test]
+  fn a_truncated_mapping_is_an_error_not_a_crash() {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&vec![7u8; 3 * 4096]).unwrap();
+    let map = memmap2::MmapOptions::new().map_raw(&file).unwrap();
+    file.set_len(0).unwrap();
+    let ptr = map.as_ptr();
+    // SAFETY: reads through a raw pointer into the (now truncated) mapping; nothing is owned.
+    let result = unsafe { guarded(|| std::ptr::read_volatile(ptr.add(4096))) };
+    assert!(matches!(result, Err(MmapError::Truncated)));
+    // The guard is reusable, and normal calls return their value.
+    // SAFETY: as above.
+    assert!(matches!(
+      unsafe { guarded(|| std::ptr::read_volatile(ptr)) },
+      Err(MmapError::Truncated)
+    ));
+    // SAFETY: touches no mapped memory.
+    assert_eq!(unsafe { guarded(|| 41 + 1) }.unwrap(), 42);
+  }
+
+  #[test]
+  fn panics_inside_pass_through() {
+    // SAFETY: touches no mapped memory.
+    let result = std::panic::catch_unwind(|| unsafe { guarded(|| panic!("inner")) });
+    assert!(result.is_err());
+  }
+}

@@ -1,0 +1,125 @@
+//! Advisory whole-file locks between processes (fs2: `flock` on Unix, `LockFileEx` on Windows).
+//!
+//! fs2 is called through `fs2::FileExt::...` explicitly: since Rust 1.89, `std::fs::File` has
+//! inherent methods of the same names (`lock`, `try_lock_shared`, `unlock`, ...) that would shadow
+//! the trait's and behave differently.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// A shared (many holders) or exclusive (one holder) lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKind {
+  /// Any number of processes may hold it at once; excludes `Exclusive`.
+  Shared,
+  /// One process at a time.
+  Exclusive,
+}
+
+impl LockKind {
+  /// Parses the contract's name (`'shared'`, `'exclusive'`).
+  pub fn parse(name: &str) -> Option<Self> {
+    match name {
+      "shared" => Some(LockKind::Shared),
+      "exclusive" => Some(LockKind::Exclusive),
+      _ => None,
+    }
+  }
+
+  /// The contract's name.
+  pub fn as_str(self) -> &'static str {
+    match self {
+      LockKind::Shared => "shared",
+      LockKind::Exclusive => "exclusive",
+    }
+  }
+}
+
+/// Waits until the lock is granted.
+pub fn lock(file: &File, kind: LockKind) -> Result<(), WaitError> {
+  match kind {
+    LockKind::Shared => fs2::FileExt::lock_shared(file),
+    LockKind::Exclusive => fs2::FileExt::lock_exclusive(file),
+  }
+  .map_err(WaitError::Io)
+}
+
+/// Takes the lock if it is free: `Ok(true)`; `Ok(false)` if another holder has it.
+pub fn try_lock(file: &File, kind: LockKind) -> io::Result<bool> {
+  let result = match kind {
+    LockKind::Shared => fs2::FileExt::try_lock_shared(file),
+    LockKind::Exclusive => fs2::FileExt::try_lock_exclusive(file),
+  };
+  match result {
+    Ok(()) => Ok(true),
+    Err(e) if is_contended(&e) => Ok(false),
+    Err(e) => Err(e),
+  }
+}
+
+/// Why a cancellable lock wait ended without the lock.
+#[derive(Debug)]
+pub enum WaitError {
+  /// The abort flag was set.
+  Aborted,
+  /// The OS refused.
+  Io(io::Error),
+}
+
+/// Waits for the lock by polling (1 ms, doubling to 16 ms) so that setting `abort` ends the wait
+/// promptly; a blocking `flock` cannot be interrupted.
+pub fn lock_cancellable(file: &File, kind: LockKind, abort: &AtomicBool) -> Result<(), WaitError> {
+  let mut pause = Duration::from_millis(1);
+  loop {
+    if abort.load(Ordering::SeqCst) {
+      return Err(WaitError::Aborted);
+    }
+    if try_lock(file, kind).map_err(WaitError::Io)? {
+      return Ok(());
+    }
+    std::thread::sleep(pause);
+    pause = (pause * 2).min(Duration::from_millis(16));
+  }
+}
+
+/// Releases the lock (a no-op if none is held).
+pub fn unlock(file: &File) -> io::Result<()> {
+  fs2::FileExt::unlock(file)
+}
+
+/// Whether a try-lock error means "someone else holds it": `EWOULDBLOCK` on Unix;
+/// `ERROR_LOCK_VIOLATION` (33) or `ERROR_SHARING_VIOLATION` (32) on Windows, where the error is
+/// not reported as `WouldBlock`.
+fn is_contended(e: &io::Error) -> bool {
+  if e.kind() == io::ErrorKind::WouldBlock {
+    return true;
+  }
+  let contended = fs2::lock_contended_error();
+  if e.raw_os_error().is_some() && e.raw_os_error() == contended.raw_os_error() {
+    return true;
+  }
+  cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33))
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn exclusive_excludes_and_shared_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lock");
+    std::fs::write(&path, b"x").unwrap();
+    let a = File::open(&path).unwrap();
+    let b = File::open(&path).unwrap();
+    lock(&a, LockKind::Exclusive).unwrap();
+    assert!(!try_lock(&b, LockKind::Shared).unwrap());
+    assert!(!try_lock(&b, LockKind::Exclusive).unwrap());
+    unlock(&a).unwrap();
+    assert!(try_lock(&a, LockKind::Shared).unwrap());
+    assert!(try_lock(&b, LockKind::Shared).unwrap());
+    assert!(!try_lock(&File::open(&path).unwrap(), LockKind::Exclusive).unwrap());
+  }
+}
