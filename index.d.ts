@@ -6,13 +6,19 @@ import type { Readable } from 'node:stream'
 /** How a file is mapped. */
 export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
 
-/** An advisory whole-file lock kind (reserved for `options.lock`; not supported yet). */
+/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
 export type LockKind = 'shared' | 'exclusive'
 
 /** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
 export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
 
-/** When writes are flushed. This version supports `'manual'` only. */
+/**
+ * When counted writes (`updateRegion`) are flushed; writes through views and atomics are never
+ * counted, so `flush()` is still needed for them. `'manual'`: only on `flush()`. `'always'`: each
+ * `updateRegion` returns after its pages are synced. `{ everyBytes: n }` / `{ everyWrites: n }`: the
+ * `updateRegion` that reaches `n` pending bytes / writes syncs the whole mapping before returning.
+ * `{ everyMillis: n }`: a background thread syncs pending writes every `n` ms until `close()`.
+ */
 export type FlushPolicy =
   'manual' | 'always' | { everyBytes: number } | { everyWrites: number } | { everyMillis: number }
 
@@ -28,9 +34,9 @@ export interface OpenOptions {
   offset?: number
   /** The window's length. Default: to the end of the file. */
   length?: number
-  /** Not supported yet: passing it throws `ERR_INVALID_ARG_VALUE` rather than being ignored. */
+  /** Take this advisory file lock before mapping (waiting for it) and hold it until `close()`. */
   lock?: LockKind
-  /** Not supported yet: passing it throws `ERR_INVALID_ARG_VALUE` rather than being ignored. */
+  /** Default `'manual'`. */
   flushPolicy?: FlushPolicy
   /** `madvise` the whole mapping right after mapping it. */
   advice?: Advice
@@ -129,6 +135,37 @@ export declare class ChunkIterator {
  */
 export declare class MemoryMappedFile {
   /**
+   * Atomically reads the u32 at `offset` (a multiple of 4, else `ERR_MMAP_MISALIGNED`). Works in
+   * every mode, readOnly included.
+   */
+  atomicLoadU32(offset: number): number
+  /** Atomically writes `value` (0 to 2**32 - 1) to the u32 at `offset`. Not on readOnly mappings. */
+  atomicStoreU32(offset: number, value: number): void
+  /**
+   * Atomically adds `delta` (wrapping; negative subtracts) to the u32 at `offset`; returns the
+   * previous value.
+   */
+  atomicAddU32(offset: number, delta: number): number
+  /**
+   * Atomically replaces the u32 at `offset` with `value` if it equals `expected`; returns the
+   * previous value (equal to `expected` when the exchange happened).
+   */
+  atomicCompareExchangeU32(offset: number, expected: number, value: number): number
+  /** Atomically reads the u64 at `offset` (a multiple of 8) as a bigint. */
+  atomicLoadU64(offset: number): bigint
+  /** Atomically writes the bigint `value` (0n to 2n**64n - 1n) to the u64 at `offset`. */
+  atomicStoreU64(offset: number, value: bigint): void
+  /**
+   * Atomically adds the bigint `delta` (wrapping; negative subtracts) to the u64 at `offset`;
+   * returns the previous value.
+   */
+  atomicAddU64(offset: number, delta: bigint): bigint
+  /**
+   * Atomically replaces the u64 at `offset` with `value` if it equals `expected`; returns the
+   * previous value.
+   */
+  atomicCompareExchangeU64(offset: number, expected: bigint, value: bigint): bigint
+  /**
    * Maps the file at `path`. `options.mode` defaults to `'readOnly'`.
    *
    * @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
@@ -169,10 +206,7 @@ export declare class MemoryMappedFile {
    * counted; `flush()` syncs them all the same.
    */
   get pendingBytes(): number
-  /**
-   * The flush policy. This version supports `'manual'` only: nothing is flushed until you call
-   * `flush()`, `flushRange()` or their async twins.
-   */
+  /** The flush policy chosen at open (`'manual'` unless `options.flushPolicy` said otherwise). */
   get flushPolicy(): FlushPolicy
   /**
    * Copies `target.byteLength` bytes starting at `offset` into `target`; returns that count.
@@ -270,6 +304,21 @@ export declare class MemoryMappedFile {
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
   /** `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
+  /**
+   * Takes an advisory lock on the whole file (`'exclusive'` by default), waiting until it is
+   * granted; this blocks the JS thread, so prefer `lockAsync` where others may hold it long.
+   * Locks are between processes (and between separate opens of the file); `close()` releases it.
+   */
+  lock(kind?: LockKind): void
+  /** `lock` off the JS thread. `options.signal` ends the wait with an `AbortError`. */
+  lockAsync(kind?: LockKind, options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * Takes the lock if it is free and returns `true`; returns `false` at once if another process
+   * (or another open of the file) holds a conflicting lock.
+   */
+  tryLock(kind?: LockKind): boolean
+  /** Releases the lock this mapping holds (a no-op if it holds none). */
+  unlock(): void
 }
 
 /**

@@ -17,6 +17,7 @@ const RANGE: ErrorShape = { class: RangeError, code: 'ERR_OUT_OF_RANGE' }
 const CLOSED: ErrorShape = { class: Error, code: 'ERR_MMAP_CLOSED' }
 const READ_ONLY: ErrorShape = { class: Error, code: 'ERR_MMAP_READ_ONLY' }
 const INVALID_MODE: ErrorShape = { class: Error, code: 'ERR_MMAP_INVALID_MODE' }
+const MISALIGNED: ErrorShape = { class: RangeError, code: 'ERR_MMAP_MISALIGNED' }
 
 const SIZE = 100
 type Call = (file: MemoryMappedFile, path: string) => unknown
@@ -63,8 +64,44 @@ const ROWS: [string, Call, ErrorShape][] = [
   ['loadMmap mode is "write"', (_f, p) => loadMmap(p, bad('write')), VALUE],
   ['open options.advice is "fast"', (_f, p) => MemoryMappedFile.open(p, bad({ advice: 'fast' })), VALUE],
   ['advise advice is "fast"', (f) => f.advise(bad('fast')), VALUE],
-  ['open with lock (not supported yet)', (_f, p) => MemoryMappedFile.open(p, { lock: 'shared' }), VALUE],
-  ['open with flushPolicy (not supported yet)', (_f, p) => MemoryMappedFile.open(p, { flushPolicy: 'always' }), VALUE],
+  ['open options.lock is "read"', (_f, p) => MemoryMappedFile.open(p, bad({ lock: 'read' })), VALUE],
+  [
+    'open options.flushPolicy is "sometimes"',
+    (_f, p) => MemoryMappedFile.open(p, bad({ flushPolicy: 'sometimes' })),
+    VALUE,
+  ],
+  [
+    'open options.flushPolicy has two keys',
+    (_f, p) => MemoryMappedFile.open(p, bad({ flushPolicy: { everyBytes: 1, everyWrites: 1 } })),
+    VALUE,
+  ],
+  ['open options.flushPolicy is a number', (_f, p) => MemoryMappedFile.open(p, bad({ flushPolicy: 5 })), TYPE],
+  [
+    'open options.flushPolicy.everyMillis is 0',
+    (_f, p) => MemoryMappedFile.open(p, { flushPolicy: { everyMillis: 0 } }),
+    RANGE,
+  ],
+  ['lock kind is "read"', (f) => f.lock(bad('read')), VALUE],
+  ['tryLock kind is a number', (f) => f.tryLock(bad(1)), TYPE],
+  ['lock on anonymous memory', () => MemoryMappedFile.anonymous(8).tryLock(), INVALID_MODE],
+
+  // Atomics.
+  ['atomicLoadU32 misaligned', (f) => f.atomicLoadU32(2), MISALIGNED],
+  ['atomicAddU64 misaligned', (f) => f.atomicAddU64(4, 1n), MISALIGNED],
+  ['atomicLoadU64 past the end', (f) => f.atomicLoadU64(96), RANGE],
+  ['atomicStoreU32 value too large', (f) => f.atomicStoreU32(0, 2 ** 32), RANGE],
+  ['atomicStoreU32 value negative', (f) => f.atomicStoreU32(0, -1), RANGE],
+  ['atomicAddU32 delta fractional', (f) => f.atomicAddU32(0, 0.5), RANGE],
+  ['atomicStoreU64 value is a number', (f) => f.atomicStoreU64(0, bad(1)), TYPE],
+  ['atomicStoreU64 value too large', (f) => f.atomicStoreU64(0, 2n ** 64n), RANGE],
+  ['atomicStoreU64 value negative', (f) => f.atomicStoreU64(0, -1n), RANGE],
+  ['atomicStoreU32 on readOnly', (_f, p) => MemoryMappedFile.openRo(p).atomicStoreU32(0, 1), READ_ONLY],
+  ['atomicAddU64 on readOnly', (_f, p) => MemoryMappedFile.openRo(p).atomicAddU64(0, 1n), READ_ONLY],
+  [
+    'atomicCompareExchangeU32 on readOnly',
+    (_f, p) => MemoryMappedFile.openRo(p).atomicCompareExchangeU32(0, 0, 1),
+    READ_ONLY,
+  ],
   ['create on readOnly', (_f, p) => MemoryMappedFile.open(p, { create: true }), VALUE],
   ['size on readOnly', (_f, p) => MemoryMappedFile.open(p, { size: 1000 }), VALUE],
   ['openRo with mode readWrite', (_f, p) => MemoryMappedFile.openRo(p, { mode: 'readWrite' }), VALUE],
@@ -222,10 +259,21 @@ test('every method after close throws ERR_MMAP_CLOSED; close twice is fine', asy
     ['flushRange', () => file.flushRange(0, 1)],
     ['resize', () => file.resize(10)],
     ['advise', () => file.advise('normal')],
+    ['lock', () => file.lock()],
+    ['tryLock', () => file.tryLock()],
+    ['unlock', () => file.unlock()],
+    ['atomicLoadU32', () => file.atomicLoadU32(0)],
+    ['atomicAddU64', () => file.atomicAddU64(0, 1n)],
+    ['segment', () => file.segment(0, 1)],
+    ['chunks', () => file.chunks(1)],
+    ['countLines', () => file.countLines()],
+    ['touchPages', () => file.touchPages()],
   ]
   for (const [label, call] of calls) throwsLike(t, call, CLOSED, label)
   await rejectsLike(t, file.flushAsync(), CLOSED, 'flushAsync')
   await rejectsLike(t, file.flushRangeAsync(0, 1), CLOSED, 'flushRangeAsync')
+  await rejectsLike(t, file.lockAsync(), CLOSED, 'lockAsync')
+  await rejectsLike(t, file.countLinesAsync(), CLOSED, 'countLinesAsync')
   t.true(file.closed)
   t.is(file.length, 0)
   t.is(sha256(path), before)

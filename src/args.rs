@@ -1,7 +1,9 @@
 //! JS arguments to Rust values, validated the way Node validates `fs` arguments: a wrong type is
 //! `ERR_INVALID_ARG_TYPE`, a bad number `ERR_OUT_OF_RANGE`, a bad enum value `ERR_INVALID_ARG_VALUE`.
 
-use mmapkit_core::{error::format_received_integer, Advice, MmapError, Mode, OpenOptions};
+use mmapkit_core::{
+  error::format_received_integer, Advice, FlushPolicy, LockKind, MmapError, Mode, OpenOptions,
+};
 use napi::bindgen_prelude::*;
 
 use crate::errors::{invalid_arg_type, invalid_arg_value, throw, ArgName};
@@ -153,11 +155,149 @@ fn one_of(js: Js, value: Value, name: ArgName<'_>, choices: &[&str]) -> Result<u
 }
 
 const MODES: [&str; 3] = ["readOnly", "readWrite", "copyOnWrite"];
+const LOCK_KINDS: [&str; 2] = ["shared", "exclusive"];
 const ADVICE: [&str; 5] = ["normal", "random", "sequential", "willNeed", "dontNeed"];
 
 pub fn mode(js: Js, value: Value, name: ArgName<'_>) -> Result<Mode> {
   let i = one_of(js, value, name, &MODES)?;
   Ok(Mode::parse(MODES[i]).expect("MODES lists only valid modes"))
+}
+
+pub fn lock_kind(js: Js, value: Value, name: ArgName<'_>) -> Result<LockKind> {
+  let i = one_of(js, value, name, &LOCK_KINDS)?;
+  Ok(LockKind::parse(LOCK_KINDS[i]).expect("LOCK_KINDS lists only valid kinds"))
+}
+
+/// An optional lock kind argument, `'exclusive'` when omitted.
+pub fn optional_lock_kind(js: Js, value: Option<Value>) -> Result<LockKind> {
+  match value {
+    Some(v) if !matches!(js.type_of(v)?, ValueType::Undefined | ValueType::Null) => {
+      lock_kind(js, v, ArgName::Argument("kind"))
+    }
+    _ => Ok(LockKind::Exclusive),
+  }
+}
+
+/// `'manual' | 'always' | { everyBytes } | { everyWrites } | { everyMillis }`, counts >= 1.
+pub fn flush_policy(js: Js, value: Value) -> Result<FlushPolicy> {
+  let bad = || {
+    invalid_arg_value(
+      js,
+      format!(
+        "The property 'options.flushPolicy' must be 'manual', 'always', {{ everyBytes: n }}, \
+         {{ everyWrites: n }} or {{ everyMillis: n }}. Received {}",
+        js.describe(value)
+      ),
+    )
+  };
+  match js.type_of(value)? {
+    ValueType::String => match js.get_string(value)?.as_str() {
+      "manual" => Ok(FlushPolicy::Manual),
+      "always" => Ok(FlushPolicy::Always),
+      _ => Err(bad()),
+    },
+    ValueType::Object => {
+      let mut found = None;
+      for key in ["everyBytes", "everyWrites", "everyMillis"] {
+        if let Some(v) = js.get_defined(value, key)? {
+          if found.is_some() {
+            return Err(bad());
+          }
+          let name = format!("options.flushPolicy.{key}");
+          let n = index(js, v, ArgName::Property(&name))?;
+          if n == 0 {
+            return Err(throw(
+              &Env::from_raw(js.0),
+              MmapError::OutOfRange {
+                name,
+                range: format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64),
+                received: "0".into(),
+              },
+            ));
+          }
+          found = Some(match key {
+            "everyBytes" => FlushPolicy::EveryBytes(n),
+            "everyWrites" => FlushPolicy::EveryWrites(n),
+            _ => FlushPolicy::EveryMillis(n),
+          });
+        }
+      }
+      found.ok_or_else(bad)
+    }
+    _ => Err(invalid_arg_type(
+      js,
+      ArgName::Property("options.flushPolicy"),
+      "of type string or object",
+      value,
+    )),
+  }
+}
+
+/// A u32 value for the atomics: an integer in `0..=2**32 - 1`, or (`signed`, for adds) in
+/// `-(2**32 - 1)..=2**32 - 1`, taken modulo 2**32.
+pub fn atomic_u32(js: Js, value: Value, name: &str, signed: bool) -> Result<u32> {
+  if js.type_of(value)? != ValueType::Number {
+    return Err(invalid_arg_type(
+      js,
+      ArgName::Argument(name),
+      "of type number",
+      value,
+    ));
+  }
+  let n = js.get_f64(value)?;
+  let max = u32::MAX as f64;
+  let min = if signed { -max } else { 0.0 };
+  if !n.is_finite() || n.fract() != 0.0 || n < min || n > max {
+    return Err(throw(
+      &Env::from_raw(js.0),
+      MmapError::OutOfRange {
+        name: name.into(),
+        range: if signed {
+          format!(">= -{max} && <= {max}")
+        } else {
+          format!(">= 0 && <= {max}")
+        },
+        received: format_received_integer(n),
+      },
+    ));
+  }
+  Ok((n as i64).rem_euclid(1 << 32) as u32)
+}
+
+/// A u64 value for the atomics: a bigint in `0n..=2n**64n - 1n`, or (`signed`, for adds) down to
+/// `-(2n**64n - 1n)`, taken modulo 2**64.
+pub fn atomic_u64(js: Js, value: Value, name: &str, signed: bool) -> Result<u64> {
+  if js.type_of(value)? != ValueType::BigInt {
+    return Err(invalid_arg_type(
+      js,
+      ArgName::Argument(name),
+      "of type bigint",
+      value,
+    ));
+  }
+  // SAFETY: `value` is a live bigint handle of this env.
+  let big = unsafe { BigInt::from_napi_value(js.0, value)? };
+  let (negative, magnitude, lossless) = big.get_u64();
+  if !lossless || (negative && !signed) {
+    let range = if signed {
+      "-(2n ** 64n - 1n) and 2n ** 64n - 1n"
+    } else {
+      "0n and 2n ** 64n - 1n"
+    };
+    return Err(throw(
+      &Env::from_raw(js.0),
+      MmapError::OutOfRange {
+        name: name.into(),
+        range: format!("between {range}"),
+        received: "a bigint outside that range".into(),
+      },
+    ));
+  }
+  Ok(if negative {
+    magnitude.wrapping_neg()
+  } else {
+    magnitude
+  })
 }
 
 pub fn advice(js: Js, value: Value, name: ArgName<'_>) -> Result<Advice> {
@@ -226,16 +366,11 @@ pub fn open_options(js: Js, value: Option<Value>) -> Result<(OpenOptions, Option
   if let Some(v) = js.get_defined(object, "advice")? {
     options.advice = Some(advice(js, v, ArgName::Property("options.advice"))?);
   }
-  for unsupported in ["lock", "flushPolicy"] {
-    if js.get_defined(object, unsupported)?.is_some() {
-      return Err(invalid_arg_value(
-        js,
-        format!(
-          "The property 'options.{unsupported}' is not supported by this version of mmapkit yet; \
-           remove it (it is never ignored silently)"
-        ),
-      ));
-    }
+  if let Some(v) = js.get_defined(object, "lock")? {
+    options.lock = Some(lock_kind(js, v, ArgName::Property("options.lock"))?);
+  }
+  if let Some(v) = js.get_defined(object, "flushPolicy")? {
+    options.flush_policy = flush_policy(js, v)?;
   }
   let signal = js.get_defined(object, "signal")?;
   Ok((options, signal))

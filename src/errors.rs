@@ -9,7 +9,7 @@ use crate::js::{ErrorClass, Js, Value};
 /// Builds the JS error object for a core error.
 pub fn to_js_value(js: Js, err: &MmapError) -> Result<Value> {
   let class = match err {
-    MmapError::OutOfRange { .. } => ErrorClass::RangeError,
+    MmapError::OutOfRange { .. } | MmapError::Misaligned { .. } => ErrorClass::RangeError,
     MmapError::InvalidArgValue { .. } => ErrorClass::TypeError,
     _ => ErrorClass::Error,
   };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use mmapkit_core::{MappedFile, Mode, OpenOptions};
+use mmapkit_core::{FlushPolicy, MappedFile, Mode, OpenOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -26,7 +26,7 @@ use mmapkit_core::MmapError;
 /// becomes 0) before unmapping, so no JavaScript can ever touch unmapped memory.
 #[napi(custom_finalize)]
 pub struct MemoryMappedFile {
-  mapping: Arc<MappedFile>,
+  pub(crate) mapping: Arc<MappedFile>,
   /// The whole mapping as a span: the methods shared with `Segment` live there.
   span: Span,
 }
@@ -237,11 +237,20 @@ impl MemoryMappedFile {
     self.mapping.pending_bytes() as f64
   }
 
-  /// The flush policy. This version supports `'manual'` only: nothing is flushed until you call
-  /// `flush()`, `flushRange()` or their async twins.
+  /// The flush policy chosen at open (`'manual'` unless `options.flushPolicy` said otherwise).
   #[napi(getter, ts_return_type = "FlushPolicy")]
-  pub fn flush_policy(&self) -> &'static str {
-    "manual"
+  pub fn flush_policy<'a>(&self, env: &'a Env) -> Result<Unknown<'a>> {
+    let js = Js::from_env(env);
+    let (key, n) = match self.mapping.flush_policy() {
+      FlushPolicy::Manual => return Ok(js.unknown(js.string("manual")?)),
+      FlushPolicy::Always => return Ok(js.unknown(js.string("always")?)),
+      FlushPolicy::EveryBytes(n) => ("everyBytes", n),
+      FlushPolicy::EveryWrites(n) => ("everyWrites", n),
+      FlushPolicy::EveryMillis(n) => ("everyMillis", n),
+    };
+    let mut object = Object::new(env)?;
+    object.set_named_property(key, n as f64)?;
+    Ok(js.unknown(object.raw()))
   }
 
   /// Copies `target.byteLength` bytes starting at `offset` into `target`; returns that count.

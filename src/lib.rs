@@ -12,10 +12,12 @@
 
 mod abort;
 mod args;
+mod atomics;
 mod chunks;
 mod errors;
 mod file;
 mod js;
+mod locks;
 mod module;
 mod scan_methods;
 mod segment;

@@ -242,7 +242,7 @@ pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> R
   let (start, length) = span.range_or_rest(env, from, None)?;
   let found = span
     .mapping
-    .with_bytes(start, length, |bytes| Ok(scan::index_of(bytes, &needle, 0)))
+    .with_bytes(start, length, |bytes| scan::index_of(bytes, &needle, 0))
     .or_throw(env)?;
   Ok(found.map_or(-1.0, |at| (at as u64 + start - span.base) as f64))
 }

@@ -6,13 +6,19 @@ import type { Readable } from 'node:stream'
 /** How a file is mapped. */
 export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
 
-/** An advisory whole-file lock kind (reserved for `options.lock`; not supported yet). */
+/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
 export type LockKind = 'shared' | 'exclusive'
 
 /** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
 export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
 
-/** When writes are flushed. This version supports `'manual'` only. */
+/**
+ * When counted writes (`updateRegion`) are flushed; writes through views and atomics are never
+ * counted, so `flush()` is still needed for them. `'manual'`: only on `flush()`. `'always'`: each
+ * `updateRegion` returns after its pages are synced. `{ everyBytes: n }` / `{ everyWrites: n }`: the
+ * `updateRegion` that reaches `n` pending bytes / writes syncs the whole mapping before returning.
+ * `{ everyMillis: n }`: a background thread syncs pending writes every `n` ms until `close()`.
+ */
 export type FlushPolicy =
   'manual' | 'always' | { everyBytes: number } | { everyWrites: number } | { everyMillis: number }
 
@@ -28,9 +34,9 @@ export interface OpenOptions {
   offset?: number
   /** The window's length. Default: to the end of the file. */
   length?: number
-  /** Not supported yet: passing it throws `ERR_INVALID_ARG_VALUE` rather than being ignored. */
+  /** Take this advisory file lock before mapping (waiting for it) and hold it until `close()`. */
   lock?: LockKind
-  /** Not supported yet: passing it throws `ERR_INVALID_ARG_VALUE` rather than being ignored. */
+  /** Default `'manual'`. */
   flushPolicy?: FlushPolicy
   /** `madvise` the whole mapping right after mapping it. */
   advice?: Advice

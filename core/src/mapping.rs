@@ -679,7 +679,11 @@ impl MappedFile {
   /// Unmaps at once and closes the file. Idempotent. Waits for accesses running on other threads.
   pub fn close(&self) {
     // Stop the flusher first: its ticks take the region's read lock.
-    let flusher = self.flusher.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let flusher = self
+      .flusher
+      .lock()
+      .unwrap_or_else(|p| p.into_inner())
+      .take();
     drop(flusher);
     let region = self
       .shared

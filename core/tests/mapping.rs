@@ -360,7 +360,11 @@ fn flush_policies_sync_when_they_say() {
   };
   let always = open_with(FlushPolicy::Always);
   always.write(0, b"abc").unwrap();
-  assert_eq!(always.pending_bytes(), 3, "Always syncs the range; the whole-file counter stays");
+  assert_eq!(
+    always.pending_bytes(),
+    3,
+    "Always syncs the range; the whole-file counter stays"
+  );
   let bytes = open_with(FlushPolicy::EveryBytes(10));
   bytes.write(0, b"12345").unwrap();
   assert_eq!(bytes.pending_bytes(), 5);
@@ -393,20 +397,32 @@ fn locks_between_two_mappings_of_one_file() {
   a.lock(LockKind::Exclusive, None).unwrap();
   assert!(!b.try_lock(LockKind::Shared).unwrap());
   let abort = std::sync::atomic::AtomicBool::new(true);
-  assert!(matches!(b.lock(LockKind::Shared, Some(&abort)), Err(MmapError::Aborted)));
+  assert!(matches!(
+    b.lock(LockKind::Shared, Some(&abort)),
+    Err(MmapError::Aborted)
+  ));
   a.close();
-  assert!(b.try_lock(LockKind::Shared).unwrap(), "close released the lock");
+  assert!(
+    b.try_lock(LockKind::Shared).unwrap(),
+    "close released the lock"
+  );
   b.unlock().unwrap();
   let locked = OpenOptions {
     lock: Some(LockKind::Exclusive),
     ..OpenOptions::default()
   };
   let c = MappedFile::open(path.to_str().unwrap(), &locked).unwrap();
-  assert!(!b.try_lock(LockKind::Shared).unwrap(), "the lock option holds the lock");
+  assert!(
+    !b.try_lock(LockKind::Shared).unwrap(),
+    "the lock option holds the lock"
+  );
   drop(c);
   assert!(b.try_lock(LockKind::Exclusive).unwrap());
   let anon = MappedFile::anonymous(8).unwrap();
-  assert_eq!(anon.try_lock(LockKind::Shared).unwrap_err().code(), "ERR_MMAP_INVALID_MODE");
+  assert_eq!(
+    anon.try_lock(LockKind::Shared).unwrap_err().code(),
+    "ERR_MMAP_INVALID_MODE"
+  );
 }
 
 #[test]
@@ -430,18 +446,40 @@ fn atomics_are_aligned_mode_checked_and_work_across_threads() {
   }
   assert_eq!(file.atomic_load_u32(8).unwrap(), 40_000);
   assert_eq!(file.atomic_load_u64(16).unwrap(), 80_000);
-  assert_eq!(file.atomic_compare_exchange_u32(8, 40_000, 7).unwrap(), 40_000);
+  assert_eq!(
+    file.atomic_compare_exchange_u32(8, 40_000, 7).unwrap(),
+    40_000
+  );
   assert_eq!(file.atomic_compare_exchange_u32(8, 40_000, 9).unwrap(), 7);
   file.atomic_store_u64(24, u64::MAX).unwrap();
   assert_eq!(file.atomic_add_u64(24, 1).unwrap(), u64::MAX);
   assert_eq!(file.atomic_load_u64(24).unwrap(), 0);
-  assert_eq!(file.atomic_load_u32(2).unwrap_err().code(), "ERR_MMAP_MISALIGNED");
-  assert_eq!(file.atomic_load_u64(12).unwrap_err().code(), "ERR_MMAP_MISALIGNED");
-  assert_eq!(file.atomic_load_u64(60).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+  assert_eq!(
+    file.atomic_load_u32(2).unwrap_err().code(),
+    "ERR_MMAP_MISALIGNED"
+  );
+  assert_eq!(
+    file.atomic_load_u64(12).unwrap_err().code(),
+    "ERR_MMAP_MISALIGNED"
+  );
+  assert_eq!(
+    file.atomic_load_u64(60).unwrap_err().code(),
+    "ERR_OUT_OF_RANGE"
+  );
   let read_only = open(&path, Mode::ReadOnly);
-  assert_eq!(read_only.atomic_load_u32(8).unwrap(), 7, "a readOnly mapping sees the shared value");
-  assert_eq!(read_only.atomic_store_u32(8, 1).unwrap_err().code(), "ERR_MMAP_READ_ONLY");
-  assert_eq!(read_only.atomic_add_u32(8, 1).unwrap_err().code(), "ERR_MMAP_READ_ONLY");
+  assert_eq!(
+    read_only.atomic_load_u32(8).unwrap(),
+    7,
+    "a readOnly mapping sees the shared value"
+  );
+  assert_eq!(
+    read_only.atomic_store_u32(8, 1).unwrap_err().code(),
+    "ERR_MMAP_READ_ONLY"
+  );
+  assert_eq!(
+    read_only.atomic_add_u32(8, 1).unwrap_err().code(),
+    "ERR_MMAP_READ_ONLY"
+  );
 }
 
 #[test]
@@ -449,15 +487,25 @@ fn a_file_truncated_underneath_is_an_error_for_every_native_access() {
   let dir = tempfile::tempdir().unwrap();
   let path = temp_file(&dir, "t.bin", &pattern(5 * 4096));
   let file = open(&path, Mode::ReadWrite);
-  fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+  fs::OpenOptions::new()
+    .write(true)
+    .open(&path)
+    .unwrap()
+    .set_len(0)
+    .unwrap();
   let mut buf = [0u8; 16];
-  let truncated = |r: Result<(), MmapError>| assert_eq!(r.unwrap_err().code(), "ERR_MMAP_TRUNCATED");
+  let truncated =
+    |r: Result<(), MmapError>| assert_eq!(r.unwrap_err().code(), "ERR_MMAP_TRUNCATED");
   truncated(file.read_into(4096, &mut buf));
   truncated(file.read(0, 10).map(|_| ()));
   truncated(file.write(8192, b"x"));
   truncated(file.touch_pages(0, 5 * 4096));
   truncated(file.atomic_add_u32(4096, 1).map(|_| ()));
   let control = mmapkit_core::scan::Control::default();
-  truncated(file.with_bytes(0, 5 * 4096, |b| mmapkit_core::scan::count_byte(b, b'\n', 2, &control).map(|_| ())));
-  truncated(file.with_bytes(0, 5 * 4096, |b| mmapkit_core::scan::count(b, b"ab", 2, &control).map(|_| ())));
+  truncated(file.with_bytes(0, 5 * 4096, |b| {
+    mmapkit_core::scan::count_byte(b, b'\n', 2, &control).map(|_| ())
+  }));
+  truncated(file.with_bytes(0, 5 * 4096, |b| {
+    mmapkit_core::scan::count(b, b"ab", 2, &control).map(|_| ())
+  }));
 }

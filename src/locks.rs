@@ -1,0 +1,82 @@
+//! File locks on `MemoryMappedFile`: `lock`, `lockAsync`, `tryLock`, `unlock`.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::abort::AbortWatch;
+use crate::args;
+use crate::errors::{invalid_arg_type, ArgName, OrThrow};
+use crate::file::MemoryMappedFile;
+use crate::js::Js;
+use crate::tasks::{LockTask, Settle};
+
+#[napi]
+impl MemoryMappedFile {
+  /// Takes an advisory lock on the whole file (`'exclusive'` by default), waiting until it is
+  /// granted; this blocks the JS thread, so prefer `lockAsync` where others may hold it long.
+  /// Locks are between processes (and between separate opens of the file); `close()` releases it.
+  #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
+  pub fn lock(&self, env: Env, kind: Option<Unknown>) -> Result<()> {
+    let kind = args::optional_lock_kind(Js::from_env(&env), kind.map(|k| k.raw()))?;
+    self.mapping.lock(kind, None).or_throw(&env)
+  }
+
+  /// `lock` off the JS thread. `options.signal` ends the wait with an `AbortError`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "kind?: LockKind, options?: { signal?: AbortSignal }",
+    ts_return_type = "Promise<void>"
+  )]
+  pub fn lock_async(
+    &self,
+    env: Env,
+    kind: Option<Unknown>,
+    options: Option<Unknown>,
+  ) -> AsyncTask<LockTask> {
+    let js = Js::from_env(&env);
+    let prepared = (|| -> Result<(mmapkit_core::LockKind, AbortWatch)> {
+      let kind = args::optional_lock_kind(js, kind.map(|k| k.raw()))?;
+      let signal = match options.map(|o| o.raw()) {
+        None => None,
+        Some(o) => match js.type_of(o)? {
+          ValueType::Undefined | ValueType::Null => None,
+          ValueType::Object => js.get_defined(o, "signal")?,
+          _ => {
+            return Err(invalid_arg_type(
+              js,
+              ArgName::Argument("options"),
+              "of type object",
+              o,
+            ))
+          }
+        },
+      };
+      Ok((kind, AbortWatch::new(js, signal)?))
+    })();
+    let (kind, settle) = match prepared {
+      Ok((kind, watch)) => (kind, Settle::ok(watch)),
+      Err(error) => (mmapkit_core::LockKind::Exclusive, Settle::rejecting(error)),
+    };
+    AsyncTask::new(LockTask {
+      mapping: Arc::clone(&self.mapping),
+      kind,
+      settle,
+    })
+  }
+
+  /// Takes the lock if it is free and returns `true`; returns `false` at once if another process
+  /// (or another open of the file) holds a conflicting lock.
+  #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
+  pub fn try_lock(&self, env: Env, kind: Option<Unknown>) -> Result<bool> {
+    let kind = args::optional_lock_kind(Js::from_env(&env), kind.map(|k| k.raw()))?;
+    self.mapping.try_lock(kind).or_throw(&env)
+  }
+
+  /// Releases the lock this mapping holds (a no-op if it holds none).
+  #[napi(catch_unwind)]
+  pub fn unlock(&self, env: Env) -> Result<()> {
+    self.mapping.unlock().or_throw(&env)
+  }
+}
