@@ -5,15 +5,15 @@
 //   node --import @oxc-node/core/register examples/ipc.ts reader FILE  # the writer first
 //
 // File layout:
-//   bytes 0-3    u32 little-endian: how many messages are published (written last)
+//   bytes 0-3    u32: how many messages are published (written last, atomically)
 //   byte  64...  one 64-byte slot per message: a length byte, then UTF-8 text
 //
-// The protocol: the writer fills slot n completely, and only then sets the counter to n + 1. The
-// reader polls the counter and reads only slots below it. A slot is never rewritten, so the reader
-// cannot see a half-written message on x86. This is a teaching protocol, not a production queue:
-// on ARM (Apple silicon, Graviton) the CPU may make the counter visible before the slot, a torn
-// read is not ruled out by any guarantee, and nothing stops two writers. A real protocol needs
-// release/acquire atomics and locks, which mmapkit will add (they are planned, not in this version).
+// The protocol: the writer fills slot n with updateRegion, and only then publishes it by storing
+// n + 1 into the counter with atomicStoreU32. The reader polls the counter with atomicLoadU32 and
+// reads only slots below it. The atomics are sequentially consistent, so a reader that sees the
+// new count also sees the slot written before it, on every CPU (plain writes could become visible
+// out of order on ARM). Slots are never rewritten, so no lock is needed for reading; there must be
+// only one writer (a second one could be kept out with `file.tryLock('exclusive')`).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -33,15 +33,13 @@ async function writer(path: string, onCreated?: () => Promise<void>): Promise<vo
   // createRw creates (or truncates) the file, preallocates SIZE zero bytes and maps it readWrite.
   using file = MemoryMappedFile.createRw(path, SIZE)
   await onCreated?.()
-  const counter = Buffer.alloc(4)
   const slot = Buffer.alloc(SLOT)
   for (let n = 0; n <= MESSAGES; n++) {
     const text = n < MESSAGES ? `message ${n + 1}` : 'bye'
     slot.fill(0)
     slot[0] = slot.write(text, 1)
     file.updateRegion(HEADER + n * SLOT, slot) // 1. the payload
-    counter.writeUInt32LE(n + 1)
-    file.updateRegion(0, counter) // 2. then publish it
+    file.atomicStoreU32(0, n + 1) // 2. then publish it
     await sleep(10) // give the reader time to see the messages arrive one by one
   }
   // The reader saw every message without this: both processes map the same page-cache pages.
@@ -51,19 +49,15 @@ async function writer(path: string, onCreated?: () => Promise<void>): Promise<vo
 }
 
 async function reader(path: string): Promise<void> {
+  // A readOnly mapping sees the writer's stores: both map the same page-cache pages. (It is a
+  // private mapping: a page this process wrote into through a view would stop following the file.)
   using file = MemoryMappedFile.openRo(path)
-  // A zero-copy view is live: each read of it sees what the writer has stored since. (readOnly
-  // mappings are private to this process; they keep seeing the file as long as this process never
-  // writes into its own views.)
-  const published = file.asBuffer(0, 4)
   process.send?.('mapped') // tell a parent writer (if any) that we are ready
   const slot = Buffer.alloc(SLOT) // reused for every message: readInto copies into it
   let next = 0
   let lastNews = Date.now()
   for (;;) {
-    // readUInt32LE reads the 4 bytes one by one. With fewer than 256 messages only the low byte
-    // ever changes, so no read can mix an old and a new value here; in general it could.
-    const count = published.readUInt32LE(0)
+    const count = file.atomicLoadU32(0)
     for (; next < count; next++) {
       file.readInto(HEADER + next * SLOT, slot)
       const text = slot.toString('utf8', 1, 1 + slot[0])
@@ -76,7 +70,7 @@ async function reader(path: string): Promise<void> {
       lastNews = Date.now()
     }
     if (Date.now() - lastNews > 10_000) throw new Error('reader: no message for 10 s, giving up')
-    await sleep(2) // poll; a real protocol would block on a futex or lock instead
+    await sleep(2) // poll (a lower-latency design would wake the reader, e.g. with a pipe)
   }
 }
 
