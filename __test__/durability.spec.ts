@@ -91,3 +91,45 @@ linuxOnly('flushAsync() and flushRangeAsync() issue MS_SYNC too', (t) => {
   t.is(calls.length, 2, calls.join('\n'))
   for (const call of calls) t.regex(call, /MS_SYNC\) = 0/)
 })
+
+linuxOnly('flush policies: always, everyBytes and everyWrites sync inside updateRegion', (t) => {
+  t.true(hasStrace, 'strace must be installed on Linux (apt-get install strace)')
+  const path = join(tempDir(t), 'policies.bin')
+  const calls = traceSyncCalls(
+    t,
+    path,
+    `MemoryMappedFile.createRw(path, 4 * 4096).close()
+     const always = MemoryMappedFile.open(path, { mode: 'readWrite', flushPolicy: 'always' })
+     always.updateRegion(4097, 'a') // 1 msync of the page
+     always.close()
+     const bytes = MemoryMappedFile.open(path, { mode: 'readWrite', flushPolicy: { everyBytes: 10 } })
+     bytes.updateRegion(0, '12345')
+     bytes.updateRegion(5, '67890') // 10 bytes pending: 1 msync of everything
+     bytes.updateRegion(0, 'x')
+     bytes.close()
+     const writes = MemoryMappedFile.open(path, { mode: 'readWrite', flushPolicy: { everyWrites: 3 } })
+     for (let i = 0; i < 7; i++) writes.updateRegion(i, 'w') // after the 3rd and the 6th: 2 msyncs
+     writes.close()`,
+  )
+  t.is(calls.length, 4, calls.join('\n'))
+  t.regex(calls[0], /msync\(0x[0-9a-f]+, \d+, MS_SYNC\) = 0/)
+  for (const call of calls.slice(1)) t.regex(call, /msync\(0x[0-9a-f]+, 16384, MS_SYNC\) = 0/)
+})
+
+linuxOnly('flush policy everyMillis syncs from a background thread, and stops at close', (t) => {
+  t.true(hasStrace, 'strace must be installed on Linux (apt-get install strace)')
+  const path = join(tempDir(t), 'timed.bin')
+  const calls = traceSyncCalls(
+    t,
+    path,
+    `MemoryMappedFile.createRw(path, 4096).close()
+     const file = MemoryMappedFile.open(path, { mode: 'readWrite', flushPolicy: { everyMillis: 20 } })
+     file.updateRegion(0, 'timed')
+     await new Promise((resolve) => setTimeout(resolve, 300)) // one msync: nothing new after it
+     const pendingAfter = file.pendingBytes
+     file.close()
+     if (pendingAfter !== 0) throw new Error('still pending: ' + pendingAfter)`,
+  )
+  t.is(calls.length, 1, calls.join('\n'))
+  t.regex(calls[0], /^\d+ +msync\(0x[0-9a-f]+, 4096, MS_SYNC\) = 0/)
+})

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use fs2::FileExt;
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{MmapError, Result};
@@ -172,6 +171,14 @@ impl MappedFile {
     }
 
     let mut file_len = metadata.len();
+    if options.truncate {
+      // Reserve the new size first, so that a full disk fails here with the old contents intact.
+      if let Some(size) = options.size.filter(|&size| size > file_len) {
+        grow_file(&file, size).map_err(|e| io_err(e, "ftruncate"))?;
+      }
+      file.set_len(0).map_err(|e| io_err(e, "ftruncate"))?;
+      file_len = 0;
+    }
     let grow_to = match options.default_size {
       Some(default_size) if created => Some(default_size),
       _ => options.size,
@@ -732,9 +739,10 @@ fn open_file(path: &str, mode: Mode, options: &OpenOptions) -> std::io::Result<(
       Err(e) => return Err(e),
     }
   }
+  // `truncate` is done by the caller, after checking that the new size fits on the disk.
   let file = fs_options
     .create(options.create)
-    .truncate(options.truncate)
+    .truncate(false)
     .open(path)?;
   Ok((file, false))
 }
@@ -742,20 +750,17 @@ fn open_file(path: &str, mode: Mode, options: &OpenOptions) -> std::io::Result<(
 /// Grows `file` to `len` bytes and reserves its disk blocks, so that a full disk is an `ENOSPC`
 /// error here rather than a `SIGBUS` on a later write through the mapping.
 fn grow_file(file: &File, len: u64) -> std::io::Result<()> {
-  match FileExt::allocate(file, len) {
-    Ok(()) => Ok(()),
-    // File systems without fallocate (some network and FUSE file systems): a sparse extension.
-    Err(e) if is_unsupported(&e) => file.set_len(len),
-    Err(e) => Err(e),
+  match os::allocate(file, len) {
+    Ok(()) => {}
+    // File systems without preallocation (some network and FUSE ones): a sparse extension.
+    Err(e) if is_unsupported(&e) => file.set_len(len)?,
+    Err(e) => return Err(e),
   }
-  .and_then(|()| {
-    // `allocate` reserves blocks but may leave the length short on some platforms.
-    if file.metadata()?.len() < len {
-      file.set_len(len)
-    } else {
-      Ok(())
-    }
-  })
+  // Preallocation may reserve blocks without moving the end of the file on some platforms.
+  if file.metadata()?.len() < len {
+    file.set_len(len)?;
+  }
+  Ok(())
 }
 
 fn is_unsupported(e: &std::io::Error) -> bool {
@@ -763,7 +768,7 @@ fn is_unsupported(e: &std::io::Error) -> bool {
   {
     matches!(
       e.raw_os_error(),
-      Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS)
+      Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL)
     ) || e.kind() == std::io::ErrorKind::Unsupported
   }
   #[cfg(not(unix))]

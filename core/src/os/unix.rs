@@ -71,3 +71,25 @@ fn page_aligned(ptr: *mut u8, len: usize) -> (*mut u8, usize) {
   let misalignment = ptr as usize % page;
   (ptr.wrapping_sub(misalignment), len + misalignment)
 }
+
+/// Reserves disk blocks for the first `len` bytes of `file` (and extends it to `len`).
+///
+/// On Linux-like systems this calls `posix_fallocate` directly: fs2 0.4.3 reads `errno` after it,
+/// but `posix_fallocate` returns its error instead of setting `errno`, so fs2 reports a stale,
+/// unrelated error (seen here: `ENOENT` for a full disk). Elsewhere fs2's `allocate` is correct.
+pub fn allocate(file: &std::fs::File, len: u64) -> io::Result<()> {
+  #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+  {
+    use std::os::unix::io::AsRawFd;
+    let len = libc::off_t::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: a plain system call on a valid descriptor; it does not touch our memory.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) } {
+      0 => Ok(()),
+      errno => Err(io::Error::from_raw_os_error(errno)),
+    }
+  }
+  #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+  {
+    fs2::FileExt::allocate(file, len)
+  }
+}

@@ -45,3 +45,9 @@ pub fn unlock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
     Err(io::Error::last_os_error())
   }
 }
+
+/// Reserves disk blocks for the first `len` bytes of `file` (fs2: `SetFileInformationByHandle`
+/// with an allocation size, then the length).
+pub fn allocate(file: &std::fs::File, len: u64) -> io::Result<()> {
+  fs2::FileExt::allocate(file, len)
+}
