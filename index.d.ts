@@ -286,8 +286,7 @@ export declare class MemoryMappedFile {
   close(): void
   /** Occurrences of one byte value (0-255) in the range (default: everything). */
   countByte(byte: number, offset?: number, length?: number): number
-  /** Occurrences of `
-  ` in the range, like `wc -l`. Vectorised and parallel on all cores. */
+  /** Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores. */
   countLines(offset?: number, length?: number): number
   /** Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1. */
   indexOf(pattern: Uint8Array | string, fromOffset?: number): number
@@ -354,8 +353,7 @@ export declare class Segment {
   segment(offset: number, length: number): Segment
   /** Occurrences of one byte value (0-255) in the range (default: everything). */
   countByte(byte: number, offset?: number, length?: number): number
-  /** Occurrences of `
-  ` in the range, like `wc -l`. Vectorised and parallel on all cores. */
+  /** Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores. */
   countLines(offset?: number, length?: number): number
   /** Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1. */
   indexOf(pattern: Uint8Array | string, fromOffset?: number): number

@@ -336,7 +336,7 @@ macro_rules! impl_scan_methods {
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
-      /// Occurrences of `\n` in the range, like `wc -l`. Vectorised and parallel on all cores.
+      /// Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores.
       #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
       pub fn count_lines(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
         let value = $crate::scan_methods::count_lines(&env, self.span(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
