@@ -49,6 +49,12 @@ pub enum MmapError {
   /// The file was truncated by someone else under the mapping, met during a native access.
   /// Code `ERR_MMAP_TRUNCATED`.
   Truncated,
+  /// A file that is not what the call expects (a damaged or foreign ring buffer).
+  /// Code `ERR_MMAP_CORRUPT`.
+  Corrupt {
+    /// What is wrong, and where.
+    message: String,
+  },
   /// An atomic operation at an offset that is not a multiple of its size.
   /// Node: `RangeError` with code `ERR_MMAP_MISALIGNED`.
   Misaligned {
@@ -92,6 +98,7 @@ impl MmapError {
       MmapError::InvalidMode { .. } => "ERR_MMAP_INVALID_MODE".into(),
       MmapError::Aborted => "ABORT_ERR".into(),
       MmapError::Truncated => "ERR_MMAP_TRUNCATED".into(),
+      MmapError::Corrupt { .. } => "ERR_MMAP_CORRUPT".into(),
       MmapError::Misaligned { .. } => "ERR_MMAP_MISALIGNED".into(),
     }
   }
@@ -132,6 +139,7 @@ impl fmt::Display for MmapError {
       MmapError::Truncated => f.write_str(
         "The mapped file was truncated by another process: the pages accessed no longer exist",
       ),
+      MmapError::Corrupt { message } => f.write_str(message),
       MmapError::Misaligned { offset, alignment } => write!(
         f,
         "The value of \"offset\" must be a multiple of {alignment} for this atomic operation. Received {offset}"

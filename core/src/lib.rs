@@ -18,6 +18,7 @@ pub mod mode;
 pub mod options;
 mod os;
 pub mod range;
+pub mod ring;
 pub mod scan;
 
 pub use error::{MmapError, Result};
@@ -26,6 +27,7 @@ pub use lock::LockKind;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;
+pub use ring::RingBuffer;
 
 /// The OS page size in bytes.
 pub fn page_size() -> usize {

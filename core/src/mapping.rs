@@ -450,6 +450,19 @@ impl MappedFile {
     })
   }
 
+  /// Runs `f` with the base address and length of the live mapping, holding it mapped and guarded
+  /// against truncation for the duration; for structures laid out in the file (the ring buffer).
+  ///
+  /// # Safety
+  /// `f` must stay inside `base..base + len` and follow the [`guarded`] contract (own nothing
+  /// with a destructor that matters while it touches the mapping).
+  pub unsafe fn with_raw<T>(&self, f: impl FnOnce(*mut u8, usize) -> T) -> Result<T> {
+    let region = self.live()?;
+    let (base, len) = (region.ptr(), region.len);
+    // SAFETY: the caller keeps `f` inside the live mapping and within the `guarded` contract.
+    unsafe { guarded(|| f(base, len)) }
+  }
+
   /// Runs `f` over `length` bytes at `offset` as a slice, holding the mapping for the duration
   /// (a `close` on another thread waits). For scans: the bytes may be changed concurrently by views
   /// or other processes, and `f` must not rely on them staying the same.
