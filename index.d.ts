@@ -96,6 +96,11 @@ export interface MemoryMappedFile {
   watch(listener: (event: 'change' | 'rename') => void): MappedFileWatcher
 }
 
+export interface RingBuffer {
+  /** Same as `close()`. */
+  [Symbol.dispose](): void
+}
+
 /** `for (const chunk of file.chunks(1 << 20))`, `for await (...)`, and iterator helpers. */
 export interface ChunkIterator extends IterableIterator<Buffer, undefined>, AsyncIterable<Buffer> {
   [Symbol.iterator](): ChunkIterator
@@ -318,6 +323,55 @@ export declare class MemoryMappedFile {
   tryLock(kind?: LockKind): boolean
   /** Releases the lock this mapping holds (a no-op if it holds none). */
   unlock(): void
+}
+
+/**
+ * A message queue in a mapped file, for processes (or threads) on one machine: one producer at a
+ * time, any number of consumers, messages in order, none lost, none duplicated, none torn, even
+ * when a producer is killed mid-push. Create it with `RingBuffer.create`, attach with
+ * `RingBuffer.open`.
+ */
+export declare class RingBuffer {
+  /**
+   * Creates (or replaces) `path` with an empty ring whose data area holds `capacityBytes` bytes
+   * (rounded up to a multiple of 8, at least 16). Each message takes its length plus 4 bytes,
+   * rounded up to 8. With `overwrite: true`, a full ring drops its oldest messages instead of
+   * refusing a push.
+   */
+  static create(path: string, capacityBytes: number, options?: { overwrite?: boolean }): RingBuffer
+  /**
+   * Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
+   * positions) throws `ERR_MMAP_CORRUPT`.
+   */
+  static open(path: string): RingBuffer
+  /**
+   * Appends a message (a string is sent as UTF-8). Returns false when it does not fit (never in
+   * overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
+   */
+  push(message: Uint8Array | string): boolean
+  /** Removes and returns the oldest message, or null if there is none. */
+  pop(): Buffer | null
+  /** Returns a copy of the oldest message without removing it, or null. */
+  peek(): Buffer | null
+  /**
+   * Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
+   * systems: polling every millisecond) and pops it. Resolves null after `timeoutMs`; `signal`
+   * rejects with an `AbortError`.
+   */
+  popAsync(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Buffer | null>
+  /** Messages waiting. */
+  get length(): number
+  /** Bytes in the data area. */
+  get capacity(): number
+  /** Whether a full ring drops its oldest messages. */
+  get overwrite(): boolean
+  /** Whether `close()` has run. */
+  get closed(): boolean
+  /**
+   * Unmaps the ring and closes the file; idempotent. A `popAsync` in progress ends with
+   * `ERR_MMAP_CLOSED`.
+   */
+  close(): void
 }
 
 /**

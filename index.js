@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.ChunkIterator = nativeBinding.ChunkIterator
 module.exports.MemoryMappedFile = nativeBinding.MemoryMappedFile
+module.exports.RingBuffer = nativeBinding.RingBuffer
 module.exports.Segment = nativeBinding.Segment
 module.exports.createMmap = nativeBinding.createMmap
 module.exports.loadMmap = nativeBinding.loadMmap

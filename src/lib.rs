@@ -19,6 +19,7 @@ mod file;
 mod js;
 mod locks;
 mod module;
+mod ring;
 mod scan_methods;
 mod segment;
 mod span;

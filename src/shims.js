@@ -7,7 +7,7 @@
 // oxlint-disable-next-line no-unused-expressions
 ;(function installShims(exports) {
   'use strict'
-  const { MemoryMappedFile, ChunkIterator } = exports
+  const { MemoryMappedFile, ChunkIterator, RingBuffer } = exports
   const builtin = (id) => process.getBuiltinModule(id)
 
   function define(target, key, value) {
@@ -96,7 +96,10 @@
     return nativeClose.call(this)
   }
   define(MemoryMappedFile.prototype, 'close', close)
-  if (typeof Symbol.dispose === 'symbol') define(MemoryMappedFile.prototype, Symbol.dispose, close)
+  if (typeof Symbol.dispose === 'symbol') {
+    define(MemoryMappedFile.prototype, Symbol.dispose, close)
+    define(RingBuffer.prototype, Symbol.dispose, RingBuffer.prototype.close)
+  }
 
   define(MemoryMappedFile.prototype, 'watch', function watch(listener) {
     if (typeof listener !== 'function') {

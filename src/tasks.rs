@@ -38,13 +38,18 @@ impl Settle {
     }
   }
 
+  /// Whether `compute` should skip the work (for tasks outside this module).
+  pub fn skip_now(&self) -> bool {
+    self.skip()
+  }
+
   /// Whether `compute` should skip the work.
   fn skip(&self) -> bool {
     self.early.is_some() || self.abort.is_aborted()
   }
 
   /// The JS-thread verdict: the early error, an abort, or the core result.
-  fn settle<T>(&mut self, env: &Env, output: std::result::Result<T, MmapError>) -> Result<T> {
+  pub fn settle<T>(&mut self, env: &Env, output: std::result::Result<T, MmapError>) -> Result<T> {
     if let Some(early) = self.early.take() {
       return Err(early);
     }

@@ -96,6 +96,11 @@ export interface MemoryMappedFile {
   watch(listener: (event: 'change' | 'rename') => void): MappedFileWatcher
 }
 
+export interface RingBuffer {
+  /** Same as `close()`. */
+  [Symbol.dispose](): void
+}
+
 /** `for (const chunk of file.chunks(1 << 20))`, `for await (...)`, and iterator helpers. */
 export interface ChunkIterator extends IterableIterator<Buffer, undefined>, AsyncIterable<Buffer> {
   [Symbol.iterator](): ChunkIterator

@@ -1,0 +1,226 @@
+//! `class RingBuffer`: the JS face of `mmapkit_core::RingBuffer`, a message queue in a mapped file
+//! shared between processes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mmapkit_core::{MmapError, RingBuffer as CoreRing};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::abort::AbortWatch;
+use crate::args;
+use crate::errors::{invalid_arg_type, ArgName, OrThrow};
+use crate::js::{Js, Value};
+use crate::tasks::Settle;
+
+/// A message queue in a mapped file, for processes (or threads) on one machine: one producer at a
+/// time, any number of consumers, messages in order, none lost, none duplicated, none torn, even
+/// when a producer is killed mid-push. Create it with `RingBuffer.create`, attach with
+/// `RingBuffer.open`.
+#[napi]
+pub struct RingBuffer {
+  ring: Arc<CoreRing>,
+}
+
+#[napi]
+impl RingBuffer {
+  /// Creates (or replaces) `path` with an empty ring whose data area holds `capacityBytes` bytes
+  /// (rounded up to a multiple of 8, at least 16). Each message takes its length plus 4 bytes,
+  /// rounded up to 8. With `overwrite: true`, a full ring drops its oldest messages instead of
+  /// refusing a push.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "path: string, capacityBytes: number, options?: { overwrite?: boolean }"
+  )]
+  pub fn create(
+    env: Env,
+    path: Unknown,
+    capacity: Unknown,
+    options: Option<Unknown>,
+  ) -> Result<RingBuffer> {
+    let js = Js::from_env(&env);
+    let path = args::path(js, path.raw())?;
+    let capacity = args::index(js, capacity.raw(), ArgName::Argument("capacityBytes"))?;
+    let overwrite = overwrite_option(js, options.map(|o| o.raw()))?;
+    let ring = CoreRing::create(&path, capacity, overwrite).or_throw(&env)?;
+    Ok(RingBuffer {
+      ring: Arc::new(ring),
+    })
+  }
+
+  /// Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
+  /// positions) throws `ERR_MMAP_CORRUPT`.
+  #[napi(catch_unwind, ts_args_type = "path: string")]
+  pub fn open(env: Env, path: Unknown) -> Result<RingBuffer> {
+    let path = args::path(Js::from_env(&env), path.raw())?;
+    let ring = CoreRing::open(&path).or_throw(&env)?;
+    Ok(RingBuffer {
+      ring: Arc::new(ring),
+    })
+  }
+
+  /// Appends a message (a string is sent as UTF-8). Returns false when it does not fit (never in
+  /// overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
+  #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
+  pub fn push(&self, env: Env, message: Unknown) -> Result<bool> {
+    let bytes = args::bytes(Js::from_env(&env), message.raw(), "message")?;
+    self.ring.push(bytes.as_slice()).or_throw(&env)
+  }
+
+  /// Removes and returns the oldest message, or null if there is none.
+  #[napi(catch_unwind)]
+  pub fn pop(&self, env: Env) -> Result<Option<Buffer>> {
+    Ok(self.ring.pop().or_throw(&env)?.map(Buffer::from))
+  }
+
+  /// Returns a copy of the oldest message without removing it, or null.
+  #[napi(catch_unwind)]
+  pub fn peek(&self, env: Env) -> Result<Option<Buffer>> {
+    Ok(self.ring.peek().or_throw(&env)?.map(Buffer::from))
+  }
+
+  /// Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
+  /// systems: polling every millisecond) and pops it. Resolves null after `timeoutMs`; `signal`
+  /// rejects with an `AbortError`.
+  #[napi(
+    catch_unwind,
+    ts_args_type = "options?: { signal?: AbortSignal; timeoutMs?: number }",
+    ts_return_type = "Promise<Buffer | null>"
+  )]
+  pub fn pop_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<PopTask> {
+    let js = Js::from_env(&env);
+    let prepared = (|| -> Result<(Option<Duration>, AbortWatch)> {
+      let Some(object) = options.map(|o| o.raw()) else {
+        return Ok((None, AbortWatch::none()));
+      };
+      match js.type_of(object)? {
+        ValueType::Undefined | ValueType::Null => Ok((None, AbortWatch::none())),
+        ValueType::Object => {
+          let timeout = args::optional_index(
+            js,
+            js.get_defined(object, "timeoutMs")?,
+            ArgName::Property("options.timeoutMs"),
+          )?;
+          let watch = AbortWatch::new(js, js.get_defined(object, "signal")?)?;
+          Ok((timeout.map(Duration::from_millis), watch))
+        }
+        _ => Err(invalid_arg_type(
+          js,
+          ArgName::Argument("options"),
+          "of type object",
+          object,
+        )),
+      }
+    })();
+    let (timeout, settle) = match prepared {
+      Ok((timeout, watch)) => (timeout, Settle::ok(watch)),
+      Err(error) => (None, Settle::rejecting(error)),
+    };
+    AsyncTask::new(PopTask {
+      ring: Arc::clone(&self.ring),
+      timeout,
+      settle,
+    })
+  }
+
+  /// Messages waiting.
+  #[napi(getter)]
+  pub fn length(&self, env: Env) -> Result<f64> {
+    Ok(self.ring.len().or_throw(&env)? as f64)
+  }
+
+  /// Bytes in the data area.
+  #[napi(getter)]
+  pub fn capacity(&self) -> f64 {
+    self.ring.capacity() as f64
+  }
+
+  /// Whether a full ring drops its oldest messages.
+  #[napi(getter)]
+  pub fn overwrite(&self) -> bool {
+    self.ring.overwrites()
+  }
+
+  /// Whether `close()` has run.
+  #[napi(getter)]
+  pub fn closed(&self) -> bool {
+    self.ring.is_closed()
+  }
+
+  /// Unmaps the ring and closes the file; idempotent. A `popAsync` in progress ends with
+  /// `ERR_MMAP_CLOSED`.
+  #[napi(catch_unwind)]
+  pub fn close(&self) {
+    self.ring.close();
+  }
+}
+
+fn overwrite_option(js: Js, options: Option<Value>) -> Result<bool> {
+  let Some(object) = options else {
+    return Ok(false);
+  };
+  match js.type_of(object)? {
+    ValueType::Undefined | ValueType::Null => Ok(false),
+    ValueType::Object => match js.get_defined(object, "overwrite")? {
+      None => Ok(false),
+      Some(v) if js.type_of(v)? == ValueType::Boolean => js.get_bool(v),
+      Some(v) => Err(invalid_arg_type(
+        js,
+        ArgName::Property("options.overwrite"),
+        "of type boolean",
+        v,
+      )),
+    },
+    _ => Err(invalid_arg_type(
+      js,
+      ArgName::Argument("options"),
+      "of type object",
+      object,
+    )),
+  }
+}
+
+/// `popAsync`: waits on a worker thread, then pops.
+pub struct PopTask {
+  ring: Arc<CoreRing>,
+  timeout: Option<Duration>,
+  settle: Settle,
+}
+
+impl Task for PopTask {
+  type Output = std::result::Result<Option<Vec<u8>>, MmapError>;
+  type JsValue = Option<Buffer>;
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    if self.settle.skip_now() {
+      return Ok(Err(MmapError::Aborted));
+    }
+    let abort = self.settle.abort.flag();
+    let deadline = self.timeout.map(|t| std::time::Instant::now() + t);
+    Ok((|| loop {
+      if let Some(message) = self.ring.pop()? {
+        return Ok(Some(message));
+      }
+      let left = match deadline {
+        Some(deadline) => match deadline.checked_duration_since(std::time::Instant::now()) {
+          Some(left) => Some(left),
+          None => return Ok(None),
+        },
+        None => None,
+      };
+      if !self.ring.wait(left, &abort)? {
+        return self.ring.pop();
+      }
+    })())
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Option<Buffer>> {
+    Ok(self.settle.settle(&env, output)?.map(Buffer::from))
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}
