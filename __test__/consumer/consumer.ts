@@ -11,6 +11,7 @@ import {
   type MmapMode,
   type OpenOptions,
   type Segment,
+  RingBuffer,
 } from 'mmapkit'
 import type { Readable } from 'node:stream'
 
@@ -79,6 +80,26 @@ export async function everyMethod(path: string): Promise<number> {
   file.lockMemory(0, 10)
   file.unlockMemory()
   void [valid, lines, counted, found, asyncLines, asyncCount, asyncFound]
+
+  const locked: boolean = file.tryLock('shared')
+  file.lock()
+  await file.lockAsync('exclusive', { signal: AbortSignal.timeout(10) })
+  file.unlock()
+  const previous: number = file.atomicAddU32(0, 1) + file.atomicCompareExchangeU32(0, 1, 2) + file.atomicLoadU32(4)
+  file.atomicStoreU32(0, 0)
+  const wide: bigint = file.atomicAddU64(8, 1n) + file.atomicLoadU64(8) + file.atomicCompareExchangeU64(8, 1n, 2n)
+  file.atomicStoreU64(8, 0n)
+  const policy2: FlushPolicy = MemoryMappedFile.open(path, {
+    flushPolicy: { everyMillis: 100 },
+    lock: 'shared',
+  }).flushPolicy
+  using queue = RingBuffer.create(path + '.ring', 4096, { overwrite: false })
+  const pushed: boolean = queue.push('message') && queue.push(new Uint8Array(2))
+  const popped: Buffer | null =
+    queue.pop() ?? queue.peek() ?? (await queue.popAsync({ timeoutMs: 10, signal: AbortSignal.timeout(100) }))
+  const stats: number = queue.length + queue.capacity + Number(queue.overwrite) + Number(queue.closed)
+  using reopened = RingBuffer.open(path + '.ring')
+  void [locked, previous, wide, policy2, pushed, popped, stats, reopened]
 
   writeMmap(path, 0, 'x')
   writeMmap(path, 0, new Uint8Array([1]))
