@@ -317,25 +317,38 @@ fn boolean(js: Js, value: Value, name: &str) -> Result<bool> {
   js.get_bool(value)
 }
 
+/// An optional options argument: `None` when missing, `undefined` or `null`; the object
+/// otherwise; `ERR_INVALID_ARG_TYPE` for anything that is not an object.
+pub fn options_object(js: Js, value: Option<Value>) -> Result<Option<Value>> {
+  let Some(value) = value else { return Ok(None) };
+  match js.type_of(value)? {
+    ValueType::Undefined | ValueType::Null => Ok(None),
+    ValueType::Object => Ok(Some(value)),
+    _ => Err(invalid_arg_type(
+      js,
+      ArgName::Argument("options"),
+      "of type object",
+      value,
+    )),
+  }
+}
+
+/// The `AbortWatch` for `options.signal` of an optional options argument.
+pub fn signal_watch(js: Js, options: Option<Value>) -> Result<crate::abort::AbortWatch> {
+  let signal = match options_object(js, options)? {
+    Some(object) => js.get_defined(object, "signal")?,
+    None => None,
+  };
+  crate::abort::AbortWatch::new(js, signal)
+}
+
 /// The options object of `open` and the factories; `undefined` and `null` mean defaults.
 /// Returns the core options and the `signal` property, if any (for `openAsync`).
 pub fn open_options(js: Js, value: Option<Value>) -> Result<(OpenOptions, Option<Value>)> {
   let mut options = OpenOptions::default();
-  let Some(object) = value else {
+  let Some(object) = options_object(js, value)? else {
     return Ok((options, None));
   };
-  match js.type_of(object)? {
-    ValueType::Undefined | ValueType::Null => return Ok((options, None)),
-    ValueType::Object => {}
-    _ => {
-      return Err(invalid_arg_type(
-        js,
-        ArgName::Argument("options"),
-        "of type object",
-        object,
-      ))
-    }
-  }
   if let Some(v) = js.get_defined(object, "mode")? {
     options.mode = Some(mode(js, v, ArgName::Property("options.mode"))?);
   }

@@ -504,22 +504,7 @@ impl MemoryMappedFile {
 
 /// The `{ signal }` options of the flush twins.
 fn signal_option(js: Js, options: Option<Value>) -> Settle {
-  let watch = (|| -> Result<AbortWatch> {
-    let Some(options) = options else {
-      return Ok(AbortWatch::none());
-    };
-    match js.type_of(options)? {
-      ValueType::Undefined | ValueType::Null => Ok(AbortWatch::none()),
-      ValueType::Object => AbortWatch::new(js, js.get_defined(options, "signal")?),
-      _ => Err(crate::errors::invalid_arg_type(
-        js,
-        ArgName::Argument("options"),
-        "of type object",
-        options,
-      )),
-    }
-  })();
-  match watch {
+  match args::signal_watch(js, options) {
     Ok(watch) => Settle::ok(watch),
     Err(error) => Settle::rejecting(error),
   }

@@ -7,7 +7,7 @@ use napi_derive::napi;
 
 use crate::abort::AbortWatch;
 use crate::args;
-use crate::errors::{invalid_arg_type, ArgName, OrThrow};
+use crate::errors::OrThrow;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
 use crate::tasks::{LockTask, Settle};
@@ -38,22 +38,7 @@ impl MemoryMappedFile {
     let js = Js::from_env(&env);
     let prepared = (|| -> Result<(mmapkit_core::LockKind, AbortWatch)> {
       let kind = args::optional_lock_kind(js, kind.map(|k| k.raw()))?;
-      let signal = match options.map(|o| o.raw()) {
-        None => None,
-        Some(o) => match js.type_of(o)? {
-          ValueType::Undefined | ValueType::Null => None,
-          ValueType::Object => js.get_defined(o, "signal")?,
-          _ => {
-            return Err(invalid_arg_type(
-              js,
-              ArgName::Argument("options"),
-              "of type object",
-              o,
-            ))
-          }
-        },
-      };
-      Ok((kind, AbortWatch::new(js, signal)?))
+      Ok((kind, args::signal_watch(js, options.map(|o| o.raw()))?))
     })();
     let (kind, settle) = match prepared {
       Ok((kind, watch)) => (kind, Settle::ok(watch)),

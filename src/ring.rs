@@ -91,27 +91,19 @@ impl RingBuffer {
   pub fn pop_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<PopTask> {
     let js = Js::from_env(&env);
     let prepared = (|| -> Result<(Option<Duration>, AbortWatch)> {
-      let Some(object) = options.map(|o| o.raw()) else {
-        return Ok((None, AbortWatch::none()));
-      };
-      match js.type_of(object)? {
-        ValueType::Undefined | ValueType::Null => Ok((None, AbortWatch::none())),
-        ValueType::Object => {
-          let timeout = args::optional_index(
-            js,
-            js.get_defined(object, "timeoutMs")?,
-            ArgName::Property("options.timeoutMs"),
-          )?;
-          let watch = AbortWatch::new(js, js.get_defined(object, "signal")?)?;
-          Ok((timeout.map(Duration::from_millis), watch))
-        }
-        _ => Err(invalid_arg_type(
+      let options = args::options_object(js, options.map(|o| o.raw()))?;
+      let timeout = match options {
+        Some(object) => args::optional_index(
           js,
-          ArgName::Argument("options"),
-          "of type object",
-          object,
-        )),
-      }
+          js.get_defined(object, "timeoutMs")?,
+          ArgName::Property("options.timeoutMs"),
+        )?,
+        None => None,
+      };
+      Ok((
+        timeout.map(Duration::from_millis),
+        args::signal_watch(js, options)?,
+      ))
     })();
     let (timeout, settle) = match prepared {
       Ok((timeout, watch)) => (timeout, Settle::ok(watch)),
@@ -157,26 +149,17 @@ impl RingBuffer {
 }
 
 fn overwrite_option(js: Js, options: Option<Value>) -> Result<bool> {
-  let Some(object) = options else {
+  let Some(object) = args::options_object(js, options)? else {
     return Ok(false);
   };
-  match js.type_of(object)? {
-    ValueType::Undefined | ValueType::Null => Ok(false),
-    ValueType::Object => match js.get_defined(object, "overwrite")? {
-      None => Ok(false),
-      Some(v) if js.type_of(v)? == ValueType::Boolean => js.get_bool(v),
-      Some(v) => Err(invalid_arg_type(
-        js,
-        ArgName::Property("options.overwrite"),
-        "of type boolean",
-        v,
-      )),
-    },
-    _ => Err(invalid_arg_type(
+  match js.get_defined(object, "overwrite")? {
+    None => Ok(false),
+    Some(v) if js.type_of(v)? == ValueType::Boolean => js.get_bool(v),
+    Some(v) => Err(invalid_arg_type(
       js,
-      ArgName::Argument("options"),
-      "of type object",
-      object,
+      ArgName::Property("options.overwrite"),
+      "of type boolean",
+      v,
     )),
   }
 }

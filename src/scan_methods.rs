@@ -119,21 +119,9 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
     signal: None,
     on_progress: None,
   };
-  let Some(object) = value else {
+  let Some(object) = args::options_object(js, value)? else {
     return Ok(options);
   };
-  match js.type_of(object)? {
-    ValueType::Undefined | ValueType::Null => return Ok(options),
-    ValueType::Object => {}
-    _ => {
-      return Err(invalid_arg_type(
-        js,
-        ArgName::Argument("options"),
-        "of type object",
-        object,
-      ))
-    }
-  }
   let index = |name: &str| -> Result<Option<u64>> {
     let property = format!("options.{name}");
     args::optional_index(
