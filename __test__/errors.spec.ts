@@ -329,3 +329,23 @@ test('a Rust panic becomes a JS error and the process lives on', (t) => {
   t.is(file.length, 8)
   file.close()
 })
+
+test('methods called on the wrong receiver throw instead of misreading memory', (t) => {
+  const path = tempFile(t, Buffer.alloc(SIZE))
+  const file = MemoryMappedFile.openRw(path)
+  const segment = file.segment(0, 8)
+  const prototype = MemoryMappedFile.prototype as unknown as Record<string, (...args: unknown[]) => unknown>
+  for (const receiver of [{}, segment, Object.create(MemoryMappedFile.prototype), Buffer.alloc(64)]) {
+    for (const [name, args] of [
+      ['readInto', [0, Buffer.alloc(1)]],
+      ['updateRegion', [0, 'x']],
+      ['atomicAddU32', [0, 1]],
+      ['atomicLoadU32', [0]],
+      ['read', [0, 1]],
+      ['countLines', []],
+    ] as const) {
+      t.throws(() => prototype[name].apply(receiver, args as unknown as unknown[]), undefined, name)
+    }
+  }
+  file.close()
+})

@@ -141,6 +141,23 @@ impl Js {
     Ok(out)
   }
 
+  pub fn null(self) -> Result<Value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: valid out-pointer.
+    check(unsafe { sys::napi_get_null(self.0, &mut out) }, "null")?;
+    Ok(out)
+  }
+
+  pub fn boolean(self, value: bool) -> Result<Value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: valid out-pointer.
+    check(
+      unsafe { sys::napi_get_boolean(self.0, value, &mut out) },
+      "boolean",
+    )?;
+    Ok(out)
+  }
+
   pub fn string(self, text: &str) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: `text` is valid UTF-8 of the given length.

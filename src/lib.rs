@@ -15,6 +15,7 @@ mod args;
 mod atomics;
 mod chunks;
 mod errors;
+mod fast_paths;
 mod file;
 mod js;
 mod locks;

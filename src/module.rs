@@ -73,6 +73,7 @@ pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Re
 pub fn init(exports: Object, env: Env) -> Result<()> {
   let js = Js::from_env(&env);
   install_shims(&env, js, exports.raw())?;
+  crate::fast_paths::install(js, exports.raw())?;
   read_max_buffer_length(js)?;
   Ok(())
 }

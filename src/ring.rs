@@ -64,14 +64,13 @@ impl RingBuffer {
   /// overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
   #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
   pub fn push(&self, env: Env, message: Unknown) -> Result<bool> {
-    let bytes = args::bytes(Js::from_env(&env), message.raw(), "message")?;
-    self.ring.push(bytes.as_slice()).or_throw(&env)
+    self.push_impl(&env, message.raw())
   }
 
   /// Removes and returns the oldest message, or null if there is none.
   #[napi(catch_unwind)]
   pub fn pop(&self, env: Env) -> Result<Option<Buffer>> {
-    Ok(self.ring.pop().or_throw(&env)?.map(Buffer::from))
+    Ok(self.pop_impl(&env)?.map(Buffer::from))
   }
 
   /// Returns a copy of the oldest message without removing it, or null.
@@ -145,6 +144,18 @@ impl RingBuffer {
   #[napi(catch_unwind)]
   pub fn close(&self) {
     self.ring.close();
+  }
+}
+
+/// The bodies shared by the `#[napi]` methods and the raw fast paths (`fast_paths.rs`).
+impl RingBuffer {
+  pub(crate) fn push_impl(&self, env: &Env, message: Value) -> Result<bool> {
+    let bytes = args::bytes(Js::from_env(env), message, "message")?;
+    self.ring.push(bytes.as_slice()).or_throw(env)
+  }
+
+  pub(crate) fn pop_impl(&self, env: &Env) -> Result<Option<Vec<u8>>> {
+    self.ring.pop().or_throw(env)
   }
 }
 
