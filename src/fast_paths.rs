@@ -25,6 +25,8 @@ use crate::scan_methods::ScanTarget;
 pub fn install(js: Js, exports: Value) -> Result<()> {
   let file = js.get(js.get(exports, "MemoryMappedFile")?, "prototype")?;
   define(js, file, "readInto", read_into)?;
+  define(js, file, "read", read)?;
+  define(js, file, "asBuffer", as_buffer)?;
   define(js, file, "updateRegion", update_region)?;
   define(js, file, "atomicLoadU32", atomic_load_u32)?;
   define(js, file, "atomicStoreU32", atomic_store_u32)?;
@@ -152,6 +154,37 @@ unsafe extern "C" fn read_into(
       let env_ref = Env::from_raw(env);
       let count = file.span().read_into(&env_ref, offset, target)?;
       Js(env).number(count)
+    })
+  }
+}
+
+unsafe extern "C" fn read(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  // SAFETY: the callback's own env and info.
+  unsafe {
+    run(env, || {
+      let (file, [offset, length]) = receiver::<MemoryMappedFile, 2>(env, info)?;
+      let env_ref = Env::from_raw(env);
+      Ok(file.span().read(&env_ref, offset, length)?.raw())
+    })
+  }
+}
+
+unsafe extern "C" fn as_buffer(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  // SAFETY: the callback's own env and info.
+  unsafe {
+    run(env, || {
+      let (file, [offset, length]) = receiver::<MemoryMappedFile, 2>(env, info)?;
+      let env_ref = Env::from_raw(env);
+      // Missing arguments arrive as `undefined`, which `as_buffer` reads as "not given".
+      Ok(
+        file
+          .span()
+          .as_buffer(&env_ref, Some(offset), Some(length))?
+          .raw(),
+      )
     })
   }
 }
