@@ -1,5 +1,6 @@
-//! Raw Node-API entry points for the small, hot methods (`readInto`, `updateRegion`, the u32
-//! atomics, `RingBuffer.push`/`pop`), installed over the napi-rs ones at load time.
+//! Raw Node-API entry points for the small, hot methods (`readInto`, `read`, `asBuffer`,
+//! `updateRegion`, the u32 atomics, `RingBuffer.push`/`pop`), installed over the napi-rs ones at
+//! load time.
 //!
 //! Why: a napi-rs 3.16 method call on `&self` registers the borrow in a process-wide
 //! `Mutex<HashMap>` and records it in thread-local scopes before and after the body, which costs
