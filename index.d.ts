@@ -349,7 +349,10 @@ export declare class RingBuffer {
    * overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
    */
   push(message: Uint8Array | string): boolean
-  /** Removes and returns the oldest message, or null if there is none. */
+  /**
+   * Removes and returns the oldest message, or null if there is none. Like `Buffer.allocUnsafe`,
+   * small messages are slices of a shared pool: their `.buffer` may hold other messages' bytes.
+   */
   pop(): Buffer | null
   /** Returns a copy of the oldest message without removing it, or null. */
   peek(): Buffer | null

@@ -35,6 +35,8 @@ pub fn install(js: Js, exports: Value) -> Result<()> {
   let ring = js.get(js.get(exports, "RingBuffer")?, "prototype")?;
   define(js, ring, "push", ring_push)?;
   define(js, ring, "pop", ring_pop)?;
+  // Internal, for the pooled `pop` in shims.js (which removes it from the prototype).
+  define(js, ring, "__popIntoPool", ring_pop_into_pool)?;
   Ok(())
 }
 
@@ -278,6 +280,34 @@ unsafe extern "C" fn ring_pop(
         }
         None => Js(env).null(),
       }
+    })
+  }
+}
+
+/// `ring.__popIntoPool(pool, offset)`: pops the next message into `pool` at `offset`. Returns its
+/// length, -1 when the ring is empty, or `-2 - length` when it does not fit in what is left of
+/// the pool (the message then stays in the ring).
+unsafe extern "C" fn ring_pop_into_pool(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  // SAFETY: the callback's own env and info.
+  unsafe {
+    run(env, || {
+      let (ring, [pool, offset]) = receiver::<RingBuffer, 2>(env, info)?;
+      let js = Js(env);
+      let pool = crate::args::uint8_array(js, pool, "pool")?;
+      let offset =
+        crate::args::index(js, offset, crate::errors::ArgName::Argument("offset"))? as usize;
+      let room = pool.len.saturating_sub(offset);
+      // SAFETY: `pool` is a live Uint8Array of `len` bytes for this call; the slice is its tail.
+      let target = std::slice::from_raw_parts_mut(pool.data.add(offset.min(pool.len)), room);
+      let result = match ring.pop_into_impl(&Env::from_raw(env), target)? {
+        mmapkit_core::ring::Taken::Message(len) => len as f64,
+        mmapkit_core::ring::Taken::Empty => -1.0,
+        mmapkit_core::ring::Taken::TooLarge(len) => -2.0 - len as f64,
+      };
+      js.number(result)
     })
   }
 }

@@ -72,8 +72,9 @@ pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Re
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
   let js = Js::from_env(&env);
-  install_shims(&env, js, exports.raw())?;
+  // Fast paths first: the shims build the pooled RingBuffer.pop on one of them.
   crate::fast_paths::install(js, exports.raw())?;
+  install_shims(&env, js, exports.raw())?;
   read_max_buffer_length(js)?;
   Ok(())
 }

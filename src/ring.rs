@@ -67,7 +67,8 @@ impl RingBuffer {
     self.push_impl(&env, message.raw())
   }
 
-  /// Removes and returns the oldest message, or null if there is none.
+  /// Removes and returns the oldest message, or null if there is none. Like `Buffer.allocUnsafe`,
+  /// small messages are slices of a shared pool: their `.buffer` may hold other messages' bytes.
   #[napi(catch_unwind)]
   pub fn pop(&self, env: Env) -> Result<Option<Buffer>> {
     Ok(self.pop_impl(&env)?.map(Buffer::from))
@@ -156,6 +157,14 @@ impl RingBuffer {
 
   pub(crate) fn pop_impl(&self, env: &Env) -> Result<Option<Vec<u8>>> {
     self.ring.pop().or_throw(env)
+  }
+
+  pub(crate) fn pop_into_impl(
+    &self,
+    env: &Env,
+    target: &mut [u8],
+  ) -> Result<mmapkit_core::ring::Taken> {
+    self.ring.pop_into(target).or_throw(env)
   }
 }
 

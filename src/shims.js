@@ -84,6 +84,40 @@
     }
   })
 
+  // RingBuffer.pop(): messages are copied into slices of a shared 64 KiB pool, as Node's
+  // Buffer.allocUnsafe does for small Buffers, which saves creating an ArrayBuffer per message.
+  // Messages larger than half the pool get a Buffer of their own.
+  const popIntoPool = RingBuffer.prototype.__popIntoPool
+  delete RingBuffer.prototype.__popIntoPool
+  const POOL_SIZE = 64 * 1024
+  let pool = null
+  let poolOffset = 0
+  define(RingBuffer.prototype, 'pop', function pop() {
+    for (;;) {
+      if (pool === null || poolOffset > POOL_SIZE - 8) {
+        pool = Buffer.allocUnsafeSlow(POOL_SIZE)
+        poolOffset = 0
+      }
+      const result = popIntoPool.call(this, pool, poolOffset)
+      if (result === -1) return null
+      if (result >= 0) {
+        const message = pool.subarray(poolOffset, poolOffset + result)
+        poolOffset = (poolOffset + result + 7) & ~7
+        return message
+      }
+      const needed = -2 - result
+      if (needed <= POOL_SIZE / 2) {
+        pool = null // the rest of this pool is too small: start a new one
+        continue
+      }
+      const own = Buffer.allocUnsafeSlow(needed)
+      const length = popIntoPool.call(this, own, 0)
+      if (length === -1) return null
+      if (length >= 0) return own.subarray(0, length)
+      // another consumer took that message meanwhile and the next one is larger still: retry
+    }
+  })
+
   // watch(): fs.watch on the mapped file, closed together with the mapping.
   const watchers = new WeakMap()
   const nativeClose = MemoryMappedFile.prototype.close

@@ -51,6 +51,17 @@ const OFF_PUSHED: usize = 136;
 const OFF_SEQ: usize = 192;
 const OFF_WAITERS: usize = 196;
 
+/// What a pop found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+  /// No message was waiting.
+  Empty,
+  /// A message of this many bytes was copied out.
+  Message(usize),
+  /// The next message has this many bytes, more than the destination holds; it was left in place.
+  TooLarge(usize),
+}
+
 /// An open ring buffer.
 #[derive(Debug)]
 pub struct RingBuffer {
@@ -347,16 +358,39 @@ impl RingBuffer {
   }
 
   fn take(&self, remove: bool) -> Result<Option<Vec<u8>>> {
-    let max = self.max_message();
     let mut out = Vec::new();
-    // SAFETY: the closure addresses the ring through `View`; `out` is owned outside it.
-    let found = unsafe {
-      self.view(|v| -> Result<bool> {
+    let taken = self.take_with(remove, |len| {
+      out.resize(len, 0);
+      Some(out.as_mut_ptr())
+    })?;
+    Ok(matches!(taken, Taken::Message(_)).then_some(out))
+  }
+
+  /// Pops the oldest message into the front of `target` (for callers that pool their buffers):
+  /// [`Taken::Message`] with its length, [`Taken::Empty`], or [`Taken::TooLarge`] with the length
+  /// `target` would need (the message then stays in the ring).
+  pub fn pop_into(&self, target: &mut [u8]) -> Result<Taken> {
+    let (ptr, room) = (target.as_mut_ptr(), target.len());
+    self.take_with(true, |len| (len <= room).then_some(ptr))
+  }
+
+  /// The common body of `pop`, `peek` and `pop_into`: `destination(len)` gives where to copy a
+  /// message of `len` bytes (valid for `len` bytes), or `None` to leave it in the ring.
+  fn take_with(
+    &self,
+    remove: bool,
+    mut destination: impl FnMut(usize) -> Option<*mut u8>,
+  ) -> Result<Taken> {
+    let max = self.max_message();
+    // SAFETY: the closure addresses the ring through `View` and writes only where `destination`
+    // says; what `destination` grows is owned outside the guarded closure.
+    unsafe {
+      self.view(|v| -> Result<Taken> {
         loop {
           let head = v.u64(OFF_HEAD).load(Ordering::Acquire);
           let tail = v.u64(OFF_TAIL).load(Ordering::Acquire);
           if head == tail {
-            return Ok(false);
+            return Ok(Taken::Empty);
           }
           let len = u64::from(v.length_at(head));
           let size = record_size(len);
@@ -368,8 +402,10 @@ impl RingBuffer {
               "ring buffer record at position {head} claims {len} bytes, more than was written"
             )));
           }
-          out.resize(len as usize, 0);
-          v.copy_out(head + 4, &mut out);
+          let Some(out) = destination(len as usize) else {
+            return Ok(Taken::TooLarge(len as usize));
+          };
+          v.copy_out(head + 4, std::slice::from_raw_parts_mut(out, len as usize));
           let claimed = if remove {
             v.u64(OFF_HEAD)
               .compare_exchange(head, head + size, Ordering::AcqRel, Ordering::Acquire)
@@ -381,12 +417,11 @@ impl RingBuffer {
             if remove {
               v.u64(OFF_POPPED).fetch_add(1, Ordering::AcqRel);
             }
-            return Ok(true);
+            return Ok(Taken::Message(len as usize));
           }
         }
       })
-    }??;
-    Ok(found.then_some(out))
+    }?
   }
 
   /// Waits until a message is waiting, `timeout` passes (`Ok(false)`), or `abort` is set
@@ -526,6 +561,20 @@ mod tests {
     assert!(ring.push(&[]).unwrap(), "empty messages are messages");
     assert_eq!(ring.pop().unwrap().unwrap(), Vec::<u8>::new());
     assert_eq!(ring.push(&[0; 29]).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+  }
+
+  #[test]
+  fn pop_into_fills_a_caller_buffer_or_says_how_much_it_needs() {
+    let (_dir, _path, ring) = ring(256, false);
+    let mut small = [0u8; 4];
+    assert_eq!(ring.pop_into(&mut small).unwrap(), Taken::Empty);
+    ring.push(b"0123456789").unwrap();
+    assert_eq!(ring.pop_into(&mut small).unwrap(), Taken::TooLarge(10));
+    assert_eq!(ring.len().unwrap(), 1, "left in place");
+    let mut big = [0u8; 64];
+    assert_eq!(ring.pop_into(&mut big).unwrap(), Taken::Message(10));
+    assert_eq!(&big[..10], b"0123456789");
+    assert_eq!(ring.len().unwrap(), 0);
   }
 
   #[test]
