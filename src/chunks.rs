@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::throw;
-use crate::js::Js;
+use crate::js::{Js, Value};
 use crate::span::Span;
 
 /// Iterates zero-copy `Buffer` views of consecutive chunks; the last one is shorter. Works with
@@ -45,14 +45,9 @@ impl ChunkIterator {
   /// Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk) meanwhile.
   #[napi(catch_unwind, ts_return_type = "IteratorResult<Buffer, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
-    let js = Js::from_env(env);
-    let result = Object::new(env)?;
     if self.done || self.cursor >= self.end {
       self.done = true;
-      let mut result = result;
-      result.set_named_property("done", true)?;
-      result.set("value", ())?;
-      return Ok(result);
+      return iterator_result(env, None);
     }
     if !self.span.is_valid() {
       self.done = true;
@@ -64,10 +59,7 @@ impl ChunkIterator {
       .view(env, self.cursor, length)
       .inspect_err(|_| self.done = true)?;
     self.cursor += length;
-    let mut result = result;
-    result.set_named_property("done", false)?;
-    js.set(result.raw(), "value", view)?;
-    Ok(result)
+    iterator_result(env, Some(view))
   }
 
   /// Ends the iteration early (`break` in a `for...of` calls it).
@@ -77,11 +69,21 @@ impl ChunkIterator {
   )]
   pub fn finish<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     self.done = true;
-    let mut result = Object::new(env)?;
-    result.set_named_property("done", true)?;
-    result.set("value", ())?;
-    Ok(result)
+    iterator_result(env, None)
   }
+}
+
+/// `{ value, done: false }` for a chunk, `{ value: undefined, done: true }` at the end.
+fn iterator_result<'a>(env: &'a Env, chunk: Option<Value>) -> Result<Object<'a>> {
+  let js = Js::from_env(env);
+  let mut result = Object::new(env)?;
+  result.set_named_property("done", chunk.is_none())?;
+  let value = match chunk {
+    Some(view) => view,
+    None => js.undefined()?,
+  };
+  js.set(result.raw(), "value", value)?;
+  Ok(result)
 }
 
 /// Validates a chunk size: a positive safe integer.

@@ -196,7 +196,7 @@ impl Task for PopTask {
   type JsValue = Option<Buffer>;
 
   fn compute(&mut self) -> Result<Self::Output> {
-    if self.settle.skip_now() {
+    if self.settle.skip() {
       return Ok(Err(MmapError::Aborted));
     }
     let abort = self.settle.abort.flag();

@@ -38,13 +38,8 @@ impl Settle {
     }
   }
 
-  /// Whether `compute` should skip the work (for tasks outside this module).
-  pub fn skip_now(&self) -> bool {
-    self.skip()
-  }
-
   /// Whether `compute` should skip the work.
-  fn skip(&self) -> bool {
+  pub fn skip(&self) -> bool {
     self.early.is_some() || self.abort.is_aborted()
   }
 
