@@ -1,0 +1,439 @@
+#!/usr/bin/env node
+// `npm run bench`: mmapkit against node:fs, side by side, in one run.
+//
+//   node benchmark/bench.mjs [--size 1G] [--dir /tmp] [--rounds 7] [--no-save]
+//
+// It writes a data file (deterministic bytes, synced to disk), warms the page cache (reads it once)
+// and the mapping (advise('willNeed') and one readInto pass over every page), then runs every case
+// once per round, the cases of a group back to back (their order rotating from round to round), so
+// that a compared pair always sees the same machine load. A case's result is the median of its
+// per-round samples; ratios are "node:fs time / mmapkit time" from those medians (above 1: mmapkit
+// is faster). Results go to benchmark/results/<date>-<commit>.json and benchmark/results/latest.json.
+//
+// How the timing is done:
+// - Operations of ~10 ns to a few µs (4 KiB and 8-byte reads, 64-byte writes) use hand-rolled
+//   loops: one timestamp pair around 50k-1M calls, one loop function per case (so V8 keeps each
+//   call site monomorphic). tinybench times every call separately, and its timer and per-task
+//   overhead (tens of ns) would dominate a ~100 ns operation.
+// - Operations of several µs (open + close, open + map + asBuffer of the whole file) use tinybench
+//   (per-call samples, its median), with the hrtime timestamp provider.
+// - fs.readFileSync of the whole file takes a large fraction of a second: timed once per round.
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { constants as bufferConstants } from 'node:buffer'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+import { Bench } from 'tinybench'
+
+import {
+  getterLoop,
+  readIntoLoop,
+  readSyncLoop,
+  updateRegionLoop,
+  viewCopyLoop,
+  windowCopyLoop,
+  writeSyncLoop,
+} from './loops.mjs'
+import {
+  addonSummary,
+  createDataFile,
+  formatBytes,
+  formatNs,
+  formatNumber,
+  formatRatio,
+  lcgOffsets,
+  machineInfo,
+  median,
+  parseSize,
+  rss,
+  saveResult,
+  snapshotAddon,
+  textTable,
+} from './lib.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1G' },
+    dir: { type: 'string', default: tmpdir() },
+    rounds: { type: 'string', default: '7' },
+    'no-save': { type: 'boolean', default: false },
+  },
+})
+const size = parseSize(args.size)
+const rounds = Number(args.rounds)
+if (size < 1 << 20 || size % 4096 !== 0) throw new Error('--size must be at least 1M and a multiple of 4 KiB')
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
+
+// A real gc() (to free fs.readFileSync's buffer between rounds) without needing --expose-gc.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc')
+
+/** Operations per sample (one sample per case and round). */
+const ops = {
+  read4k: 100_000,
+  read8Hot: 1_000_000,
+  read8HotFs: 200_000,
+  read8Random: 500_000,
+  read8RandomFs: 200_000,
+  write64: 50_000,
+}
+const hotWindow = 64 << 10 // 8-byte reads "hot": offsets inside the first 64 KiB (cache-resident)
+
+function now() {
+  return process.hrtime.bigint()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+let sink = 0 // bytes read outside the timed loops go here, so no read can be optimised away
+const cases = new Map()
+function defineCase(id, group, label, { unit = 'ns/op', baseline = null } = {}) {
+  cases.set(id, { id, group, label, unit, baseline, samples: [] })
+}
+function record(id, value) {
+  cases.get(id).samples.push(value)
+}
+/** Times `fn()` (which performs `n` operations) and records ns per operation; returns fn's value. */
+function timed(id, n, fn) {
+  const start = now()
+  const value = fn()
+  record(id, Number(now() - start) / n)
+  return value
+}
+
+defineCase('read4k.readInto', 'random 4 KiB read', 'mmapkit readInto', { baseline: 'read4k.readSync' })
+defineCase('read4k.viewCopy', 'random 4 KiB read', 'asBuffer() view.copy (JS)', { baseline: 'read4k.readSync' })
+defineCase('read4k.readSync', 'random 4 KiB read', 'node:fs readSync')
+defineCase('read8hot.readInto', '8-byte read, hot 64 KiB', 'mmapkit readInto', { baseline: 'read8hot.readSync' })
+defineCase('read8hot.viewCopy', '8-byte read, hot 64 KiB', 'asBuffer() view.copy (JS)', {
+  baseline: 'read8hot.readSync',
+})
+defineCase('read8hot.getter', '8-byte read, hot 64 KiB', 'mmapkit .length getter (napi-rs getter)', {
+  baseline: 'read8hot.readSync',
+})
+defineCase('read8hot.readSync', '8-byte read, hot 64 KiB', 'node:fs readSync')
+defineCase('read8rand.readInto', '8-byte read, random', 'mmapkit readInto', { baseline: 'read8rand.readSync' })
+defineCase('read8rand.viewCopy', '8-byte read, random', 'asBuffer() view.copy (JS)', {
+  baseline: 'read8rand.readSync',
+})
+defineCase('read8rand.readSync', '8-byte read, random', 'node:fs readSync')
+defineCase('write64.updateRegion', 'random 64 B write', 'mmapkit updateRegion (readWrite)', {
+  baseline: 'write64.writeSync',
+})
+defineCase('write64.writeSync', 'random 64 B write', 'node:fs writeSync')
+defineCase('write64clean.updateRegion', 'random 64 B write, clean pages', 'mmapkit updateRegion (readWrite)', {
+  baseline: 'write64clean.writeSync',
+})
+defineCase('write64clean.writeSync', 'random 64 B write, clean pages', 'node:fs writeSync')
+defineCase('openClose.mmapkit', 'open + close', 'mmapkit openRo + close', { baseline: 'openClose.fs' })
+defineCase('openClose.fs', 'open + close', 'node:fs openSync + closeSync')
+defineCase('whole.asBuffer', 'whole file', 'mmapkit openRo + asBuffer()', { baseline: 'whole.readFileSync' })
+defineCase('whole.readFileSync', 'whole file', 'node:fs readFileSync')
+defineCase('rss.asBuffer', 'whole file', 'RssAnon added: openRo + asBuffer()', { unit: 'bytes' })
+defineCase('rss.asBufferTouched', 'whole file', 'RssAnon added: ... + read every page', { unit: 'bytes' })
+defineCase('rssFile.asBufferTouched', 'whole file', 'RssFile added: ... + read every page', { unit: 'bytes' })
+defineCase('rss.readFileSync', 'whole file', 'RssAnon added: readFileSync', { unit: 'bytes' })
+
+// ---------------------------------------------------------------------------------------------
+
+const workDir = mkdtempSync(join(args.dir, 'mmapkit-bench-'))
+const addon = snapshotAddon(workDir) // before loading index.js
+const { MemoryMappedFile, pageSize } = await import('../index.js')
+const machine = machineInfo(addon)
+const path = join(workDir, 'data.bin')
+const cleanup = () => rmSync(workDir, { recursive: true, force: true })
+process.on('SIGINT', () => {
+  cleanup()
+  process.exit(130)
+})
+
+try {
+  console.log(`mmapkit benchmark: ${formatBytes(size)} file in ${workDir}, ${rounds} rounds`)
+  console.log(`${machine.cpu}, ${machine.cores} cores, ${formatBytes(machine.memoryBytes)}, ${machine.kernel}`)
+  console.log(`Node ${machine.node}, mmapkit ${machine.mmapkitCommit}, load ${machine.loadAverageAtStart.join(' ')}`)
+  console.log(`${addonSummary(machine)}\n`)
+
+  let start = now()
+  createDataFile(path, size)
+  console.log(`generated, synced and read the file in ${formatNs(Number(now() - start))}`)
+
+  const offsets4k = lcgOffsets(ops.read4k, size, 4096, 4096, 1)
+  const offsets8Hot = lcgOffsets(ops.read8Hot, hotWindow, 8, 8, 2)
+  const offsets8Random = lcgOffsets(ops.read8Random, size, 8, 8, 3)
+  const offsets64 = lcgOffsets(ops.write64, size, 64, 64, 4)
+
+  // The reading side: one readOnly mapping, its views and one fd.
+  start = now()
+  const file = MemoryMappedFile.openRo(path)
+  file.advise('willNeed')
+  const warm = Buffer.alloc(1 << 20)
+  for (let at = 0; at < size; at += warm.length) file.readInto(at, warm.subarray(0, Math.min(warm.length, size - at)))
+  const windowBytes = size <= bufferConstants.MAX_LENGTH ? size : 2 ** 30
+  const views = []
+  // The first view of the whole file in this process is timed on its own: V8 counts a view's
+  // bytes as external memory, and the first large one starts a garbage collection.
+  const firstViewStart = now()
+  for (let at = 0; at < size; at += windowBytes) views.push(file.asBuffer(at, Math.min(windowBytes, size - at)))
+  const firstViewNs = Number(now() - firstViewStart)
+  console.log(
+    `mapped and touched every page (${size / pageSize()} pages of ${pageSize()} B) in ${formatNs(Number(now() - start))}`,
+  )
+  const copyLoop =
+    views.length === 1
+      ? (target, offsets, n) => viewCopyLoop(views[0], target, offsets, n)
+      : (target, offsets, n) => windowCopyLoop(views, windowBytes, target, offsets, n)
+  const fd = openSync(path, 'r')
+  const block = Buffer.alloc(4096)
+  const word = Buffer.alloc(8)
+
+  // The writing side: a readWrite mapping and an r+ fd of the same file.
+  const writer = MemoryMappedFile.openRw(path)
+  const writeFd = openSync(path, 'r+')
+  const data64 = Buffer.alloc(64, 0x5a)
+
+  // JIT warm-up of every loop, and a check that all readers see the same bytes.
+  const check = (name, a, b) => {
+    if (a !== b) throw new Error(`${name}: readers disagree (${a} vs ${b}); the benchmark is broken`)
+  }
+  check('4 KiB', readIntoLoop(file, block, offsets4k, 20_000), readSyncLoop(fd, block, offsets4k, 20_000))
+  check('4 KiB view', readIntoLoop(file, block, offsets4k, 20_000), copyLoop(block, offsets4k, 20_000))
+  check('8 B', readIntoLoop(file, word, offsets8Random, 20_000), readSyncLoop(fd, word, offsets8Random, 20_000))
+  check('8 B view', readIntoLoop(file, word, offsets8Hot, 20_000), copyLoop(word, offsets8Hot, 20_000))
+  getterLoop(file, 100_000)
+  updateRegionLoop(writer, data64, offsets64, 5_000)
+  writeSyncLoop(writeFd, data64, offsets64, 5_000)
+
+  // tinybench, for the µs-scale cases.
+  let mapped = null
+  const bench = new Bench({ time: 250, warmupTime: 50, timestampProvider: 'hrtimeNow' })
+  bench.add('openClose.mmapkit', () => MemoryMappedFile.openRo(path).close())
+  bench.add('openClose.fs', () => closeSync(openSync(path, 'r')))
+  bench.add(
+    'whole.asBuffer',
+    () => {
+      mapped = MemoryMappedFile.openRo(path)
+      return mapped.asBuffer().length
+    },
+    { afterEach: () => mapped.close() }, // close() is not part of the measurement
+  )
+
+  const rotate = (list, round) => list.map((_, i) => list[(i + round) % list.length])
+
+  for (let round = 0; round < rounds; round++) {
+    const roundStart = now()
+    for (const run of rotate(
+      [
+        () => timed('read4k.readInto', ops.read4k, () => readIntoLoop(file, block, offsets4k, ops.read4k)),
+        () => timed('read4k.readSync', ops.read4k, () => readSyncLoop(fd, block, offsets4k, ops.read4k)),
+        () => timed('read4k.viewCopy', ops.read4k, () => copyLoop(block, offsets4k, ops.read4k)),
+      ],
+      round,
+    ))
+      run()
+
+    for (const run of rotate(
+      [
+        () => timed('read8hot.readInto', ops.read8Hot, () => readIntoLoop(file, word, offsets8Hot, ops.read8Hot)),
+        () => timed('read8hot.readSync', ops.read8HotFs, () => readSyncLoop(fd, word, offsets8Hot, ops.read8HotFs)),
+        () => timed('read8hot.viewCopy', ops.read8Hot, () => copyLoop(word, offsets8Hot, ops.read8Hot)),
+        () => timed('read8hot.getter', ops.read8Hot, () => getterLoop(file, ops.read8Hot)),
+      ],
+      round,
+    ))
+      run()
+
+    for (const run of rotate(
+      [
+        () =>
+          timed('read8rand.readInto', ops.read8Random, () => readIntoLoop(file, word, offsets8Random, ops.read8Random)),
+        () => timed('read8rand.viewCopy', ops.read8Random, () => copyLoop(word, offsets8Random, ops.read8Random)),
+        () =>
+          timed('read8rand.readSync', ops.read8RandomFs, () =>
+            readSyncLoop(fd, word, offsets8Random, ops.read8RandomFs),
+          ),
+      ],
+      round,
+    ))
+      run()
+
+    // Writes. fdatasync makes every page clean (and write-protects the mapping's page-table
+    // entries), so the first pass measures "first write to a clean page" (for the mapping: a
+    // page fault each) and the second the steady state on dirty pages, which is the target's case.
+    const n = ops.write64
+    for (const run of rotate(
+      [
+        () => {
+          fdatasyncSync(writeFd)
+          timed('write64clean.updateRegion', n, () => updateRegionLoop(writer, data64, offsets64, n))
+          timed('write64.updateRegion', n, () => updateRegionLoop(writer, data64, offsets64, n))
+        },
+        () => {
+          fdatasyncSync(writeFd)
+          timed('write64clean.writeSync', n, () => writeSyncLoop(writeFd, data64, offsets64, n))
+          timed('write64.writeSync', n, () => writeSyncLoop(writeFd, data64, offsets64, n))
+        },
+      ],
+      round,
+    ))
+      run()
+    fdatasyncSync(writeFd) // leave no dirty pages (and no writeback) for the next cases
+
+    // open + close, open + map + view: tinybench medians (ms -> ns).
+    bench.reset()
+    bench.runSync()
+    for (const task of bench.tasks) {
+      if (task.result.state !== 'completed') throw task.result.error ?? new Error(`${task.name}: ${task.result.state}`)
+      record(task.name, task.result.latency.p50 * 1e6)
+    }
+
+    // Anonymous memory a whole-file view costs, against reading the file into a Buffer.
+    gc()
+    let before = rss()
+    const whole = MemoryMappedFile.openRo(path)
+    const view = whole.asBuffer()
+    let after = rss()
+    record('rss.asBuffer', after.anon - before.anon)
+    for (let at = 0; at < view.length; at += 4096) sink += view[at]
+    const touched = rss()
+    record('rss.asBufferTouched', touched.anon - before.anon)
+    record('rssFile.asBufferTouched', touched.file - before.file)
+    whole.close()
+
+    gc()
+    before = rss()
+    start = now()
+    let copy = readFileSync(path)
+    record('whole.readFileSync', Number(now() - start))
+    after = rss()
+    record('rss.readFileSync', after.anon - before.anon)
+    sink += copy[0]
+    copy = null
+    gc()
+
+    console.log(`round ${round + 1}/${rounds} done in ${formatNs(Number(now() - roundStart))}`)
+  }
+
+  closeSync(fd)
+  closeSync(writeFd)
+  writer.close()
+  file.close()
+
+  // -------------------------------------------------------------------------------------------
+  // Report.
+
+  const medians = Object.fromEntries([...cases.values()].map((c) => [c.id, median(c.samples)]))
+  const ratio = (id) => {
+    const baseline = cases.get(id).baseline
+    return baseline ? medians[baseline] / medians[id] : null
+  }
+
+  const rows = []
+  let lastGroup = null
+  for (const c of cases.values()) {
+    const value = medians[c.id]
+    const group = c.group === lastGroup ? '' : c.group
+    lastGroup = c.group
+    if (c.unit === 'bytes') {
+      rows.push([group, c.label, formatBytes(value), '', '', ''])
+      continue
+    }
+    const r = ratio(c.id)
+    const spread = `${formatNs(Math.min(...c.samples))} - ${formatNs(Math.max(...c.samples))}`
+    rows.push([
+      group,
+      c.label,
+      formatNs(value),
+      `${formatNumber(1e9 / value)}`,
+      r === null ? '(baseline)' : formatRatio(r),
+      spread,
+    ])
+  }
+  console.log(`\nmedians of ${rounds} rounds (ratio = node:fs time / this time; above 1x = faster than node:fs)\n`)
+  console.log(textTable(['group', 'case', 'median', 'ops/s', 'vs node:fs', 'min - max of rounds'], rows))
+
+  const targets = [
+    {
+      target: 'random 4 KiB readInto: >= 3x the ops/s of fs.readSync',
+      measured: medians['read4k.readSync'] / medians['read4k.readInto'],
+      unit: 'x',
+      pass: (v) => v >= 3,
+    },
+    {
+      target: 'random 4 KiB readInto: faster than view.copy out of a mapped Buffer',
+      measured: medians['read4k.viewCopy'] / medians['read4k.readInto'],
+      unit: 'x',
+      pass: (v) => v > 1,
+    },
+    {
+      target: '8-byte readInto: < 150 ns per call',
+      measured: medians['read8hot.readInto'],
+      unit: 'ns',
+      pass: (v) => v < 150,
+    },
+    {
+      target: '64-byte updateRegion: >= 10x fs.writeSync',
+      measured: medians['write64.writeSync'] / medians['write64.updateRegion'],
+      unit: 'x',
+      pass: (v) => v >= 10,
+    },
+    {
+      target: `map ${formatBytes(size)} + asBuffer(): < 0.1 ms`,
+      measured: medians['whole.asBuffer'] / 1e6,
+      unit: 'ms',
+      pass: (v) => v < 0.1,
+    },
+    {
+      target: `map ${formatBytes(size)} + asBuffer(): < 1 MiB anonymous RSS`,
+      measured: medians['rss.asBuffer'] / 2 ** 20,
+      unit: 'MiB',
+      pass: (v) => v < 1,
+    },
+  ].map(({ pass, ...t }) => ({ ...t, met: pass(t.measured) }))
+
+  console.log(
+    `\nnot in the table: the first asBuffer() of the whole file in this process took ${formatNs(firstViewNs)}` +
+      ' (the table shows the median of many open + asBuffer calls)',
+  )
+
+  console.log('\ntargets (issue 6)')
+  for (const t of targets) {
+    const shown = t.unit === 'x' ? formatRatio(t.measured) : `${formatNumber(t.measured)} ${t.unit}`
+    console.log(`  ${t.met ? 'PASS' : 'MISS'}  ${t.target.padEnd(70)} measured ${shown}`)
+  }
+
+  if (!args['no-save']) {
+    const result = {
+      benchmark: 'npm run bench (benchmark/bench.mjs)',
+      date: new Date().toISOString(),
+      machine,
+      fileSize: size,
+      pageSize: pageSize(),
+      rounds,
+      opsPerSample: ops,
+      hotWindowBytes: hotWindow,
+      firstWholeFileViewNs: firstViewNs,
+      note: 'time cases: ns per operation (whole.*: per call); rss cases: bytes; ratio = baseline median / case median',
+      cases: Object.fromEntries(
+        [...cases.values()].map((c) => [
+          c.id,
+          {
+            group: c.group,
+            label: c.label,
+            unit: c.unit,
+            median: medians[c.id],
+            ratioVsFs: ratio(c.id),
+            samples: c.samples,
+          },
+        ]),
+      ),
+      targets,
+    }
+    console.log(`\nwrote ${await saveResult(result)} and results/latest.json`)
+  }
+} finally {
+  cleanup()
+}
