@@ -352,3 +352,22 @@ test('methods called on the wrong receiver throw instead of misreading memory', 
   }
   file.close()
 })
+
+test('a forged or foreign per-object handle is refused, never followed', (t) => {
+  const path = tempFile(t, Buffer.alloc(SIZE))
+  const file = MemoryMappedFile.openRw(path)
+  file.readInto(0, Buffer.alloc(1)) // registers the handle
+  const [symbol] = Object.getOwnPropertySymbols(file)
+  t.truthy(symbol, 'the handle lives under a symbol')
+  for (const forged of [-1, 0.5, 2 ** 60, 123_456_789, 'x', null]) {
+    const fake = Object.create(MemoryMappedFile.prototype) as MemoryMappedFile
+    Object.defineProperty(fake, symbol, { value: forged })
+    throwsLike(
+      t,
+      () => fake.readInto(0, Buffer.alloc(1)),
+      { class: TypeError, code: 'ERR_INVALID_THIS' },
+      String(forged),
+    )
+  }
+  file.close()
+})

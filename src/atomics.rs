@@ -8,26 +8,38 @@ use crate::args;
 use crate::errors::{ArgName, OrThrow};
 use crate::file::MemoryMappedFile;
 use crate::js::{Js, Value};
+use crate::scan_methods::ScanTarget;
+use crate::span::Span;
 
 /// The bodies shared by the `#[napi]` methods below and the raw fast paths (`fast_paths.rs`).
 impl MemoryMappedFile {
-  pub(crate) fn atomic_load_u32_impl(&self, env: &Env, offset: Value) -> Result<u32> {
+  pub(crate) fn atomic_load_u32_on(span: &Span, env: &Env, offset: Value) -> Result<u32> {
     let offset = args::index(Js::from_env(env), offset, ArgName::Argument("offset"))?;
-    self.mapping.atomic_load_u32(offset).or_throw(env)
+    span.mapping.atomic_load_u32(offset).or_throw(env)
   }
 
-  pub(crate) fn atomic_store_u32_impl(&self, env: &Env, offset: Value, value: Value) -> Result<()> {
+  pub(crate) fn atomic_store_u32_on(
+    span: &Span,
+    env: &Env,
+    offset: Value,
+    value: Value,
+  ) -> Result<()> {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let value = args::atomic_u32(js, value, "value", false)?;
-    self.mapping.atomic_store_u32(offset, value).or_throw(env)
+    span.mapping.atomic_store_u32(offset, value).or_throw(env)
   }
 
-  pub(crate) fn atomic_add_u32_impl(&self, env: &Env, offset: Value, delta: Value) -> Result<u32> {
+  pub(crate) fn atomic_add_u32_on(
+    span: &Span,
+    env: &Env,
+    offset: Value,
+    delta: Value,
+  ) -> Result<u32> {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let delta = args::atomic_u32(js, delta, "delta", true)?;
-    self.mapping.atomic_add_u32(offset, delta).or_throw(env)
+    span.mapping.atomic_add_u32(offset, delta).or_throw(env)
   }
 }
 
@@ -37,20 +49,20 @@ impl MemoryMappedFile {
   /// every mode, readOnly included.
   #[napi(catch_unwind, ts_args_type = "offset: number")]
   pub fn atomic_load_u32(&self, env: Env, offset: Unknown) -> Result<u32> {
-    self.atomic_load_u32_impl(&env, offset.raw())
+    Self::atomic_load_u32_on(self.span(), &env, offset.raw())
   }
 
   /// Atomically writes `value` (0 to 2**32 - 1) to the u32 at `offset`. Not on readOnly mappings.
   #[napi(catch_unwind, ts_args_type = "offset: number, value: number")]
   pub fn atomic_store_u32(&self, env: Env, offset: Unknown, value: Unknown) -> Result<()> {
-    self.atomic_store_u32_impl(&env, offset.raw(), value.raw())
+    Self::atomic_store_u32_on(self.span(), &env, offset.raw(), value.raw())
   }
 
   /// Atomically adds `delta` (wrapping; negative subtracts) to the u32 at `offset`; returns the
   /// previous value.
   #[napi(catch_unwind, ts_args_type = "offset: number, delta: number")]
   pub fn atomic_add_u32(&self, env: Env, offset: Unknown, delta: Unknown) -> Result<u32> {
-    self.atomic_add_u32_impl(&env, offset.raw(), delta.raw())
+    Self::atomic_add_u32_on(self.span(), &env, offset.raw(), delta.raw())
   }
 
   /// Atomically replaces the u32 at `offset` with `value` if it equals `expected`; returns the

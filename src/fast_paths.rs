@@ -1,89 +1,210 @@
-//! Raw Node-API entry points for the small, hot methods (`readInto`, `read`, `asBuffer`,
-//! `updateRegion`, the u32 atomics, `RingBuffer.push`/`pop`), installed over the napi-rs ones at
-//! load time.
+//! Raw Node-API functions behind the small, hot methods (`readInto`, `read`, `asBuffer`,
+//! `updateRegion`, the u32 atomics, `RingBuffer.push`/`pop`); `shims.js` installs the methods.
 //!
 //! Why: a napi-rs 3.16 method call on `&self` registers the borrow in a process-wide
-//! `Mutex<HashMap>` and records it in thread-local scopes before and after the body, which costs
-//! about 300 ns on this project's machines; an 8-byte `readInto` through it took ~500 ns against
-//! a target of 150 ns. These callbacks do what that glue guarantees that matters here (the receiver
-//! is checked with the class's type tag before it is unwrapped, and a panic becomes a JS error)
-//! and then run the very same bodies as the `#[napi]` methods (`Span`, `RingBuffer`), so behaviour
-//! and errors are identical. The `#[napi]` methods stay: they provide the typings and documentation.
-//! No method of these classes takes `&mut self`, so handing out `&T` here cannot alias a `&mut T`.
+//! `Mutex<HashMap>` and records it in thread-local scopes, and identifying the receiver takes two
+//! private-symbol lookups (`napi_check_object_type_tag`, `napi_unwrap`); an 8-byte `readInto` cost
+//! ~500 ns that way, against a target of 150 ns. Here each object is registered once: the first
+//! call checks the receiver with the class's type tag, unwraps it, and stores what the methods need
+//! (a `Span` or the ring) in a per-thread table under a numeric handle, which the JS method keeps
+//! on the object (a symbol-keyed property). Later calls pass the handle as a plain argument. A
+//! handle names a live table entry or nothing (entries carry a generation and are removed when
+//! their object is finalized), so a forged or stale handle is an error, never a wrong pointer.
+//! The bodies are the very same as the `#[napi]` methods', which stay for the typings.
 
-use std::ffi::c_void;
+use std::cell::RefCell;
 use std::ptr;
+use std::rc::Rc;
+use std::sync::Arc;
 
+use mmapkit_core::ring::Taken;
+use mmapkit_core::RingBuffer as CoreRing;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
+use crate::args;
+use crate::errors::ArgName;
 use crate::file::MemoryMappedFile;
 use crate::js::{ErrorClass, Js, Value};
 use crate::ring::RingBuffer;
-use crate::scan_methods::ScanTarget;
+use crate::span::Span;
 
-/// Installs the fast paths on the classes' prototypes.
-pub fn install(js: Js, exports: Value) -> Result<()> {
-  let file = js.get(js.get(exports, "MemoryMappedFile")?, "prototype")?;
-  define(js, file, "readInto", read_into)?;
-  define(js, file, "read", read)?;
-  define(js, file, "asBuffer", as_buffer)?;
-  define(js, file, "updateRegion", update_region)?;
-  define(js, file, "atomicLoadU32", atomic_load_u32)?;
-  define(js, file, "atomicStoreU32", atomic_store_u32)?;
-  define(js, file, "atomicAddU32", atomic_add_u32)?;
-  let ring = js.get(js.get(exports, "RingBuffer")?, "prototype")?;
-  define(js, ring, "push", ring_push)?;
-  define(js, ring, "pop", ring_pop)?;
-  // Internal, for the pooled `pop` in shims.js (which removes it from the prototype).
-  define(js, ring, "__popIntoPool", ring_pop_into_pool)?;
-  Ok(())
+/// What a handle stands for (behind an `Rc`, so a lookup costs one non-atomic increment).
+enum Target {
+  File(Span),
+  Ring(Arc<CoreRing>),
+}
+
+/// The per-thread table of registered objects (each JS thread has its own objects).
+#[derive(Default)]
+struct Table {
+  slots: Vec<(u32, Option<Rc<Target>>)>,
+  free: Vec<u32>,
+}
+
+thread_local! {
+  static TABLE: RefCell<Table> = RefCell::new(Table::default());
+}
+
+/// Handles are `generation * 2**21 + index`: a safe integer for any realistic table.
+const INDEX_BITS: u32 = 21;
+
+fn insert(target: Target) -> f64 {
+  TABLE.with(|table| {
+    let mut table = table.borrow_mut();
+    let index = match table.free.pop() {
+      Some(index) => index,
+      None => {
+        table.slots.push((0, None));
+        (table.slots.len() - 1) as u32
+      }
+    };
+    let slot = &mut table.slots[index as usize];
+    slot.0 = slot.0.wrapping_add(1) & 0x7fff_ffff;
+    slot.1 = Some(Rc::new(target));
+    f64::from(slot.0) * f64::from(1u32 << INDEX_BITS) + f64::from(index)
+  })
+}
+
+/// Forgets a handle (called when its object is finalized).
+pub fn remove(handle: f64) {
+  TABLE.with(|table| {
+    let mut table = table.borrow_mut();
+    if let Some((index, generation)) = decode(handle) {
+      if let Some(slot) = table.slots.get_mut(index as usize) {
+        if slot.0 == generation && slot.1.take().is_some() {
+          table.free.push(index);
+        }
+      }
+    }
+  })
+}
+
+fn decode(handle: f64) -> Option<(u32, u32)> {
+  if !(handle >= 0.0 && handle.fract() == 0.0 && handle < 2f64.powi(52)) {
+    return None;
+  }
+  let raw = handle as u64;
+  Some((
+    (raw & ((1 << INDEX_BITS) - 1)) as u32,
+    (raw >> INDEX_BITS) as u32,
+  ))
+}
+
+fn lookup(js: Js, handle: Value) -> Result<Rc<Target>> {
+  let handle = if js.type_of(handle)? == ValueType::Number {
+    js.get_f64(handle)?
+  } else {
+    -1.0
+  };
+  let found = decode(handle).and_then(|(index, generation)| {
+    TABLE.with(|table| {
+      let table = table.borrow();
+      match table.slots.get(index as usize) {
+        Some((g, Some(target))) if *g == generation => Some(Rc::clone(target)),
+        _ => None,
+      }
+    })
+  });
+  found.ok_or_else(|| {
+    js.error(
+      ErrorClass::TypeError,
+      "ERR_INVALID_THIS",
+      "This mmapkit object handle is not valid",
+    )
+    .map(|e| js.into_error(e))
+    .unwrap_or_else(|e| e)
+  })
+}
+
+/// The file behind a handle.
+struct FileRef(Rc<Target>);
+
+impl std::ops::Deref for FileRef {
+  type Target = Span;
+  fn deref(&self) -> &Span {
+    match &*self.0 {
+      Target::File(span) => span,
+      Target::Ring(_) => unreachable!("checked in file_span"),
+    }
+  }
+}
+
+fn file_span(js: Js, handle: Value) -> Result<FileRef> {
+  let target = lookup(js, handle)?;
+  match &*target {
+    Target::File(_) => Ok(FileRef(target)),
+    Target::Ring(_) => Err(Error::from_reason("not a MemoryMappedFile handle")),
+  }
+}
+
+fn ring_of(js: Js, handle: Value) -> Result<Arc<CoreRing>> {
+  match &*lookup(js, handle)? {
+    Target::Ring(ring) => Ok(Arc::clone(ring)),
+    Target::File(_) => Err(Error::from_reason("not a RingBuffer handle")),
+  }
+}
+
+/// Builds the object of raw functions that `shims.js` turns into methods.
+pub fn functions(js: Js) -> Result<Value> {
+  let object = Object::new(&Env::from_raw(js.0))?.raw();
+  let entries: [(&str, Callback); 11] = [
+    ("registerFile", register_file),
+    ("registerRing", register_ring),
+    ("readInto", read_into),
+    ("read", read),
+    ("asBuffer", as_buffer),
+    ("updateRegion", update_region),
+    ("atomicLoadU32", atomic_load_u32),
+    ("atomicStoreU32", atomic_store_u32),
+    ("atomicAddU32", atomic_add_u32),
+    ("ringPush", ring_push),
+    ("ringPopIntoPool", ring_pop_into_pool),
+  ];
+  for (name, callback) in entries {
+    let mut function = ptr::null_mut();
+    // SAFETY: `callback` matches `napi_callback`; the name is passed with its length.
+    let status = unsafe {
+      sys::napi_create_function(
+        js.0,
+        name.as_ptr().cast(),
+        name.len() as isize,
+        Some(callback),
+        ptr::null_mut(),
+        &mut function,
+      )
+    };
+    if status != sys::Status::napi_ok {
+      return Err(Error::new(
+        Status::from(status),
+        format!("Could not create {name}"),
+      ));
+    }
+    js.set(object, name, function)?;
+  }
+  Ok(object)
 }
 
 type Callback = unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value;
 
-fn define(js: Js, prototype: Value, name: &str, callback: Callback) -> Result<()> {
-  let mut function = ptr::null_mut();
-  // SAFETY: `callback` matches `napi_callback`; the name is passed with its length.
-  let status = unsafe {
-    sys::napi_create_function(
-      js.0,
-      name.as_ptr().cast(),
-      name.len() as isize,
-      Some(callback),
-      ptr::null_mut(),
-      &mut function,
-    )
-  };
-  if status != sys::Status::napi_ok {
-    return Err(Error::new(
-      Status::from(status),
-      format!("Could not create {name}"),
-    ));
-  }
-  js.set(prototype, name, function)
-}
-
-/// The receiver (checked to be a `T` by its type tag, then unwrapped) and up to `N` arguments
-/// (`undefined` for missing ones).
+/// The call's first `N` arguments (`undefined` for missing ones) and its receiver.
 ///
 /// # Safety
 /// `env` and `info` must be those of the current callback.
-unsafe fn receiver<'a, T: TypeTag + TypeName, const N: usize>(
+unsafe fn arguments<const N: usize>(
   env: sys::napi_env,
   info: sys::napi_callback_info,
-) -> Result<(&'a T, [Value; N])> {
+) -> Result<[Value; N]> {
   let mut argc = N;
-  let mut args = [ptr::null_mut(); N];
-  let mut this = ptr::null_mut();
-  // SAFETY: `args` has room for `argc` values; the other out-pointers are valid.
+  let mut argv = [ptr::null_mut(); N];
+  // SAFETY: `argv` has room for `argc` values.
   let status = unsafe {
     sys::napi_get_cb_info(
       env,
       info,
       &mut argc,
-      args.as_mut_ptr(),
-      &mut this,
+      argv.as_mut_ptr(),
+      ptr::null_mut(),
       ptr::null_mut(),
     )
   };
@@ -95,38 +216,49 @@ unsafe fn receiver<'a, T: TypeTag + TypeName, const N: usize>(
   }
   if argc < N {
     let undefined = Js(env).undefined()?;
-    for slot in &mut args[argc..] {
+    for slot in &mut argv[argc..] {
       *slot = undefined;
     }
   }
+  Ok(argv)
+}
+
+/// The object of class `T` that `value` wraps, checked by the class's type tag first.
+///
+/// # Safety
+/// `env` must be the current callback's and `value` one of its handles.
+unsafe fn unwrap_checked<'a, T: TypeTag + TypeName>(
+  env: sys::napi_env,
+  value: Value,
+) -> Result<&'a T> {
+  let js = Js(env);
   let mut tagged = false;
-  // SAFETY: `this` is a live handle; rejects any receiver that is not a `T` before the cast below.
-  let status = unsafe { sys::napi_check_object_type_tag(env, this, &T::type_tag(), &mut tagged) };
+  // SAFETY: rejects anything that is not a `T` before the cast below.
+  let status = unsafe { sys::napi_check_object_type_tag(env, value, &T::type_tag(), &mut tagged) };
   if status != sys::Status::napi_ok || !tagged {
-    let js = Js(env);
     let message = format!("Value of \"this\" must be of type {}", T::type_name());
     return Err(js.into_error(js.error(ErrorClass::TypeError, "ERR_INVALID_THIS", &message)?));
   }
-  let mut wrapped: *mut c_void = ptr::null_mut();
-  // SAFETY: `this` carries `T`'s tag, so napi-rs wrapped a `Box<T>` in it; the object (and so
-  // the box) outlives this call.
-  let status = unsafe { sys::napi_unwrap(env, this, &mut wrapped) };
+  let mut wrapped = ptr::null_mut();
+  // SAFETY: `value` carries `T`'s tag, so napi-rs wrapped a `Box<T>` in it, alive as long as it.
+  let status = unsafe { sys::napi_unwrap(env, value, &mut wrapped) };
   if status != sys::Status::napi_ok || wrapped.is_null() {
     return Err(Error::new(
       Status::from(status),
       format!("Could not unwrap {}", T::type_name()),
     ));
   }
-  // SAFETY: see above; only shared references to these classes ever exist.
-  Ok((unsafe { &*wrapped.cast::<T>() }, args))
+  // SAFETY: see above; these classes have no `&mut self` methods, so a shared reference is sound.
+  Ok(unsafe { &*wrapped.cast::<T>() })
 }
 
 /// Runs `body`, turning an error or a panic into a thrown JS exception.
 ///
 /// # Safety
 /// `env` must be the current callback's.
-unsafe fn run(env: sys::napi_env, body: impl FnOnce() -> Result<Value>) -> sys::napi_value {
-  let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body))
+unsafe fn run(env: sys::napi_env, body: impl FnOnce(Js) -> Result<Value>) -> sys::napi_value {
+  let js = Js(env);
+  let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(js)))
     .unwrap_or_else(|panic| Err(Error::from_reason(panic_message(&panic))));
   match outcome {
     Ok(value) => value,
@@ -146,168 +278,117 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     .unwrap_or_else(|| "a Rust panic in mmapkit".into())
 }
 
-unsafe extern "C" fn read_into(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset, target]) = receiver::<MemoryMappedFile, 2>(env, info)?;
-      let env_ref = Env::from_raw(env);
-      let count = file.span().read_into(&env_ref, offset, target)?;
-      Js(env).number(count)
-    })
-  }
-}
-
-unsafe extern "C" fn read(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset, length]) = receiver::<MemoryMappedFile, 2>(env, info)?;
-      let env_ref = Env::from_raw(env);
-      Ok(file.span().read(&env_ref, offset, length)?.raw())
-    })
-  }
-}
-
-unsafe extern "C" fn as_buffer(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset, length]) = receiver::<MemoryMappedFile, 2>(env, info)?;
-      let env_ref = Env::from_raw(env);
-      // Missing arguments arrive as `undefined`, which `as_buffer` reads as "not given".
-      Ok(
-        file
-          .span()
-          .as_buffer(&env_ref, Some(offset), Some(length))?
-          .raw(),
-      )
-    })
-  }
-}
-
-unsafe extern "C" fn update_region(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset, data]) = receiver::<MemoryMappedFile, 2>(env, info)?;
-      file
-        .span()
-        .update_region(&Env::from_raw(env), offset, data)?;
-      Js(env).undefined()
-    })
-  }
-}
-
-unsafe extern "C" fn atomic_load_u32(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset]) = receiver::<MemoryMappedFile, 1>(env, info)?;
-      let value = file.atomic_load_u32_impl(&Env::from_raw(env), offset)?;
-      Js(env).number(f64::from(value))
-    })
-  }
-}
-
-unsafe extern "C" fn atomic_store_u32(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset, value]) = receiver::<MemoryMappedFile, 2>(env, info)?;
-      file.atomic_store_u32_impl(&Env::from_raw(env), offset, value)?;
-      Js(env).undefined()
-    })
-  }
-}
-
-unsafe extern "C" fn atomic_add_u32(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (file, [offset, delta]) = receiver::<MemoryMappedFile, 2>(env, info)?;
-      let previous = file.atomic_add_u32_impl(&Env::from_raw(env), offset, delta)?;
-      Js(env).number(f64::from(previous))
-    })
-  }
-}
-
-unsafe extern "C" fn ring_push(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (ring, [message]) = receiver::<RingBuffer, 1>(env, info)?;
-      let pushed = ring.push_impl(&Env::from_raw(env), message)?;
-      Js(env).boolean(pushed)
-    })
-  }
-}
-
-unsafe extern "C" fn ring_pop(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (ring, []) = receiver::<RingBuffer, 0>(env, info)?;
-      match ring.pop_impl(&Env::from_raw(env))? {
-        Some(message) => {
-          let (buffer, data) = Js(env).new_buffer(message.len())?;
-          ptr::copy_nonoverlapping(message.as_ptr(), data, message.len());
-          Ok(buffer)
-        }
-        None => Js(env).null(),
-      }
-    })
-  }
-}
-
-/// `ring.__popIntoPool(pool, offset)`: pops the next message into `pool` at `offset`. Returns its
-/// length, -1 when the ring is empty, or `-2 - length` when it does not fit in what is left of
-/// the pool (the message then stays in the ring).
-unsafe extern "C" fn ring_pop_into_pool(
-  env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
-  // SAFETY: the callback's own env and info.
-  unsafe {
-    run(env, || {
-      let (ring, [pool, offset]) = receiver::<RingBuffer, 2>(env, info)?;
-      let js = Js(env);
-      let pool = crate::args::uint8_array(js, pool, "pool")?;
-      let offset =
-        crate::args::index(js, offset, crate::errors::ArgName::Argument("offset"))? as usize;
-      let room = pool.len.saturating_sub(offset);
-      // SAFETY: `pool` is a live Uint8Array of `len` bytes for this call; the slice is its tail.
-      let target = std::slice::from_raw_parts_mut(pool.data.add(offset.min(pool.len)), room);
-      let result = match ring.pop_into_impl(&Env::from_raw(env), target)? {
-        mmapkit_core::ring::Taken::Message(len) => len as f64,
-        mmapkit_core::ring::Taken::Empty => -1.0,
-        mmapkit_core::ring::Taken::TooLarge(len) => -2.0 - len as f64,
+/// Declares a raw callback: `fn name(js, [args; N]) -> Result<Value>`.
+macro_rules! callback {
+  ($name:ident, $n:literal, |$js:ident, $args:pat_param| $body:expr) => {
+    unsafe extern "C" fn $name(
+      env: sys::napi_env,
+      info: sys::napi_callback_info,
+    ) -> sys::napi_value {
+      let body = |$js: Js| -> Result<Value> {
+        // SAFETY: the callback's own env and info.
+        let $args = unsafe { arguments::<$n>(env, info) }?;
+        $body
       };
-      js.number(result)
-    })
-  }
+      // SAFETY: the callback's own env.
+      unsafe { run(env, body) }
+    }
+  };
 }
+
+callback!(register_file, 1, |js, [object]| {
+  // SAFETY: `object` is an argument of this callback.
+  let file = unsafe { unwrap_checked::<MemoryMappedFile>(js.0, object)? };
+  let handle = file.handle.get().unwrap_or_else(|| {
+    let handle = insert(Target::File(file.span_clone()));
+    file.handle.set(Some(handle));
+    handle
+  });
+  js.number(handle)
+});
+
+callback!(register_ring, 1, |js, [object]| {
+  // SAFETY: `object` is an argument of this callback.
+  let ring = unsafe { unwrap_checked::<RingBuffer>(js.0, object)? };
+  let handle = ring.handle.get().unwrap_or_else(|| {
+    let handle = insert(Target::Ring(ring.core()));
+    ring.handle.set(Some(handle));
+    handle
+  });
+  js.number(handle)
+});
+
+callback!(read_into, 3, |js, [handle, offset, target]| {
+  let env = Env::from_raw(js.0);
+  js.number(file_span(js, handle)?.read_into(&env, offset, target)?)
+});
+
+callback!(read, 3, |js, [handle, offset, length]| {
+  let env = Env::from_raw(js.0);
+  Ok(file_span(js, handle)?.read(&env, offset, length)?.raw())
+});
+
+callback!(as_buffer, 3, |js, [handle, offset, length]| {
+  let env = Env::from_raw(js.0);
+  // Missing arguments arrive as `undefined`, which `as_buffer` reads as "not given".
+  Ok(
+    file_span(js, handle)?
+      .as_buffer(&env, Some(offset), Some(length))?
+      .raw(),
+  )
+});
+
+callback!(update_region, 3, |js, [handle, offset, data]| {
+  file_span(js, handle)?.update_region(&Env::from_raw(js.0), offset, data)?;
+  js.undefined()
+});
+
+callback!(atomic_load_u32, 2, |js, [handle, offset]| {
+  let value =
+    MemoryMappedFile::atomic_load_u32_on(&*file_span(js, handle)?, &Env::from_raw(js.0), offset)?;
+  js.number(f64::from(value))
+});
+
+callback!(atomic_store_u32, 3, |js, [handle, offset, value]| {
+  MemoryMappedFile::atomic_store_u32_on(
+    &*file_span(js, handle)?,
+    &Env::from_raw(js.0),
+    offset,
+    value,
+  )?;
+  js.undefined()
+});
+
+callback!(atomic_add_u32, 3, |js, [handle, offset, delta]| {
+  let previous = MemoryMappedFile::atomic_add_u32_on(
+    &*file_span(js, handle)?,
+    &Env::from_raw(js.0),
+    offset,
+    delta,
+  )?;
+  js.number(f64::from(previous))
+});
+
+callback!(ring_push, 2, |js, [handle, message]| {
+  let ring = ring_of(js, handle)?;
+  let pushed = RingBuffer::push_on(&ring, &Env::from_raw(js.0), message)?;
+  js.boolean(pushed)
+});
+
+// `ringPopIntoPool(handle, pool, offset)`: pops the next message into `pool` at `offset`. Returns
+// its length, -1 when the ring is empty, or `-2 - length` when it does not fit in what is left of
+// the pool (the message then stays in the ring).
+callback!(ring_pop_into_pool, 3, |js, [handle, pool, offset]| {
+  let ring = ring_of(js, handle)?;
+  let pool = args::uint8_array(js, pool, "pool")?;
+  let offset = args::index(js, offset, ArgName::Argument("offset"))? as usize;
+  let start = offset.min(pool.len);
+  // SAFETY: `pool` is a live Uint8Array of `len` bytes for this call; the slice is its tail.
+  let target = unsafe { std::slice::from_raw_parts_mut(pool.data.add(start), pool.len - start) };
+  let result = match RingBuffer::pop_into_on(&ring, &Env::from_raw(js.0), target)? {
+    Taken::Message(len) => len as f64,
+    Taken::Empty => -1.0,
+    Taken::TooLarge(len) => -2.0 - len as f64,
+  };
+  js.number(result)
+});

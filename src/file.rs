@@ -1,6 +1,7 @@
 //! `class MemoryMappedFile`: the JS face of `mmapkit_core::MappedFile`. Each method converts its
 //! arguments, calls one core function and converts the result or error; nothing else.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use mmapkit_core::{FlushPolicy, MappedFile, Mode, OpenOptions};
@@ -29,6 +30,8 @@ pub struct MemoryMappedFile {
   pub(crate) mapping: Arc<MappedFile>,
   /// The whole mapping as a span: the methods shared with `Segment` live there.
   span: Span,
+  /// This object's entry in the fast paths' table, once registered (`fast_paths.rs`).
+  pub(crate) handle: Cell<Option<f64>>,
 }
 
 impl MemoryMappedFile {
@@ -36,7 +39,13 @@ impl MemoryMappedFile {
     MemoryMappedFile {
       span: Span::whole(Arc::clone(&mapping)),
       mapping,
+      handle: Cell::new(None),
     }
+  }
+
+  /// What the fast paths keep for this file.
+  pub(crate) fn span_clone(&self) -> Span {
+    self.span.clone()
   }
 
   /// The shared open path of every sync factory: `mode` (if given) overrides `options.mode`.
@@ -88,6 +97,9 @@ impl ObjectFinalize for MemoryMappedFile {
   /// Garbage collection of an unclosed file: live views keep the mapping alive through their own
   /// references, so only the registry's bookkeeping is dropped here.
   fn finalize(self, env: Env) -> Result<()> {
+    if let Some(handle) = self.handle.get() {
+      crate::fast_paths::remove(handle);
+    }
     self.span.views.forget_all(Js::from_env(&env));
     Ok(())
   }

@@ -72,9 +72,8 @@ pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Re
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
   let js = Js::from_env(&env);
-  // Fast paths first: the shims build the pooled RingBuffer.pop on one of them.
-  crate::fast_paths::install(js, exports.raw())?;
-  install_shims(&env, js, exports.raw())?;
+  let fast = crate::fast_paths::functions(js)?;
+  install_shims(&env, js, exports.raw(), fast)?;
   read_max_buffer_length(js)?;
   Ok(())
 }
@@ -83,9 +82,9 @@ pub fn init(exports: Object, env: Env) -> Result<()> {
 /// `Symbol.dispose`.
 const SHIMS: &str = include_str!("shims.js");
 
-fn install_shims(env: &Env, js: Js, exports: Value) -> Result<()> {
+fn install_shims(env: &Env, js: Js, exports: Value, fast: Value) -> Result<()> {
   let install: Unknown = env.run_script(SHIMS)?;
-  js.call(js.global()?, install.raw(), &[exports])?;
+  js.call(js.global()?, install.raw(), &[exports, fast])?;
   Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `class RingBuffer`: the JS face of `mmapkit_core::RingBuffer`, a message queue in a mapped file
 //! shared between processes.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,9 +19,20 @@ use crate::tasks::Settle;
 /// time, any number of consumers, messages in order, none lost, none duplicated, none torn, even
 /// when a producer is killed mid-push. Create it with `RingBuffer.create`, attach with
 /// `RingBuffer.open`.
-#[napi]
+#[napi(custom_finalize)]
 pub struct RingBuffer {
   ring: Arc<CoreRing>,
+  /// This object's entry in the fast paths' table, once registered (`fast_paths.rs`).
+  pub(crate) handle: Cell<Option<f64>>,
+}
+
+impl ObjectFinalize for RingBuffer {
+  fn finalize(self, _env: Env) -> Result<()> {
+    if let Some(handle) = self.handle.get() {
+      crate::fast_paths::remove(handle);
+    }
+    Ok(())
+  }
 }
 
 #[napi]
@@ -44,9 +56,7 @@ impl RingBuffer {
     let capacity = args::index(js, capacity.raw(), ArgName::Argument("capacityBytes"))?;
     let overwrite = overwrite_option(js, options.map(|o| o.raw()))?;
     let ring = CoreRing::create(&path, capacity, overwrite).or_throw(&env)?;
-    Ok(RingBuffer {
-      ring: Arc::new(ring),
-    })
+    Ok(RingBuffer::wrap(ring))
   }
 
   /// Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
@@ -55,23 +65,21 @@ impl RingBuffer {
   pub fn open(env: Env, path: Unknown) -> Result<RingBuffer> {
     let path = args::path(Js::from_env(&env), path.raw())?;
     let ring = CoreRing::open(&path).or_throw(&env)?;
-    Ok(RingBuffer {
-      ring: Arc::new(ring),
-    })
+    Ok(RingBuffer::wrap(ring))
   }
 
   /// Appends a message (a string is sent as UTF-8). Returns false when it does not fit (never in
   /// overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
   #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
   pub fn push(&self, env: Env, message: Unknown) -> Result<bool> {
-    self.push_impl(&env, message.raw())
+    Self::push_on(&self.ring, &env, message.raw())
   }
 
   /// Removes and returns the oldest message, or null if there is none. Like `Buffer.allocUnsafe`,
   /// small messages are slices of a shared pool: their `.buffer` may hold other messages' bytes.
   #[napi(catch_unwind)]
   pub fn pop(&self, env: Env) -> Result<Option<Buffer>> {
-    Ok(self.pop_impl(&env)?.map(Buffer::from))
+    Ok(self.ring.pop().or_throw(&env)?.map(Buffer::from))
   }
 
   /// Returns a copy of the oldest message without removing it, or null.
@@ -150,21 +158,29 @@ impl RingBuffer {
 
 /// The bodies shared by the `#[napi]` methods and the raw fast paths (`fast_paths.rs`).
 impl RingBuffer {
-  pub(crate) fn push_impl(&self, env: &Env, message: Value) -> Result<bool> {
+  fn wrap(ring: CoreRing) -> Self {
+    RingBuffer {
+      ring: Arc::new(ring),
+      handle: Cell::new(None),
+    }
+  }
+
+  /// What the fast paths keep for this ring.
+  pub(crate) fn core(&self) -> Arc<CoreRing> {
+    Arc::clone(&self.ring)
+  }
+
+  pub(crate) fn push_on(ring: &CoreRing, env: &Env, message: Value) -> Result<bool> {
     let bytes = args::bytes(Js::from_env(env), message, "message")?;
-    self.ring.push(bytes.as_slice()).or_throw(env)
+    ring.push(bytes.as_slice()).or_throw(env)
   }
 
-  pub(crate) fn pop_impl(&self, env: &Env) -> Result<Option<Vec<u8>>> {
-    self.ring.pop().or_throw(env)
-  }
-
-  pub(crate) fn pop_into_impl(
-    &self,
+  pub(crate) fn pop_into_on(
+    ring: &CoreRing,
     env: &Env,
     target: &mut [u8],
   ) -> Result<mmapkit_core::ring::Taken> {
-    self.ring.pop_into(target).or_throw(env)
+    ring.pop_into(target).or_throw(env)
   }
 }
 

@@ -5,7 +5,7 @@
 // modules through process.getBuiltinModule (Node >= 20.16). Its types are in typings/header.d.ts.
 // The file is one expression, the function run_script returns.
 // oxlint-disable-next-line no-unused-expressions
-;(function installShims(exports) {
+;(function installShims(exports, fast) {
   'use strict'
   const { MemoryMappedFile, ChunkIterator, RingBuffer } = exports
   const builtin = (id) => process.getBuiltinModule(id)
@@ -84,21 +84,57 @@
     }
   })
 
+  // The hot methods call raw native functions with a per-object numeric handle instead of going
+  // through napi-rs's method glue (see src/fast_paths.rs). The handle is made on first use, by a
+  // call that checks the receiver's class, and kept on the object under a private symbol.
+  const kHandle = Symbol('mmapkit.handle')
+  function handleOf(self, register) {
+    const cached = self[kHandle]
+    if (cached !== undefined) return cached
+    const handle = register(self)
+    if (Object.isExtensible(self)) Object.defineProperty(self, kHandle, { value: handle })
+    return handle
+  }
+  const filePrototype = MemoryMappedFile.prototype
+  define(filePrototype, 'readInto', function readInto(offset, target) {
+    return fast.readInto(handleOf(this, fast.registerFile), offset, target)
+  })
+  define(filePrototype, 'read', function read(offset, length) {
+    return fast.read(handleOf(this, fast.registerFile), offset, length)
+  })
+  define(filePrototype, 'asBuffer', function asBuffer(offset, length) {
+    return fast.asBuffer(handleOf(this, fast.registerFile), offset, length)
+  })
+  define(filePrototype, 'updateRegion', function updateRegion(offset, data) {
+    return fast.updateRegion(handleOf(this, fast.registerFile), offset, data)
+  })
+  define(filePrototype, 'atomicLoadU32', function atomicLoadU32(offset) {
+    return fast.atomicLoadU32(handleOf(this, fast.registerFile), offset)
+  })
+  define(filePrototype, 'atomicStoreU32', function atomicStoreU32(offset, value) {
+    return fast.atomicStoreU32(handleOf(this, fast.registerFile), offset, value)
+  })
+  define(filePrototype, 'atomicAddU32', function atomicAddU32(offset, delta) {
+    return fast.atomicAddU32(handleOf(this, fast.registerFile), offset, delta)
+  })
+  define(RingBuffer.prototype, 'push', function push(message) {
+    return fast.ringPush(handleOf(this, fast.registerRing), message)
+  })
+
   // RingBuffer.pop(): messages are copied into slices of a shared 64 KiB pool, as Node's
   // Buffer.allocUnsafe does for small Buffers, which saves creating an ArrayBuffer per message.
   // Messages larger than half the pool get a Buffer of their own.
-  const popIntoPool = RingBuffer.prototype.__popIntoPool
-  delete RingBuffer.prototype.__popIntoPool
   const POOL_SIZE = 64 * 1024
   let pool = null
   let poolOffset = 0
   define(RingBuffer.prototype, 'pop', function pop() {
+    const handle = handleOf(this, fast.registerRing)
     for (;;) {
       if (pool === null || poolOffset > POOL_SIZE - 8) {
         pool = Buffer.allocUnsafeSlow(POOL_SIZE)
         poolOffset = 0
       }
-      const result = popIntoPool.call(this, pool, poolOffset)
+      const result = fast.ringPopIntoPool(handle, pool, poolOffset)
       if (result === -1) return null
       if (result >= 0) {
         const message = pool.subarray(poolOffset, poolOffset + result)
@@ -111,7 +147,7 @@
         continue
       }
       const own = Buffer.allocUnsafeSlow(needed)
-      const length = popIntoPool.call(this, own, 0)
+      const length = fast.ringPopIntoPool(handle, own, 0)
       if (length === -1) return null
       if (length >= 0) return own.subarray(0, length)
       // another consumer took that message meanwhile and the next one is larger still: retry
