@@ -1,5 +1,5 @@
 //! Raw Node-API functions behind the small, hot methods (`readInto`, `read`, `asBuffer`,
-//! `updateRegion`, the u32 atomics, `RingBuffer.push`/`pop`); `shims.js` installs the methods.
+//! `updateRegion`, the atomics, `RingBuffer.push`/`pop`); `shims.js` installs the methods.
 //!
 //! Why: a napi-rs 3.16 method call on `&self` registers the borrow in a process-wide
 //! `Mutex<HashMap>` and records it in thread-local scopes, and identifying the receiver takes two
@@ -23,6 +23,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 
 use crate::args;
+use crate::atomics::{atomic, Atomic};
 use crate::errors::ArgName;
 use crate::file::MemoryMappedFile;
 use crate::js::{ErrorClass, Js, Value};
@@ -148,7 +149,7 @@ fn ring_of(js: Js, handle: Value) -> Result<Arc<CoreRing>> {
 /// Builds the object of raw functions that `shims.js` turns into methods.
 pub fn functions(js: Js) -> Result<Value> {
   let object = Object::new(&Env::from_raw(js.0))?.raw();
-  let entries: [(&str, Callback); 11] = [
+  let entries: [(&str, Callback); 16] = [
     ("registerFile", register_file),
     ("registerRing", register_ring),
     ("readInto", read_into),
@@ -158,6 +159,11 @@ pub fn functions(js: Js) -> Result<Value> {
     ("atomicLoadU32", atomic_load_u32),
     ("atomicStoreU32", atomic_store_u32),
     ("atomicAddU32", atomic_add_u32),
+    ("atomicCompareExchangeU32", atomic_compare_exchange_u32),
+    ("atomicLoadU64", atomic_load_u64),
+    ("atomicStoreU64", atomic_store_u64),
+    ("atomicAddU64", atomic_add_u64),
+    ("atomicCompareExchangeU64", atomic_compare_exchange_u64),
     ("ringPush", ring_push),
     ("ringPopIntoPool", ring_pop_into_pool),
   ];
@@ -343,31 +349,28 @@ callback!(update_region, 3, |js, [handle, offset, data]| {
   js.undefined()
 });
 
-callback!(atomic_load_u32, 2, |js, [handle, offset]| {
-  let value =
-    MemoryMappedFile::atomic_load_u32_on(&*file_span(js, handle)?, &Env::from_raw(js.0), offset)?;
-  js.number(f64::from(value))
-});
+/// Declares the fast path of one atomic operation: `(handle, offset, a?, b?)`.
+macro_rules! atomic_callback {
+  ($name:ident, $operation:ident) => {
+    callback!($name, 4, |js, [handle, offset, a, b]| {
+      atomic(
+        &*file_span(js, handle)?,
+        &Env::from_raw(js.0),
+        Atomic::$operation,
+        [offset, a, b],
+      )
+    });
+  };
+}
 
-callback!(atomic_store_u32, 3, |js, [handle, offset, value]| {
-  MemoryMappedFile::atomic_store_u32_on(
-    &*file_span(js, handle)?,
-    &Env::from_raw(js.0),
-    offset,
-    value,
-  )?;
-  js.undefined()
-});
-
-callback!(atomic_add_u32, 3, |js, [handle, offset, delta]| {
-  let previous = MemoryMappedFile::atomic_add_u32_on(
-    &*file_span(js, handle)?,
-    &Env::from_raw(js.0),
-    offset,
-    delta,
-  )?;
-  js.number(f64::from(previous))
-});
+atomic_callback!(atomic_load_u32, LoadU32);
+atomic_callback!(atomic_store_u32, StoreU32);
+atomic_callback!(atomic_add_u32, AddU32);
+atomic_callback!(atomic_compare_exchange_u32, CompareExchangeU32);
+atomic_callback!(atomic_load_u64, LoadU64);
+atomic_callback!(atomic_store_u64, StoreU64);
+atomic_callback!(atomic_add_u64, AddU64);
+atomic_callback!(atomic_compare_exchange_u64, CompareExchangeU64);
 
 callback!(ring_push, 2, |js, [handle, message]| {
   let ring = ring_of(js, handle)?;

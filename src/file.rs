@@ -62,6 +62,21 @@ impl MemoryMappedFile {
     Ok(Self::wrap(Arc::new(mapping)))
   }
 
+  /// Runs a core range operation on `offset`/`length` (default: the whole mapping).
+  fn on_range(
+    &self,
+    env: &Env,
+    offset: Option<Unknown>,
+    length: Option<Unknown>,
+    operation: fn(&MappedFile, u64, u64) -> std::result::Result<(), MmapError>,
+  ) -> Result<()> {
+    let (start, length) =
+      self
+        .span
+        .optional_range(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    operation(&self.mapping, start, length).or_throw(env)
+  }
+
   fn ensure_open(&self, env: &Env) -> Result<()> {
     if self.mapping.is_closed() {
       return Err(crate::errors::throw(env, MmapError::Closed));
@@ -354,22 +369,14 @@ impl MemoryMappedFile {
     offset: Option<Unknown>,
     length: Option<Unknown>,
   ) -> Result<()> {
-    let (start, length) =
-      self
-        .span
-        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
-    self.mapping.touch_pages(start, length).or_throw(&env)
+    self.on_range(&env, offset, length, MappedFile::touch_pages)
   }
 
   /// Asks the OS to read a range (default: all) ahead, without waiting (`madvise(MADV_WILLNEED)`;
   /// a no-op on Windows).
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
   pub fn prefetch(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<()> {
-    let (start, length) =
-      self
-        .span
-        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
-    self.mapping.prefetch(start, length).or_throw(&env)
+    self.on_range(&env, offset, length, MappedFile::prefetch)
   }
 
   /// Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`). Over the
@@ -381,11 +388,7 @@ impl MemoryMappedFile {
     offset: Option<Unknown>,
     length: Option<Unknown>,
   ) -> Result<()> {
-    let (start, length) =
-      self
-        .span
-        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
-    self.mapping.lock_memory(start, length).or_throw(&env)
+    self.on_range(&env, offset, length, MappedFile::lock_memory)
   }
 
   /// Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`).
@@ -396,11 +399,7 @@ impl MemoryMappedFile {
     offset: Option<Unknown>,
     length: Option<Unknown>,
   ) -> Result<()> {
-    let (start, length) =
-      self
-        .span
-        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
-    self.mapping.unlock_memory(start, length).or_throw(&env)
+    self.on_range(&env, offset, length, MappedFile::unlock_memory)
   }
 
   /// Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:

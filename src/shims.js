@@ -108,15 +108,27 @@
   define(filePrototype, 'updateRegion', function updateRegion(offset, data) {
     return fast.updateRegion(handleOf(this, fast.registerFile), offset, data)
   })
-  define(filePrototype, 'atomicLoadU32', function atomicLoadU32(offset) {
-    return fast.atomicLoadU32(handleOf(this, fast.registerFile), offset)
-  })
-  define(filePrototype, 'atomicStoreU32', function atomicStoreU32(offset, value) {
-    return fast.atomicStoreU32(handleOf(this, fast.registerFile), offset, value)
-  })
-  define(filePrototype, 'atomicAddU32', function atomicAddU32(offset, delta) {
-    return fast.atomicAddU32(handleOf(this, fast.registerFile), offset, delta)
-  })
+  for (const name of [
+    'atomicLoadU32',
+    'atomicStoreU32',
+    'atomicAddU32',
+    'atomicCompareExchangeU32',
+    'atomicLoadU64',
+    'atomicStoreU64',
+    'atomicAddU64',
+    'atomicCompareExchangeU64',
+  ]) {
+    const native = fast[name]
+    define(
+      filePrototype,
+      name,
+      {
+        [name](offset, a, b) {
+          return native(handleOf(this, fast.registerFile), offset, a, b)
+        },
+      }[name],
+    )
+  }
   define(RingBuffer.prototype, 'push', function push(message) {
     return fast.ringPush(handleOf(this, fast.registerRing), message)
   })
