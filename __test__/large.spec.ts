@@ -96,3 +96,17 @@ posixOnly('a view longer than buffer.constants.MAX_LENGTH throws ERR_OUT_OF_RANG
   }
   file.close()
 })
+
+posixOnly('a 100 GiB file maps in every mode, larger than RAM and swap', (t) => {
+  const path = join(tempDir(t), 'huge.bin')
+  writeFileSync(path, '')
+  truncateSync(path, 100 * GiB)
+  for (const mode of ['readOnly', 'copyOnWrite', 'readWrite'] as const) {
+    const file = MemoryMappedFile.open(path, { mode })
+    t.is(file.length, 100 * GiB, mode)
+    t.deepEqual(file.read(99 * GiB, 4), Buffer.alloc(4), mode)
+    if (mode !== 'readOnly') file.updateRegion(99 * GiB, 'deep')
+    t.is(file.countByte(0, 50 * GiB, 1 << 20), 1 << 20)
+    file.close()
+  }
+})

@@ -213,10 +213,14 @@ impl MappedFile {
       let map = match mode {
         Mode::ReadWrite => builder.map_raw(&file),
         // readOnly is private and writable so that a JS write into a view cannot fault: it lands
-        // in a private copy of the page and never reaches the file.
+        // in a private copy of the page and never reaches the file. MAP_NORESERVE: a private
+        // writable mapping is otherwise charged in full against the commit limit, so a file larger
+        // than RAM + swap (100 GiB here) failed with ENOMEM; pages are charged when written instead.
         // SAFETY: map_copy is unsafe because the file may change under a `&[u8]`. mmapkit never
         // creates references into the mapping, only raw pointers for bounded copies.
-        Mode::ReadOnly | Mode::CopyOnWrite => unsafe { builder.map_copy(&file) }.map(MmapRaw::from),
+        Mode::ReadOnly | Mode::CopyOnWrite => {
+          unsafe { builder.no_reserve_swap().map_copy(&file) }.map(MmapRaw::from)
+        }
       }
       .map_err(|e| io_err(e, "mmap"))?;
       Some(map)
