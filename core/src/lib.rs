@@ -17,6 +17,7 @@ pub mod mapping;
 pub mod mode;
 pub mod options;
 mod os;
+mod page_cache;
 pub mod range;
 pub mod ring;
 pub mod scan;

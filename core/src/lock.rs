@@ -9,6 +9,9 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::error::MmapError;
+use crate::mapping::MappedFile;
+
 /// A shared (many holders) or exclusive (one holder) lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockKind {
@@ -101,6 +104,46 @@ fn is_contended(e: &io::Error) -> bool {
     return true;
   }
   cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33))
+}
+
+/// Locks on a mapped file, through a second handle to it (so that waiting for a lock never holds
+/// the mapping's region lock).
+impl MappedFile {
+  /// Takes an advisory lock on the whole file, waiting until it is granted (or until `abort` is
+  /// set, if given).
+  pub fn lock(&self, kind: LockKind, abort: Option<&AtomicBool>) -> crate::Result<()> {
+    let file = self.file_for("lock")?;
+    match abort {
+      None => lock(&file, kind),
+      Some(abort) => lock_cancellable(&file, kind, abort),
+    }
+    .map_err(|e| match e {
+      WaitError::Aborted => MmapError::Aborted,
+      WaitError::Io(e) => self.io_error(e, "flock"),
+    })
+  }
+
+  /// Takes the lock if it is free (`true`); `false` if another holder has it.
+  pub fn try_lock(&self, kind: LockKind) -> crate::Result<bool> {
+    let file = self.file_for("tryLock")?;
+    try_lock(&file, kind).map_err(|e| self.io_error(e, "flock"))
+  }
+
+  /// Releases this mapping's lock (a no-op if it holds none).
+  pub fn unlock(&self) -> crate::Result<()> {
+    let file = self.file_for("unlock")?;
+    unlock(&file).map_err(|e| self.io_error(e, "flock"))
+  }
+
+  /// A second handle to the mapped file (so a lock wait does not hold the region lock), or the
+  /// error for anonymous memory or a closed mapping.
+  fn file_for(&self, operation: &str) -> crate::Result<File> {
+    let region = self.live()?;
+    let file = region.file.as_ref().ok_or_else(|| MmapError::InvalidMode {
+      message: format!("{operation}() needs a file; anonymous memory has none"),
+    })?;
+    file.try_clone().map_err(|e| self.io_error(e, "dup"))
+  }
 }
 
 #[cfg(test)]

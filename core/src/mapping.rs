@@ -18,23 +18,23 @@ use memmap2::{MmapOptions, MmapRaw};
 use crate::error::{MmapError, Result};
 use crate::flush_policy::{FlushPolicy, Flusher};
 use crate::guard::guarded;
-use crate::lock::{self, LockKind};
-use crate::mode::{Advice, Mode};
+use crate::lock;
+use crate::mode::Mode;
 use crate::options::OpenOptions;
 use crate::os;
 use crate::range::checked_range;
 
 /// The live part of a mapping: what `close` drops.
-struct Region {
+pub(crate) struct Region {
   /// `None` for a zero-length mapping (nothing to map).
-  map: Option<MmapRaw>,
-  len: usize,
+  pub(crate) map: Option<MmapRaw>,
+  pub(crate) len: usize,
   /// `None` for anonymous memory. Kept open for resize, flush and (later) locks.
-  file: Option<File>,
+  pub(crate) file: Option<File>,
 }
 
 impl Region {
-  fn ptr(&self) -> *mut u8 {
+  pub(crate) fn ptr(&self) -> *mut u8 {
     match &self.map {
       Some(map) => map.as_mut_ptr(),
       None => std::ptr::NonNull::dangling().as_ptr(),
@@ -317,7 +317,7 @@ impl MappedFile {
   }
 
   /// The read guard over the live region, or `ERR_MMAP_CLOSED`.
-  fn live(&self) -> Result<LiveRegion<'_>> {
+  pub(crate) fn live(&self) -> Result<LiveRegion<'_>> {
     let guard = self
       .shared
       .region
@@ -329,7 +329,7 @@ impl MappedFile {
     Ok(LiveRegion(guard))
   }
 
-  fn io_error(&self, e: std::io::Error, syscall: &'static str) -> MmapError {
+  pub(crate) fn io_error(&self, e: std::io::Error, syscall: &'static str) -> MmapError {
     MmapError::io(e, syscall, self.path.as_deref())
   }
 
@@ -485,93 +485,6 @@ impl MappedFile {
     f(bytes)
   }
 
-  /// Faults the pages of a range in now, by reading one byte of each.
-  pub fn touch_pages(&self, offset: u64, length: u64) -> Result<()> {
-    let region = self.live()?;
-    let range = checked_range(offset, length, region.len, "offset", "length")?;
-    let page = os::page_size();
-    let base = region.ptr();
-    // SAFETY: every `at` is inside the live mapping; volatile reads keep the accesses from being
-    // elided. The closure owns nothing.
-    unsafe {
-      guarded(|| {
-        let mut at = range.start;
-        while at < range.end {
-          std::ptr::read_volatile(base.add(at));
-          at = (at / page + 1) * page;
-        }
-      })
-    }
-  }
-
-  /// Asks the OS to read a range ahead (`madvise(MADV_WILLNEED)`); returns without waiting.
-  pub fn prefetch(&self, offset: u64, length: u64) -> Result<()> {
-    self.advise(Advice::WillNeed, offset, length)
-  }
-
-  /// Pins a range in RAM (`mlock`; Windows `VirtualLock`), aligned to pages internally. Fails with
-  /// the OS's error (`ENOMEM`/`EPERM` over `RLIMIT_MEMLOCK`).
-  pub fn lock_memory(&self, offset: u64, length: u64) -> Result<()> {
-    self.memory_lock_op(offset, length, true)
-  }
-
-  /// Releases a range pinned by [`MappedFile::lock_memory`].
-  pub fn unlock_memory(&self, offset: u64, length: u64) -> Result<()> {
-    self.memory_lock_op(offset, length, false)
-  }
-
-  fn memory_lock_op(&self, offset: u64, length: u64, lock: bool) -> Result<()> {
-    let region = self.live()?;
-    let range = checked_range(offset, length, region.len, "offset", "length")?;
-    if range.is_empty() || region.map.is_none() {
-      return Ok(());
-    }
-    // SAFETY: the range is inside the live mapping, held by the read guard for the call.
-    let start = unsafe { region.ptr().add(range.start) };
-    let (result, syscall) = if lock {
-      (os::lock_memory(start, range.len()), "mlock")
-    } else {
-      (os::unlock_memory(start, range.len()), "munlock")
-    };
-    result.map_err(|e| self.io_error(e, syscall))
-  }
-
-  /// Takes an advisory lock on the whole file, waiting until it is granted (or until `abort` is
-  /// set, if given).
-  pub fn lock(&self, kind: LockKind, abort: Option<&AtomicBool>) -> Result<()> {
-    let file = self.file_for("lock")?;
-    match abort {
-      None => lock::lock(&file, kind),
-      Some(abort) => lock::lock_cancellable(&file, kind, abort),
-    }
-    .map_err(|e| match e {
-      lock::WaitError::Aborted => MmapError::Aborted,
-      lock::WaitError::Io(e) => self.io_error(e, "flock"),
-    })
-  }
-
-  /// Takes the lock if it is free (`true`); `false` if another holder has it.
-  pub fn try_lock(&self, kind: LockKind) -> Result<bool> {
-    let file = self.file_for("tryLock")?;
-    lock::try_lock(&file, kind).map_err(|e| self.io_error(e, "flock"))
-  }
-
-  /// Releases this mapping's lock (a no-op if it holds none).
-  pub fn unlock(&self) -> Result<()> {
-    let file = self.file_for("unlock")?;
-    lock::unlock(&file).map_err(|e| self.io_error(e, "flock"))
-  }
-
-  /// A second handle to the mapped file (so a lock wait does not hold the region lock), or the
-  /// error for anonymous memory or a closed mapping.
-  fn file_for(&self, operation: &str) -> Result<File> {
-    let region = self.live()?;
-    let file = region.file.as_ref().ok_or_else(|| MmapError::InvalidMode {
-      message: format!("{operation}() needs a file; anonymous memory has none"),
-    })?;
-    file.try_clone().map_err(|e| self.io_error(e, "dup"))
-  }
-
   /// Runs `op` on the address of `size` bytes at `offset`, which must be aligned to `size` in the
   /// file; for atomics. `write` operations are refused on readOnly mappings.
   pub(crate) fn with_aligned<T>(
@@ -628,18 +541,6 @@ impl MappedFile {
       .shared
       .sync(region, range)
       .map_err(|e| self.io_error(e, "msync"))
-  }
-
-  /// `madvise` on a range of the mapping (aligned internally). A no-op on Windows.
-  pub fn advise(&self, advice: Advice, offset: u64, length: u64) -> Result<()> {
-    let region = self.live()?;
-    let range = checked_range(offset, length, region.len, "offset", "length")?;
-    match &region.map {
-      Some(map) if !range.is_empty() => {
-        os::advise(map, advice, range.start, range.len()).map_err(|e| self.io_error(e, "madvise"))
-      }
-      _ => Ok(()),
-    }
   }
 
   /// Sets the file's length to `new_len` (preallocating disk blocks when it grows) and maps it
@@ -730,7 +631,7 @@ impl Drop for MappedFile {
 }
 
 /// A read guard that is known to hold a live region.
-struct LiveRegion<'a>(RwLockReadGuard<'a, Option<Region>>);
+pub(crate) struct LiveRegion<'a>(RwLockReadGuard<'a, Option<Region>>);
 
 impl std::ops::Deref for LiveRegion<'_> {
   type Target = Region;
