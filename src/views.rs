@@ -38,6 +38,8 @@ pub fn max_view_length() -> u64 {
 struct Entries {
   refs: RefCell<HashMap<u64, sys::napi_ref>>,
   next_id: Cell<u64>,
+  /// The id of the external ArrayBuffer over the whole mapping that views share, if made.
+  whole: Cell<Option<u64>>,
 }
 
 /// The views of one mapping; clones share the registry (a file and its segments and iterators).
@@ -54,11 +56,119 @@ struct ViewHint {
 }
 
 impl ViewRegistry {
-  /// A Buffer aliasing `view` of `mapping`, registered for detaching.
+  /// A Buffer aliasing `view` of `mapping`, detached by `detach_all`.
+  ///
+  /// Mappings that fit in one ArrayBuffer get one external ArrayBuffer over the whole mapping,
+  /// made on first use, and every view is `Buffer.from(thatArrayBuffer, offset, length)`: cheaper
+  /// than an external Buffer per view (~0.3 us instead of ~2 us), V8 accounts the mapping's
+  /// external memory once instead of per view, and `detach_all` has one buffer to detach. Larger
+  /// mappings get an external Buffer per view.
   pub fn create(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
     if view.len == 0 {
       return Ok(js.new_buffer(0)?.0);
     }
+    if let Some(buffer) = self.shared_view(js, mapping, view)? {
+      return Ok(buffer);
+    }
+    self.own_view(js, mapping, view)
+  }
+
+  /// The view as a slice of the shared whole-mapping ArrayBuffer; `None` when there is none (a
+  /// mapping longer than an ArrayBuffer may be, or a runtime without external buffers).
+  fn shared_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Option<Value>> {
+    let Ok(whole) = mapping.len().and_then(|len| mapping.view(0, len as u64)) else {
+      return Ok(None);
+    };
+    if whole.len as u64 > max_view_length() {
+      return Ok(None);
+    }
+    let array_buffer = match self.live_whole(js, whole.len)? {
+      Some(array_buffer) => array_buffer,
+      None => match self.make_whole(js, mapping, whole)? {
+        Some(array_buffer) => array_buffer,
+        None => return Ok(None),
+      },
+    };
+    let offset = view.ptr as usize - whole.ptr as usize;
+    let buffer_class = js.get(js.global()?, "Buffer")?;
+    let from = js.get(buffer_class, "from")?;
+    let args = [
+      array_buffer,
+      js.number(offset as f64)?,
+      js.number(view.len as f64)?,
+    ];
+    Ok(Some(js.call(buffer_class, from, &args)?))
+  }
+
+  /// The shared ArrayBuffer, if it exists, is alive, and still spans `len` bytes.
+  fn live_whole(&self, js: Js, len: usize) -> Result<Option<Value>> {
+    let Some(id) = self.entries.whole.get() else {
+      return Ok(None);
+    };
+    let Some(&reference) = self.entries.refs.borrow().get(&id) else {
+      return Ok(None);
+    };
+    let mut value = ptr::null_mut();
+    // SAFETY: a registered reference of this env, not yet deleted.
+    unsafe { sys::napi_get_reference_value(js.0, reference, &mut value) };
+    if value.is_null() {
+      return Ok(None);
+    }
+    let mut data: *mut c_void = ptr::null_mut();
+    let mut byte_length = 0usize;
+    // SAFETY: `value` is the live ArrayBuffer registered under `id`.
+    unsafe { sys::napi_get_arraybuffer_info(js.0, value, &mut data, &mut byte_length) };
+    Ok((byte_length == len).then_some(value))
+  }
+
+  /// Makes and registers the external ArrayBuffer over the whole mapping.
+  fn make_whole(&self, js: Js, mapping: &Arc<MappedFile>, whole: RawView) -> Result<Option<Value>> {
+    let id = self.entries.next_id.get();
+    self.entries.next_id.set(id + 1);
+    let hint = Box::into_raw(Box::new(ViewHint {
+      _mapping: Arc::clone(mapping),
+      registry: Rc::downgrade(&self.entries),
+      id,
+    }));
+    let mut array_buffer = ptr::null_mut();
+    // SAFETY: `whole` is the live mapping; the hint's Arc keeps it mapped until the finalizer
+    // runs, and `detach_all` cuts JS off from the memory before any explicit unmap.
+    let status = unsafe {
+      sys::napi_create_external_arraybuffer(
+        js.0,
+        whole.ptr.cast(),
+        whole.len,
+        Some(finalize_view),
+        hint.cast(),
+        &mut array_buffer,
+      )
+    };
+    if status != sys::Status::napi_ok {
+      // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
+      drop(unsafe { Box::from_raw(hint) });
+      return Ok(None);
+    }
+    self.register(js, id, array_buffer)?;
+    self.entries.whole.set(Some(id));
+    Ok(Some(array_buffer))
+  }
+
+  fn register(&self, js: Js, id: u64, value: Value) -> Result<()> {
+    let mut reference = ptr::null_mut();
+    // SAFETY: `value` is a live handle; refcount 0 makes the reference weak.
+    let status = unsafe { sys::napi_create_reference(js.0, value, 0, &mut reference) };
+    if status != sys::Status::napi_ok {
+      return Err(Error::new(
+        Status::from(status),
+        "Could not track a view of the mapping",
+      ));
+    }
+    self.entries.refs.borrow_mut().insert(id, reference);
+    Ok(())
+  }
+
+  /// An external Buffer of its own for the view.
+  fn own_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
     let id = self.entries.next_id.get();
     self.entries.next_id.set(id + 1);
     let hint = Box::into_raw(Box::new(ViewHint {
@@ -90,16 +200,7 @@ impl ViewRegistry {
         "Could not create a view of the mapping",
       ));
     }
-    let mut reference = ptr::null_mut();
-    // SAFETY: `buffer` is a live handle; refcount 0 makes the reference weak.
-    let status = unsafe { sys::napi_create_reference(js.0, buffer, 0, &mut reference) };
-    if status != sys::Status::napi_ok {
-      return Err(Error::new(
-        Status::from(status),
-        "Could not track a view of the mapping",
-      ));
-    }
-    self.entries.refs.borrow_mut().insert(id, reference);
+    self.register(js, id, buffer)?;
     Ok(buffer)
   }
 
@@ -155,11 +256,19 @@ impl ViewRegistry {
   }
 }
 
-/// Detaches the ArrayBuffer behind a Buffer view.
+/// Detaches a registered value: the shared ArrayBuffer itself, or the ArrayBuffer behind a Buffer.
 ///
 /// # Safety
 /// `value` must be a live handle of `js`'s env.
 unsafe fn detach_buffer(js: Js, value: Value) {
+  let mut is_array_buffer = false;
+  // SAFETY: `value` is live (the caller's contract).
+  unsafe { sys::napi_is_arraybuffer(js.0, value, &mut is_array_buffer) };
+  if is_array_buffer {
+    // SAFETY: an external ArrayBuffer we created; detaching it is what we want.
+    unsafe { sys::napi_detach_arraybuffer(js.0, value) };
+    return;
+  }
   let mut kind = 0;
   let mut len = 0usize;
   let mut data: *mut c_void = ptr::null_mut();
