@@ -123,13 +123,7 @@ impl ViewRegistry {
 
   /// Makes and registers the external ArrayBuffer over the whole mapping.
   fn make_whole(&self, js: Js, mapping: &Arc<MappedFile>, whole: RawView) -> Result<Option<Value>> {
-    let id = self.entries.next_id.get();
-    self.entries.next_id.set(id + 1);
-    let hint = Box::into_raw(Box::new(ViewHint {
-      _mapping: Arc::clone(mapping),
-      registry: Rc::downgrade(&self.entries),
-      id,
-    }));
+    let (id, hint) = self.new_hint(mapping);
     let mut array_buffer = ptr::null_mut();
     // SAFETY: `whole` is the live mapping; the hint's Arc keeps it mapped until the finalizer
     // runs, and `detach_all` cuts JS off from the memory before any explicit unmap.
@@ -153,6 +147,19 @@ impl ViewRegistry {
     Ok(Some(array_buffer))
   }
 
+  /// A fresh id and the finalizer hint for a new external buffer: it keeps `mapping` alive and
+  /// lets the finalizer drop the buffer's registry entry. The caller hands it to Node-API.
+  fn new_hint(&self, mapping: &Arc<MappedFile>) -> (u64, *mut ViewHint) {
+    let id = self.entries.next_id.get();
+    self.entries.next_id.set(id + 1);
+    let hint = Box::into_raw(Box::new(ViewHint {
+      _mapping: Arc::clone(mapping),
+      registry: Rc::downgrade(&self.entries),
+      id,
+    }));
+    (id, hint)
+  }
+
   fn register(&self, js: Js, id: u64, value: Value) -> Result<()> {
     let mut reference = ptr::null_mut();
     // SAFETY: `value` is a live handle; refcount 0 makes the reference weak.
@@ -169,13 +176,7 @@ impl ViewRegistry {
 
   /// An external Buffer of its own for the view.
   fn own_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
-    let id = self.entries.next_id.get();
-    self.entries.next_id.set(id + 1);
-    let hint = Box::into_raw(Box::new(ViewHint {
-      _mapping: Arc::clone(mapping),
-      registry: Rc::downgrade(&self.entries),
-      id,
-    }));
+    let (id, hint) = self.new_hint(mapping);
     let mut buffer = ptr::null_mut();
     // SAFETY: `view` lies inside the live mapping; the hint's Arc keeps the mapping mapped until
     // the finalizer runs, and `detach_all` cuts JS off from the memory before any explicit unmap.
