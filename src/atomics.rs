@@ -1,15 +1,12 @@
 //! Atomics on `MemoryMappedFile`: sequentially consistent operations on aligned u32 (number) and
-//! u64 (bigint) words, shared with every process that maps the same file. Each operation has one
-//! body, [`atomic`], used by the `#[napi]` method (typings, docs) and by its fast path.
+//! u64 (bigint) words, shared with every process that maps the same file. One body, [`atomic`],
+//! serves the eight hot calls (`hot/calls.rs`).
 
 use napi::bindgen_prelude::*;
-use napi_derive::napi;
 
 use crate::args;
 use crate::errors::{ArgName, OrThrow};
-use crate::file::MemoryMappedFile;
 use crate::js::{Js, Value};
-use crate::scan_methods::ScanTarget;
 use crate::span::Span;
 
 /// The eight atomic operations.
@@ -73,147 +70,5 @@ pub(crate) fn atomic(span: &Span, env: &Env, operation: Atomic, args: [Value; 3]
           .or_throw(env)?,
       )
     }
-  }
-}
-
-impl MemoryMappedFile {
-  fn run_atomic<'a>(
-    &self,
-    env: &'a Env,
-    operation: Atomic,
-    args: [Option<Unknown>; 3],
-  ) -> Result<Unknown<'a>> {
-    let js = Js::from_env(env);
-    let undefined = js.undefined()?;
-    let args = args.map(|a| a.map_or(undefined, |v| v.raw()));
-    Ok(js.unknown(atomic(self.span(), env, operation, args)?))
-  }
-}
-
-#[napi]
-impl MemoryMappedFile {
-  /// Atomically reads the u32 at `offset` (a multiple of 4, else `ERR_MMAP_MISALIGNED`). Works in
-  /// every mode, readOnly included.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number",
-    ts_return_type = "number"
-  )]
-  pub fn atomic_load_u32<'a>(&self, env: &'a Env, offset: Unknown) -> Result<Unknown<'a>> {
-    self.run_atomic(env, Atomic::LoadU32, [Some(offset), None, None])
-  }
-
-  /// Atomically writes `value` (0 to 2**32 - 1) to the u32 at `offset`. Not on readOnly mappings.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, value: number",
-    ts_return_type = "void"
-  )]
-  pub fn atomic_store_u32<'a>(
-    &self,
-    env: &'a Env,
-    offset: Unknown,
-    value: Unknown,
-  ) -> Result<Unknown<'a>> {
-    self.run_atomic(env, Atomic::StoreU32, [Some(offset), Some(value), None])
-  }
-
-  /// Atomically adds `delta` (wrapping; negative subtracts) to the u32 at `offset`; returns the
-  /// previous value.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, delta: number",
-    ts_return_type = "number"
-  )]
-  pub fn atomic_add_u32<'a>(
-    &self,
-    env: &'a Env,
-    offset: Unknown,
-    delta: Unknown,
-  ) -> Result<Unknown<'a>> {
-    self.run_atomic(env, Atomic::AddU32, [Some(offset), Some(delta), None])
-  }
-
-  /// Atomically replaces the u32 at `offset` with `value` if it equals `expected`; returns the
-  /// previous value (equal to `expected` when the exchange happened).
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, expected: number, value: number",
-    ts_return_type = "number"
-  )]
-  pub fn atomic_compare_exchange_u32<'a>(
-    &self,
-    env: &'a Env,
-    offset: Unknown,
-    expected: Unknown,
-    value: Unknown,
-  ) -> Result<Unknown<'a>> {
-    self.run_atomic(
-      env,
-      Atomic::CompareExchangeU32,
-      [Some(offset), Some(expected), Some(value)],
-    )
-  }
-
-  /// Atomically reads the u64 at `offset` (a multiple of 8) as a bigint.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number",
-    ts_return_type = "bigint"
-  )]
-  pub fn atomic_load_u64<'a>(&self, env: &'a Env, offset: Unknown) -> Result<Unknown<'a>> {
-    self.run_atomic(env, Atomic::LoadU64, [Some(offset), None, None])
-  }
-
-  /// Atomically writes the bigint `value` (0n to 2n**64n - 1n) to the u64 at `offset`.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, value: bigint",
-    ts_return_type = "void"
-  )]
-  pub fn atomic_store_u64<'a>(
-    &self,
-    env: &'a Env,
-    offset: Unknown,
-    value: Unknown,
-  ) -> Result<Unknown<'a>> {
-    self.run_atomic(env, Atomic::StoreU64, [Some(offset), Some(value), None])
-  }
-
-  /// Atomically adds the bigint `delta` (wrapping; negative subtracts) to the u64 at `offset`;
-  /// returns the previous value.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, delta: bigint",
-    ts_return_type = "bigint"
-  )]
-  pub fn atomic_add_u64<'a>(
-    &self,
-    env: &'a Env,
-    offset: Unknown,
-    delta: Unknown,
-  ) -> Result<Unknown<'a>> {
-    self.run_atomic(env, Atomic::AddU64, [Some(offset), Some(delta), None])
-  }
-
-  /// Atomically replaces the u64 at `offset` with `value` if it equals `expected`; returns the
-  /// previous value.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, expected: bigint, value: bigint",
-    ts_return_type = "bigint"
-  )]
-  pub fn atomic_compare_exchange_u64<'a>(
-    &self,
-    env: &'a Env,
-    offset: Unknown,
-    expected: Unknown,
-    value: Unknown,
-  ) -> Result<Unknown<'a>> {
-    self.run_atomic(
-      env,
-      Atomic::CompareExchangeU64,
-      [Some(offset), Some(expected), Some(value)],
-    )
   }
 }

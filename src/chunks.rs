@@ -3,7 +3,7 @@
 //! `next()` is native so that it can throw: closing the file mid-iteration makes the next call
 //! throw `ERR_MMAP_CLOSED` (and, like every view, the chunks already handed out are detached).
 //! `[Symbol.iterator]`, `[Symbol.asyncIterator]` and the `Iterator.prototype` helpers are attached
-//! at load time (see `shims.js`).
+//! at load time (see `lib/iterate.js`).
 
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
@@ -43,7 +43,10 @@ impl ChunkIterator {
 impl ChunkIterator {
   /// The next chunk: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
   /// Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk) meanwhile.
-  #[napi(catch_unwind, ts_return_type = "IteratorResult<Buffer, undefined>")]
+  #[napi(
+    catch_unwind,
+    ts_return_type = "IteratorResult<MappedBuffer, undefined>"
+  )]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     if self.done || self.cursor >= self.end {
       self.done = true;
@@ -65,7 +68,7 @@ impl ChunkIterator {
   /// Ends the iteration early (`break` in a `for...of` calls it).
   #[napi(
     js_name = "return",
-    ts_return_type = "IteratorResult<Buffer, undefined>"
+    ts_return_type = "IteratorResult<MappedBuffer, undefined>"
   )]
   pub fn finish<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     self.done = true;

@@ -30,7 +30,7 @@ pub struct MemoryMappedFile {
   pub(crate) mapping: Arc<MappedFile>,
   /// The whole mapping as a span: the methods shared with `Segment` live there.
   span: Span,
-  /// This object's entry in the fast paths' table, once registered (`fast_paths.rs`).
+  /// This object's entry in the hot calls' table, once registered (`hot/`).
   pub(crate) handle: Cell<Option<f64>>,
 }
 
@@ -113,7 +113,7 @@ impl ObjectFinalize for MemoryMappedFile {
   /// references, so only the registry's bookkeeping is dropped here.
   fn finalize(self, env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::fast_paths::remove(handle);
+      crate::hot::remove(handle);
     }
     self.span.views.forget_all(Js::from_env(&env));
     Ok(())
@@ -156,19 +156,28 @@ impl MemoryMappedFile {
   }
 
   /// `open(path, { ...options, mode: 'readOnly' })`.
-  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
+  #[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: FactoryOptions<'readOnly'>"
+  )]
   pub fn open_ro(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadOnly))
   }
 
   /// `open(path, { ...options, mode: 'readWrite' })`.
-  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
+  #[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: FactoryOptions<'readWrite'>"
+  )]
   pub fn open_rw(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadWrite))
   }
 
   /// `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process.
-  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
+  #[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: FactoryOptions<'copyOnWrite'>"
+  )]
   pub fn open_cow(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::CopyOnWrite))
   }
@@ -177,7 +186,7 @@ impl MemoryMappedFile {
   /// (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, size: number, options?: OpenOptions"
+    ts_args_type = "path: string, size: number, options?: FactoryOptions<'readWrite'>"
   )]
   pub fn create_rw(
     env: Env,
@@ -200,7 +209,7 @@ impl MemoryMappedFile {
   /// An existing file keeps its length.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, defaultSize: number, options?: OpenOptions"
+    ts_args_type = "path: string, defaultSize: number, options?: FactoryOptions<'readWrite'>"
   )]
   pub fn open_or_create(
     env: Env,
@@ -278,53 +287,6 @@ impl MemoryMappedFile {
     let mut object = Object::new(env)?;
     object.set_named_property(key, n as f64)?;
     Ok(js.unknown(object.raw()))
-  }
-
-  /// Copies `target.byteLength` bytes starting at `offset` into `target`; returns that count.
-  /// Throws `ERR_OUT_OF_RANGE` (and copies nothing) if the range passes the end of the mapping.
-  #[napi(catch_unwind, ts_args_type = "offset: number, target: Uint8Array")]
-  pub fn read_into(&self, env: Env, offset: Unknown, target: Unknown) -> Result<f64> {
-    self.span.read_into(&env, offset.raw(), target.raw())
-  }
-
-  /// A copy of `length` bytes at `offset`, in a new Buffer.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, length: number",
-    ts_return_type = "Buffer"
-  )]
-  pub fn read<'a>(&self, env: &'a Env, offset: Unknown, length: Unknown) -> Result<Unknown<'a>> {
-    self.span.read(env, offset.raw(), length.raw())
-  }
-
-  /// A zero-copy Buffer over `length` bytes at `offset` (default: the rest of the mapping).
-  /// In readWrite mode its writes are writes to the file (durable after `flush()`); in copyOnWrite
-  /// and readOnly mode they stay private to this process. `close()` and `resize()` detach it.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset?: number, length?: number",
-    ts_return_type = "Buffer"
-  )]
-  pub fn as_buffer<'a>(
-    &self,
-    env: &'a Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<Unknown<'a>> {
-    self
-      .span
-      .as_buffer(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))
-  }
-
-  /// Writes `data` (a Uint8Array, or a string as UTF-8) at `offset`. readWrite and copyOnWrite
-  /// only; throws `ERR_MMAP_READ_ONLY` on readOnly and `ERR_OUT_OF_RANGE` (writing nothing) if the
-  /// data would pass the end of the mapping.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, data: Uint8Array | string"
-  )]
-  pub fn update_region(&self, env: Env, offset: Unknown, data: Unknown) -> Result<()> {
-    self.span.update_region(&env, offset.raw(), data.raw())
   }
 
   /// A bounds-checked window of `length` bytes at `offset`; it keeps this file alive.

@@ -1,5 +1,4 @@
-//! Module functions (`pageSize`, `createMmap`, `loadMmap`, `writeMmap`) and the load-time setup:
-//! the JavaScript shims (`shims.js`) and the runtime's Buffer size limit.
+//! Module functions (`pageSize`, `createMmap`, `loadMmap`, `writeMmap`) and the load-time setup.
 
 use std::sync::Arc;
 
@@ -10,8 +9,7 @@ use napi_derive::napi;
 use crate::args;
 use crate::errors::{ArgName, OrThrow};
 use crate::file::MemoryMappedFile;
-use crate::js::{Js, Value};
-use crate::views::set_max_view_length;
+use crate::js::Js;
 
 /// The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
 #[napi]
@@ -68,38 +66,13 @@ pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Re
   result.or_throw(&env)
 }
 
-/// Runs once per module instance (main thread or worker), after the classes are defined.
+/// Runs once per module instance (main thread or worker), after the classes are defined: hands
+/// the hot calls (`hot/`) to the JS layer as `exports.__hot`, which `index.js` takes and deletes.
 #[napi(module_exports)]
 pub fn init(exports: Object, env: Env) -> Result<()> {
   let js = Js::from_env(&env);
-  let fast = crate::fast_paths::functions(js)?;
-  install_shims(&env, js, exports.raw(), fast)?;
-  read_max_buffer_length(js)?;
-  Ok(())
-}
-
-/// The JavaScript half of the API (`shims.js`): iteration protocols, `createReadStream`, `watch`,
-/// `Symbol.dispose`.
-const SHIMS: &str = include_str!("shims.js");
-
-fn install_shims(env: &Env, js: Js, exports: Value, fast: Value) -> Result<()> {
-  let install: Unknown = env.run_script(SHIMS)?;
-  js.call(js.global()?, install.raw(), &[exports, fast])?;
-  Ok(())
-}
-
-/// `buffer.constants.MAX_LENGTH`, through `process.getBuiltinModule` (Node >= 20.16).
-fn read_max_buffer_length(js: Js) -> Result<()> {
-  let process = js.get(js.global()?, "process")?;
-  let Some(get_builtin) = js.get_defined(process, "getBuiltinModule")? else {
-    return Ok(()); // keep the conservative default (2**32 - 1)
-  };
-  let buffer = js.call(process, get_builtin, &[js.string("buffer")?])?;
-  let constants = js.get(buffer, "constants")?;
-  let max = js.get(constants, "MAX_LENGTH")?;
-  if js.type_of(max)? == ValueType::Number {
-    set_max_view_length(js.get_f64(max)? as u64);
-  }
+  let hot = crate::hot::functions(js)?;
+  js.set(exports.raw(), "__hot", hot)?;
   Ok(())
 }
 

@@ -22,14 +22,14 @@ use crate::tasks::Settle;
 #[napi(custom_finalize)]
 pub struct RingBuffer {
   ring: Arc<CoreRing>,
-  /// This object's entry in the fast paths' table, once registered (`fast_paths.rs`).
+  /// This object's entry in the hot calls' table, once registered (`hot/`).
   pub(crate) handle: Cell<Option<f64>>,
 }
 
 impl ObjectFinalize for RingBuffer {
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::fast_paths::remove(handle);
+      crate::hot::remove(handle);
     }
     Ok(())
   }
@@ -94,7 +94,7 @@ impl RingBuffer {
   #[napi(
     catch_unwind,
     ts_args_type = "options?: { signal?: AbortSignal; timeoutMs?: number }",
-    ts_return_type = "Promise<Buffer | null>"
+    ts_return_type = "Promise<MappedBuffer | null>"
   )]
   pub fn pop_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<PopTask> {
     let js = Js::from_env(&env);
@@ -156,7 +156,7 @@ impl RingBuffer {
   }
 }
 
-/// The bodies shared by the `#[napi]` methods and the raw fast paths (`fast_paths.rs`).
+/// The bodies shared by the `#[napi]` methods and the hot calls (`hot/calls.rs`).
 impl RingBuffer {
   fn wrap(ring: CoreRing) -> Self {
     RingBuffer {

@@ -3,6 +3,7 @@
 //! 16-byte write into a 4-byte segment throws and writes nothing. A segment keeps its parent alive
 //! while JavaScript holds it.
 
+use std::cell::Cell;
 use std::ptr;
 
 use napi::bindgen_prelude::*;
@@ -25,6 +26,8 @@ pub struct Segment {
   span: Span,
   /// A strong reference to the parent `MemoryMappedFile` object: it lives as long as the segment.
   parent: sys::napi_ref,
+  /// This object's entry in the hot calls' table, once registered (`hot/`).
+  pub(crate) handle: Cell<Option<f64>>,
 }
 
 impl Segment {
@@ -53,7 +56,13 @@ impl Segment {
     Ok(Segment {
       span,
       parent: reference,
+      handle: Cell::new(None),
     })
+  }
+
+  /// What the hot calls keep for this segment.
+  pub(crate) fn span_clone(&self) -> Span {
+    self.span.clone()
   }
 
   fn live(&self, env: &Env) -> Result<()> {
@@ -67,6 +76,9 @@ impl Segment {
 
 impl ObjectFinalize for Segment {
   fn finalize(self, env: Env) -> Result<()> {
+    if let Some(handle) = self.handle.get() {
+      crate::hot::remove(handle);
+    }
     // SAFETY: created in `create` in this env and deleted only here.
     unsafe { sys::napi_delete_reference(env.raw(), self.parent) };
     Ok(())
@@ -112,53 +124,6 @@ impl Segment {
   #[napi(getter)]
   pub fn valid(&self) -> bool {
     self.span.is_valid()
-  }
-
-  /// Copies `target.byteLength` bytes at `offset` (relative to the segment) into `target`.
-  #[napi(catch_unwind, ts_args_type = "offset: number, target: Uint8Array")]
-  pub fn read_into(&self, env: Env, offset: Unknown, target: Unknown) -> Result<f64> {
-    self.live(&env)?;
-    self.span.read_into(&env, offset.raw(), target.raw())
-  }
-
-  /// A copy of `length` bytes at `offset` (relative to the segment).
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, length: number",
-    ts_return_type = "Buffer"
-  )]
-  pub fn read<'a>(&self, env: &'a Env, offset: Unknown, length: Unknown) -> Result<Unknown<'a>> {
-    self.live(env)?;
-    self.span.read(env, offset.raw(), length.raw())
-  }
-
-  /// A zero-copy view of the segment (or of `length` bytes at `offset` in it).
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset?: number, length?: number",
-    ts_return_type = "Buffer"
-  )]
-  pub fn as_buffer<'a>(
-    &self,
-    env: &'a Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<Unknown<'a>> {
-    self.live(env)?;
-    self
-      .span
-      .as_buffer(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))
-  }
-
-  /// Writes `data` at `offset` (relative to the segment); throws `ERR_OUT_OF_RANGE` and writes
-  /// nothing if it would pass the end of the segment.
-  #[napi(
-    catch_unwind,
-    ts_args_type = "offset: number, data: Uint8Array | string"
-  )]
-  pub fn update_region(&self, env: Env, offset: Unknown, data: Unknown) -> Result<()> {
-    self.live(&env)?;
-    self.span.update_region(&env, offset.raw(), data.raw())
   }
 
   /// Durably flushes the pages covering this segment (`msync(MS_SYNC)`).

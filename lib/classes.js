@@ -1,0 +1,27 @@
+'use strict'
+// The exported classes: constructors that throw ERR_ILLEGAL_CONSTRUCTOR (instances come from the
+// factories, as with Node's own classes such as fs.Dirent) and share the native prototypes, so
+// `instanceof` works and the static factories are the native ones.
+const { illegalConstructor } = require('./errors.js')
+
+function publicClass(Native) {
+  const Class = {
+    [Native.name]: function () {
+      throw illegalConstructor()
+    },
+  }[Native.name]
+  Class.prototype = Native.prototype
+  Object.defineProperty(Native.prototype, 'constructor', {
+    value: Class,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  })
+  for (const key of Reflect.ownKeys(Native)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue
+    Object.defineProperty(Class, key, Object.getOwnPropertyDescriptor(Native, key))
+  }
+  return Class
+}
+
+module.exports = { publicClass }
