@@ -235,7 +235,11 @@ export interface RingBuffer {
 }
 
 /** `for (const chunk of file.chunks(1 << 20))`, `for await (...)`, and iterator helpers. */
-export interface ChunkIterator extends Iterator<MappedBuffer, undefined>, IteratorObject<MappedBuffer, undefined, unknown>, AsyncIterable<MappedBuffer> {
+export interface ChunkIterator
+  extends
+    Iterator<MappedBuffer, undefined>,
+    IteratorObject<MappedBuffer, undefined, unknown>,
+    AsyncIterable<MappedBuffer> {
   [Symbol.iterator](): ChunkIterator
   [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
 }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::errors::{invalid_arg_type, ArgName};
 use crate::js::{ErrorClass, Js, Value};
+use crate::node_error::{invalid_arg_type, ArgName};
 
 /// Watches one optional `AbortSignal` for one async call.
 pub struct AbortWatch {

@@ -1,13 +1,13 @@
 //! JS arguments to Rust values, validated the way Node validates `fs` arguments: a wrong type is
 //! `ERR_INVALID_ARG_TYPE`, a bad number `ERR_OUT_OF_RANGE`, a bad enum value `ERR_INVALID_ARG_VALUE`.
 
-use mmapkit_core::{
-  error::format_received_integer, Advice, FlushPolicy, LockKind, MmapError, Mode, OpenOptions,
-};
+use mmapkit_core::{Advice, FlushPolicy, LockKind, Mode, OpenOptions};
 use napi::bindgen_prelude::*;
 
-use crate::errors::{invalid_arg_type, invalid_arg_value, throw, ArgName};
 use crate::js::{Js, TypedArrayInfo, Value};
+use crate::node_error::{
+  format_received_integer, invalid_arg_type, invalid_arg_value, out_of_range, ArgName,
+};
 
 /// `Number.MAX_SAFE_INTEGER`: the largest offset or length JS can name exactly.
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -31,24 +31,17 @@ pub fn index(js: Js, value: Value, name: ArgName<'_>) -> Result<u64> {
     return Err(invalid_arg_type(js, name, "of type number", value));
   }
   let n = js.get_f64(value)?;
-  check_index(n, name.name()).map_err(|e| throw(&Env::from_raw(js.0), e))
+  check_index(n).map_err(|range| out_of_range(js, name.name(), &range, &format_received_integer(n)))
 }
 
-/// The pure part of [`index`]: Node's `validateInteger(n, name, 0)` wording.
-pub fn check_index(n: f64, name: &str) -> std::result::Result<u64, MmapError> {
+/// The pure part of [`index`] (Node's `validateInteger(n, name, 0)`): the integer, or the range
+/// it must be in, in Node's words.
+pub fn check_index(n: f64) -> std::result::Result<u64, String> {
   if !n.is_finite() || n.fract() != 0.0 {
-    return Err(MmapError::OutOfRange {
-      name: name.to_owned(),
-      range: "an integer".into(),
-      received: format_received_integer(n),
-    });
+    return Err("an integer".into());
   }
   if !(0.0..=MAX_SAFE_INTEGER).contains(&n) {
-    return Err(MmapError::OutOfRange {
-      name: name.to_owned(),
-      range: format!(">= 0 && <= {}", MAX_SAFE_INTEGER as u64),
-      received: format_received_integer(n),
-    });
+    return Err(format!(">= 0 && <= {}", MAX_SAFE_INTEGER as u64));
   }
   Ok(n as u64)
 }
@@ -206,14 +199,8 @@ pub fn flush_policy(js: Js, value: Value) -> Result<FlushPolicy> {
           let name = format!("options.flushPolicy.{key}");
           let n = index(js, v, ArgName::Property(&name))?;
           if n == 0 {
-            return Err(throw(
-              &Env::from_raw(js.0),
-              MmapError::OutOfRange {
-                name,
-                range: format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64),
-                received: "0".into(),
-              },
-            ));
+            let range = format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64);
+            return Err(out_of_range(js, &name, &range, "0"));
           }
           found = Some(match key {
             "everyBytes" => FlushPolicy::EveryBytes(n),
@@ -248,18 +235,12 @@ pub fn atomic_u32(js: Js, value: Value, name: &str, signed: bool) -> Result<u32>
   let max = u32::MAX as f64;
   let min = if signed { -max } else { 0.0 };
   if !n.is_finite() || n.fract() != 0.0 || n < min || n > max {
-    return Err(throw(
-      &Env::from_raw(js.0),
-      MmapError::OutOfRange {
-        name: name.into(),
-        range: if signed {
-          format!(">= -{max} && <= {max}")
-        } else {
-          format!(">= 0 && <= {max}")
-        },
-        received: format_received_integer(n),
-      },
-    ));
+    let range = if signed {
+      format!(">= -{max} && <= {max}")
+    } else {
+      format!(">= 0 && <= {max}")
+    };
+    return Err(out_of_range(js, name, &range, &format_received_integer(n)));
   }
   Ok((n as i64).rem_euclid(1 << 32) as u32)
 }
@@ -284,13 +265,12 @@ pub fn atomic_u64(js: Js, value: Value, name: &str, signed: bool) -> Result<u64>
     } else {
       "0n and 2n ** 64n - 1n"
     };
-    return Err(throw(
-      &Env::from_raw(js.0),
-      MmapError::OutOfRange {
-        name: name.into(),
-        range: format!("between {range}"),
-        received: "a bigint outside that range".into(),
-      },
+    let range = format!("between {range}");
+    return Err(out_of_range(
+      js,
+      name,
+      &range,
+      "a bigint outside that range",
     ));
   }
   Ok(if negative {
@@ -393,9 +373,9 @@ pub fn open_options(js: Js, value: Option<Value>) -> Result<(OpenOptions, Option
 pub fn check_view_length(env: &Env, length: u64) -> Result<()> {
   let max = crate::views::max_view_length().min(MAX_SAFE_INTEGER as u64);
   if length > max {
-    return Err(crate::errors::throw(
+    return Err(crate::node_error::throw(
       env,
-      MmapError::out_of_range("length", max, length),
+      mmapkit_core::MmapError::out_of_range("length", max, length),
     ));
   }
   Ok(())

@@ -5,8 +5,8 @@
 use napi::bindgen_prelude::*;
 
 use crate::args;
-use crate::errors::{ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::node_error::{ArgName, OrThrow};
 use crate::span::Span;
 
 /// The eight atomic operations.

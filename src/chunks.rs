@@ -9,8 +9,8 @@ use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::throw;
 use crate::js::{Js, Value};
+use crate::node_error::throw;
 use crate::span::Span;
 
 /// Iterates zero-copy `Buffer` views of consecutive chunks; the last one is shorter. Works with
@@ -92,16 +92,10 @@ fn iterator_result<'a>(env: &'a Env, chunk: Option<Value>) -> Result<Object<'a>>
 /// Validates a chunk size: a positive safe integer.
 pub fn chunk_size(env: &Env, value: crate::js::Value) -> Result<u64> {
   let js = Js::from_env(env);
-  let size = crate::args::index(js, value, crate::errors::ArgName::Argument("size"))?;
+  let size = crate::args::index(js, value, crate::node_error::ArgName::Argument("size"))?;
   if size == 0 {
-    return Err(throw(
-      env,
-      MmapError::OutOfRange {
-        name: "size".into(),
-        range: format!(">= 1 && <= {}", crate::args::MAX_SAFE_INTEGER as u64),
-        received: "0".into(),
-      },
-    ));
+    let range = format!(">= 1 && <= {}", crate::args::MAX_SAFE_INTEGER as u64);
+    return Err(crate::node_error::out_of_range(js, "size", &range, "0"));
   }
   Ok(size)
 }

@@ -11,8 +11,8 @@ use napi_derive::napi;
 use crate::abort::AbortWatch;
 use crate::args;
 use crate::chunks::{chunk_size, ChunkIterator};
-use crate::errors::{invalid_arg_value, ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::node_error::{invalid_arg_value, ArgName, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::span::Span;
@@ -79,7 +79,7 @@ impl MemoryMappedFile {
 
   fn ensure_open(&self, env: &Env) -> Result<()> {
     if self.mapping.is_closed() {
-      return Err(crate::errors::throw(env, MmapError::Closed));
+      return Err(crate::node_error::throw(env, MmapError::Closed));
     }
     Ok(())
   }

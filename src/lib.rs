@@ -3,7 +3,7 @@
 //!
 //! Layout: `file.rs` (class MemoryMappedFile), `module.rs` (module functions, load-time setup),
 //! `tasks.rs` (async twins), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
-//! detaching), `args.rs` (argument validation), `errors.rs` (Node-style errors), `js.rs` (raw
+//! detaching), `args.rs` (argument validation), `node_error/` (Node-style errors), `js.rs` (raw
 //! Node-API helpers).
 #![deny(clippy::all)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -14,12 +14,12 @@ mod abort;
 mod args;
 mod atomics;
 mod chunks;
-mod errors;
 mod file;
 mod hot;
 mod js;
 mod locks;
 mod module;
+mod node_error;
 mod ring;
 mod scan_methods;
 mod segment;

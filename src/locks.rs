@@ -7,9 +7,9 @@ use napi_derive::napi;
 
 use crate::abort::AbortWatch;
 use crate::args;
-use crate::errors::OrThrow;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
+use crate::node_error::OrThrow;
 use crate::tasks::{LockTask, Settle};
 
 #[napi]

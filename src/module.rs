@@ -7,9 +7,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::args;
-use crate::errors::{ArgName, OrThrow};
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
+use crate::node_error::{ArgName, OrThrow};
 
 /// The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
 #[napi]

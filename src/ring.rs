@@ -11,8 +11,8 @@ use napi_derive::napi;
 
 use crate::abort::AbortWatch;
 use crate::args;
-use crate::errors::{invalid_arg_type, ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::node_error::{invalid_arg_type, ArgName, OrThrow};
 use crate::tasks::Settle;
 
 /// A message queue in a mapped file, for processes (or threads) on one machine: one producer at a

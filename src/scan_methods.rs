@@ -10,8 +10,10 @@ use napi::bindgen_prelude::*;
 
 use crate::abort::AbortWatch;
 use crate::args::{self, MAX_SAFE_INTEGER};
-use crate::errors::{invalid_arg_type, invalid_arg_value, throw, ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::node_error::{
+  invalid_arg_type, invalid_arg_value, out_of_range, throw, ArgName, OrThrow,
+};
 use crate::span::Span;
 use crate::tasks::{ScanTask, Settle};
 
@@ -137,14 +139,8 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
   }
   if let Some(threads) = index("threads")? {
     if threads == 0 {
-      return Err(throw(
-        env,
-        MmapError::OutOfRange {
-          name: "options.threads".into(),
-          range: format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64),
-          received: "0".into(),
-        },
-      ));
+      let range = format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64);
+      return Err(out_of_range(js, "options.threads", &range, "0"));
     }
     options.threads = usize::try_from(threads).unwrap_or(usize::MAX).min(1024);
   }

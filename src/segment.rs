@@ -12,8 +12,8 @@ use napi_derive::napi;
 
 use crate::args;
 use crate::chunks::{chunk_size, ChunkIterator};
-use crate::errors::{throw, ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::node_error::{throw, ArgName, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::span::Span;
 use mmapkit_core::MmapError;

@@ -8,8 +8,8 @@ use mmapkit_core::{range::checked_range, MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::args::{self, check_view_length};
-use crate::errors::{throw, ArgName, OrThrow};
 use crate::js::{Js, Value};
+use crate::node_error::{throw, ArgName, OrThrow};
 use crate::views::ViewRegistry;
 
 /// A window of a mapping, plus the registry its views are detached through.

@@ -14,9 +14,9 @@ use mmapkit_core::{MappedFile, MmapError, OpenOptions};
 use napi::bindgen_prelude::*;
 
 use crate::abort::AbortWatch;
-use crate::errors;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
+use crate::node_error;
 use crate::scan_methods::{ProgressCallback, ScanJob, ScanOutput};
 
 /// What every task shares: the abort watch and an error to reject with before doing any work.
@@ -51,7 +51,7 @@ impl Settle {
     if self.abort.is_aborted() {
       return Err(self.abort.abort_error(Js::from_env(env)));
     }
-    output.map_err(|e| errors::throw(env, e))
+    output.map_err(|e| node_error::throw(env, e))
   }
 }
 

@@ -19,8 +19,8 @@ use mmapkit_core::{MappedFile, Mode, RawView};
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::errors::coded_error;
 use crate::js::{Js, Value};
+use crate::node_error::coded_error;
 
 /// The largest Buffer this runtime can create (`buffer.constants.MAX_LENGTH`), read at load time.
 static MAX_VIEW_LENGTH: AtomicU64 = AtomicU64::new(u32::MAX as u64);

@@ -1,7 +1,7 @@
 //! Sequentially consistent atomics on aligned `u32`/`u64` words of a mapping, usable across
 //! processes that map the same file (the hardware's atomics work on shared memory). Loads work in
 //! every mode; stores and read-modify-writes are refused on readOnly mappings
-//! (`ERR_MMAP_READ_ONLY`), and a misaligned offset is `ERR_MMAP_MISALIGNED`.
+//! ([`MmapError::ReadOnly`](crate::MmapError::ReadOnly)), and a misaligned offset is [`MmapError::Misaligned`](crate::MmapError::Misaligned).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 

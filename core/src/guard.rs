@@ -43,7 +43,7 @@ extern "C" fn trampoline<F: FnOnce() -> R, R>(context: *mut c_void) {
 }
 
 /// Runs `work`; if it touches a page of a mapping whose file was truncated, returns
-/// `ERR_MMAP_TRUNCATED` instead of letting the process die.
+/// [`MmapError::Truncated`] instead of letting the process die.
 ///
 /// # Safety
 /// When a fault is recovered, the frames of `work` are abandoned without running destructors.

@@ -1,14 +1,37 @@
-//! mmapkit-core: memory-mapped files for a JavaScript runtime, in plain Rust.
+//! mmapkit-core: bounds-checked, durable memory-mapped files in plain Rust.
 //!
-//! Everything the Node package does to memory happens here: mapping files in three modes,
+//! Everything the mmapkit npm package does to memory happens here: mapping files in three modes,
 //! bounds-checked copies in and out, durable flushes, resizing and closing. The napi binding (the
 //! `mmapkit` crate) only converts arguments, results and errors. No function here trusts its
 //! numbers: every offset and length goes through [`range::checked_range`].
+//!
+//! ```
+//! use mmapkit_core::{MappedFile, MmapError, Mode, OpenOptions};
+//!
+//! # fn main() -> Result<(), MmapError> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("data.bin");
+//! let options = OpenOptions {
+//!   mode: Some(Mode::ReadWrite),
+//!   create: true,
+//!   size: Some(4096),
+//!   ..OpenOptions::default()
+//! };
+//! let file = MappedFile::open(path.to_str().unwrap(), &options)?;
+//! file.write(0, b"mmap")?;
+//! file.flush()?; // msync(MS_SYNC): durable when it returns
+//! assert_eq!(file.read(0, 4)?, b"mmap");
+//! // Every range is checked: reading past the end is an error, never a fault.
+//! assert!(matches!(file.read(4090, 10), Err(MmapError::OutOfRange { .. })));
+//! file.close();
+//! assert!(matches!(file.read(0, 1), Err(MmapError::Closed)));
+//! # Ok(())
+//! # }
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 pub mod atomics;
-pub mod errno;
 pub mod error;
 pub mod flush_policy;
 pub mod guard;

@@ -5,7 +5,7 @@
 //! lock for its duration, so an access on another thread (an async flush) can never see the memory
 //! disappear; `close` and `resize` take the write lock and therefore wait for those accesses. Raw
 //! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`: the
-//! caller (the JS binding) detaches its views before calling either.
+//! caller (the napi binding) detaches its views before calling either.
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::ops::Range;
@@ -212,7 +212,7 @@ impl MappedFile {
       }
       let map = match mode {
         Mode::ReadWrite => builder.map_raw(&file),
-        // readOnly is private and writable so that a JS write into a view cannot fault: it lands
+        // readOnly is private and writable so that a write into a view cannot fault: it lands
         // in a private copy of the page and never reaches the file. MAP_NORESERVE: a private
         // writable mapping is otherwise charged in full against the commit limit, so a file larger
         // than RAM + swap (100 GiB here) failed with ENOMEM; pages are charged when written instead.
@@ -316,7 +316,7 @@ impl MappedFile {
     Ok(())
   }
 
-  /// The read guard over the live region, or `ERR_MMAP_CLOSED`.
+  /// The read guard over the live region, or [`MmapError::Closed`].
   pub(crate) fn live(&self) -> Result<LiveRegion<'_>> {
     let guard = self
       .shared
@@ -353,7 +353,7 @@ impl MappedFile {
     self.offset
   }
 
-  /// Bytes mapped, or `ERR_MMAP_CLOSED`.
+  /// Bytes mapped, or [`MmapError::Closed`].
   pub fn len(&self) -> Result<usize> {
     Ok(self.live()?.len)
   }

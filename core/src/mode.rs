@@ -1,11 +1,11 @@
 //! The three ways a file can be mapped, and the page-cache hints.
 
-/// How a file is mapped. The JS names are the contract's (`'readOnly'`, ...).
+/// How a file is mapped. Its names are the binding's (`'readOnly'`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
   /// Reads see the file. Writes through views stay private to the process and never reach the
-  /// file (a private writable mapping, so a stray JS write cannot crash the process);
-  /// `update_region` and atomics are refused with `ERR_MMAP_READ_ONLY`.
+  /// file (a private writable mapping, so a stray write through a view cannot crash the process);
+  /// `update_region` and atomics are refused with [`MmapError::ReadOnly`](crate::MmapError::ReadOnly).
   ReadOnly,
   /// A shared mapping: writes are writes to the file, durable after `flush`.
   ReadWrite,
