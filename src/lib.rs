@@ -2,7 +2,7 @@
 //! converts results and errors back; the mapping logic itself lives in the `mmapkit-core` crate.
 //!
 //! Layout: `file.rs` (class MemoryMappedFile), `module.rs` (module functions, load-time setup),
-//! `tasks.rs` (async twins), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
+//! `tasks.rs` (async twins), `waits.rs` (long waits on threads of their own), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
 //! detaching), `args.rs` (argument validation), `errors.rs` (Node-style errors), `js.rs` (raw
 //! Node-API helpers).
 #![deny(clippy::all)]
@@ -26,3 +26,4 @@ mod segment;
 mod span;
 mod tasks;
 mod views;
+mod waits;
