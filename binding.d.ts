@@ -401,7 +401,12 @@ export declare class MemoryMappedFile {
    * Locks are between processes (and between separate opens of the file); `close()` releases it.
    */
   lock(kind?: LockKind): void
-  /** `lock` off the JS thread. `options.signal` ends the wait with an `AbortError`. */
+  /**
+   * `lock` off the JS thread (on a thread of its own, not libuv's pool). `options.signal` ends the
+   * wait with an `AbortError`, `close()` with `ERR_MMAP_CLOSED` (a lock granted just as the file
+   * closed is released at once); a pending wait never delays `process.exit()` or
+   * `worker.terminate()`.
+   */
   lockAsync(kind?: LockKind, options?: { signal?: AbortSignal }): Promise<void>
   /**
    * Takes the lock if it is free and returns `true`; returns `false` at once if another process
@@ -446,7 +451,8 @@ export declare class RingBuffer {
   /**
    * Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
    * systems: polling every millisecond) and pops it. Resolves null after `timeoutMs`; `signal`
-   * rejects with an `AbortError`.
+   * rejects with an `AbortError`, `close()` with `ERR_MMAP_CLOSED`. The wait runs on a thread of
+   * its own, not libuv's pool, and never delays `process.exit()` or `worker.terminate()`.
    */
   popAsync(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<MappedBuffer | null>
   /** Messages waiting. */

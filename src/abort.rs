@@ -35,11 +35,17 @@ impl AbortWatch {
     }
   }
 
-  /// Starts watching `signal` (validated as an `AbortSignal`), if given.
+  /// Starts watching `signal` (validated as an `AbortSignal`), if given. A getter of the signal
+  /// that throws makes this fail with what it threw (no exception is left pending, so the call's
+  /// promise rejects with it).
   pub fn new(js: Js, signal: Option<Value>) -> Result<Self> {
     let Some(signal) = signal else {
       return Ok(Self::none());
     };
+    Self::watch(js, signal).map_err(|e| take_exception(js).unwrap_or(e))
+  }
+
+  fn watch(js: Js, signal: Value) -> Result<Self> {
     let name = ArgName::Property("options.signal");
     if js.type_of(signal)? != ValueType::Object {
       return Err(invalid_arg_type(
@@ -90,7 +96,13 @@ impl AbortWatch {
       js.set(error, "name", js.string("AbortError")?)?;
       if let Some((signal, _)) = self.handles {
         let signal = deref(js, signal)?;
-        js.set(error, "cause", js.get(signal, "reason")?)?;
+        // A `reason` getter that throws: the AbortError goes without a cause, and what the getter
+        // threw is dropped rather than left pending (it would surface as an uncaughtException and
+        // the promise would never settle).
+        match js.get(signal, "reason") {
+          Ok(reason) => js.set(error, "cause", reason)?,
+          Err(_) => drop(take_exception(js)),
+        }
       }
       Ok(error)
     };
@@ -112,6 +124,8 @@ impl AbortWatch {
         }
         Ok(())
       })();
+      // A `removeEventListener` that throws must not leave the exception pending.
+      drop(take_exception(js));
       // SAFETY: both references were created in `new` in this env and are deleted only here.
       unsafe {
         sys::napi_delete_reference(js.0, signal_ref);
@@ -119,6 +133,20 @@ impl AbortWatch {
       }
     }
   }
+}
+
+/// Clears the pending JS exception, if any, and returns it as an error that rejects with it.
+fn take_exception(js: Js) -> Option<Error> {
+  let mut pending = false;
+  // SAFETY: a valid out-pointer; callable with or without a pending exception.
+  let status = unsafe { sys::napi_is_exception_pending(js.0, &mut pending) };
+  if status != sys::Status::napi_ok || !pending {
+    return None;
+  }
+  let mut exception = ptr::null_mut();
+  // SAFETY: an exception is pending; this clears it and hands us its value.
+  let status = unsafe { sys::napi_get_and_clear_last_exception(js.0, &mut exception) };
+  (status == sys::Status::napi_ok && !exception.is_null()).then(|| js.into_error(exception))
 }
 
 fn strong_ref(js: Js, value: Value) -> Result<sys::napi_ref> {

@@ -2,8 +2,9 @@
 //! converts results and errors back; the mapping logic itself lives in the `mmapkit-core` crate.
 //!
 //! Layout: `file.rs` (class MemoryMappedFile), `module.rs` (module functions, load-time setup),
-//! `tasks.rs` (async twins), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
-//! detaching), `args.rs` (argument validation), `node_error/` (Node-style errors), `js.rs` (raw
+//! `tasks.rs` (async twins), `waits.rs` (long waits on threads of their own), `abort.rs`
+//! (AbortSignal), `views.rs` (zero-copy Buffers and their detaching), `args.rs` (argument
+//! validation), `node_error/` (Node-style errors), `js.rs` (raw
 //! Node-API helpers).
 #![deny(clippy::all)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -26,3 +27,4 @@ mod segment;
 mod span;
 mod tasks;
 mod views;
+mod waits;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use mmapkit_core::{LockKind, MmapError};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -10,7 +11,8 @@ use crate::args;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
 use crate::node_error::OrThrow;
-use crate::tasks::{LockTask, Settle};
+use crate::tasks::Settle;
+use crate::waits;
 
 #[napi]
 impl MemoryMappedFile {
@@ -23,32 +25,53 @@ impl MemoryMappedFile {
     self.mapping.lock(kind, None).or_throw(&env)
   }
 
-  /// `lock` off the JS thread. `options.signal` ends the wait with an `AbortError`.
+  /// `lock` off the JS thread (on a thread of its own, not libuv's pool). `options.signal` ends the
+  /// wait with an `AbortError`, `close()` with `ERR_MMAP_CLOSED` (a lock granted just as the file
+  /// closed is released at once); a pending wait never delays `process.exit()` or
+  /// `worker.terminate()`.
   #[napi(
     catch_unwind,
     ts_args_type = "kind?: LockKind, options?: { signal?: AbortSignal }",
     ts_return_type = "Promise<void>"
   )]
-  pub fn lock_async(
+  pub fn lock_async<'env>(
     &self,
-    env: Env,
+    env: &'env Env,
     kind: Option<Unknown>,
     options: Option<Unknown>,
-  ) -> AsyncTask<LockTask> {
-    let js = Js::from_env(&env);
-    let prepared = (|| -> Result<(mmapkit_core::LockKind, AbortWatch)> {
+  ) -> Result<Object<'env>> {
+    let js = Js::from_env(env);
+    let prepared = (|| -> Result<(LockKind, AbortWatch)> {
       let kind = args::optional_lock_kind(js, kind.map(|k| k.raw()))?;
       Ok((kind, args::signal_watch(js, options.map(|o| o.raw()))?))
     })();
     let (kind, settle) = match prepared {
       Ok((kind, watch)) => (kind, Settle::ok(watch)),
-      Err(error) => (mmapkit_core::LockKind::Exclusive, Settle::rejecting(error)),
+      Err(error) => (LockKind::Exclusive, Settle::rejecting(error)),
     };
-    AsyncTask::new(LockTask {
-      mapping: Arc::clone(&self.mapping),
-      kind,
+    let mapping = Arc::clone(&self.mapping);
+    let waiting = Arc::clone(&self.mapping);
+    waits::start(
+      env,
+      "lockAsync",
       settle,
-    })
+      move |stop| waiting.lock(kind, Some(stop)),
+      Box::new(
+        move |env, settle, output: std::result::Result<(), MmapError>| {
+          let output = match output {
+            // Granted, but the caller will not know it has it (aborted) or cannot use it (closed):
+            // give it back. After close, the lock went with the file's last handle.
+            Ok(()) if settle.abort.is_aborted() => {
+              let _ = mapping.unlock();
+              Err(MmapError::Aborted)
+            }
+            Ok(()) if mapping.is_closed() => Err(MmapError::Closed),
+            other => other,
+          };
+          settle.settle(env, output)
+        },
+      ),
+    )
   }
 
   /// Takes the lock if it is free and returns `true`; returns `false` at once if another process

@@ -2,8 +2,9 @@
 //! shared between processes.
 
 use std::cell::Cell;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mmapkit_core::{MmapError, RingBuffer as CoreRing};
 use napi::bindgen_prelude::*;
@@ -14,6 +15,7 @@ use crate::args;
 use crate::js::{Js, Value};
 use crate::node_error::{invalid_arg_type, ArgName, OrThrow};
 use crate::tasks::Settle;
+use crate::waits;
 
 /// A message queue in a mapped file, for processes (or threads) on one machine: one producer at a
 /// time, any number of consumers, messages in order, none lost, none duplicated, none torn, even
@@ -90,14 +92,15 @@ impl RingBuffer {
 
   /// Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
   /// systems: polling every millisecond) and pops it. Resolves null after `timeoutMs`; `signal`
-  /// rejects with an `AbortError`.
+  /// rejects with an `AbortError`, `close()` with `ERR_MMAP_CLOSED`. The wait runs on a thread of
+  /// its own, not libuv's pool, and never delays `process.exit()` or `worker.terminate()`.
   #[napi(
     catch_unwind,
     ts_args_type = "options?: { signal?: AbortSignal; timeoutMs?: number }",
     ts_return_type = "Promise<MappedBuffer | null>"
   )]
-  pub fn pop_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<PopTask> {
-    let js = Js::from_env(&env);
+  pub fn pop_async<'env>(&self, env: &'env Env, options: Option<Unknown>) -> Result<Object<'env>> {
+    let js = Js::from_env(env);
     let prepared = (|| -> Result<(Option<Duration>, AbortWatch)> {
       let options = args::options_object(js, options.map(|o| o.raw()))?;
       let timeout = match options {
@@ -117,11 +120,14 @@ impl RingBuffer {
       Ok((timeout, watch)) => (timeout, Settle::ok(watch)),
       Err(error) => (None, Settle::rejecting(error)),
     };
-    AsyncTask::new(PopTask {
-      ring: Arc::clone(&self.ring),
-      timeout,
+    let ring = Arc::clone(&self.ring);
+    waits::start(
+      env,
+      "popAsync",
       settle,
-    })
+      move |stop| pop_waiting(&ring, timeout, stop),
+      Box::new(|env, settle, output: Popped| Ok(settle.settle(env, output)?.map(Buffer::from))),
+    )
   }
 
   /// Messages waiting.
@@ -200,46 +206,27 @@ fn overwrite_option(js: Js, options: Option<Value>) -> Result<bool> {
   }
 }
 
-/// `popAsync`: waits on a worker thread, then pops.
-pub struct PopTask {
-  ring: Arc<CoreRing>,
-  timeout: Option<Duration>,
-  settle: Settle,
-}
+/// What `popAsync`'s wait found: a message, `None` after the timeout, or why it failed.
+type Popped = std::result::Result<Option<Vec<u8>>, MmapError>;
 
-impl Task for PopTask {
-  type Output = std::result::Result<Option<Vec<u8>>, MmapError>;
-  type JsValue = Option<Buffer>;
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    if self.settle.skip() {
-      return Ok(Err(MmapError::Aborted));
+/// `popAsync`'s wait (on a thread of its own, see `waits.rs`): pops a message, waiting for one
+/// until `timeout` (then `None`), `stop` (an abort or the environment's teardown), or `close()`
+/// (`ERR_MMAP_CLOSED`, noticed within one 50 ms wait slice).
+fn pop_waiting(ring: &CoreRing, timeout: Option<Duration>, stop: &AtomicBool) -> Popped {
+  let deadline = timeout.map(|t| Instant::now() + t);
+  loop {
+    if let Some(message) = ring.pop()? {
+      return Ok(Some(message));
     }
-    let abort = self.settle.abort.flag();
-    let deadline = self.timeout.map(|t| std::time::Instant::now() + t);
-    Ok((|| loop {
-      if let Some(message) = self.ring.pop()? {
-        return Ok(Some(message));
-      }
-      let left = match deadline {
-        Some(deadline) => match deadline.checked_duration_since(std::time::Instant::now()) {
-          Some(left) => Some(left),
-          None => return Ok(None),
-        },
-        None => None,
-      };
-      if !self.ring.wait(left, &abort)? {
-        return self.ring.pop();
-      }
-    })())
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Option<Buffer>> {
-    Ok(self.settle.settle(&env, output)?.map(Buffer::from))
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
+    let left = match deadline {
+      Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+        Some(left) => Some(left),
+        None => return Ok(None),
+      },
+      None => None,
+    };
+    if !ring.wait(left, stop)? {
+      return ring.pop();
+    }
   }
 }

@@ -185,36 +185,3 @@ impl Task for ScanTask {
     Ok(())
   }
 }
-
-/// `lockAsync`: waits for the lock on a worker thread, polling so that an abort ends the wait.
-pub struct LockTask {
-  pub mapping: Arc<MappedFile>,
-  pub kind: mmapkit_core::LockKind,
-  pub settle: Settle,
-}
-
-impl Task for LockTask {
-  type Output = std::result::Result<(), MmapError>;
-  type JsValue = ();
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    if self.settle.skip() {
-      return Ok(Err(MmapError::Aborted));
-    }
-    let abort = self.settle.abort.flag();
-    Ok(self.mapping.lock(self.kind, Some(&abort)))
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
-    if output.is_ok() && self.settle.abort.is_aborted() {
-      // Granted just as the abort came: give it back, since the caller will not know it has it.
-      let _ = self.mapping.unlock();
-    }
-    self.settle.settle(&env, output)
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
-  }
-}

@@ -74,12 +74,27 @@ pub enum WaitError {
 /// Waits for the lock by polling (1 ms, doubling to 16 ms) so that setting `abort` ends the wait
 /// promptly; a blocking `flock` cannot be interrupted.
 pub fn lock_cancellable(file: &File, kind: LockKind, abort: &AtomicBool) -> Result<(), WaitError> {
+  lock_polling(
+    file,
+    kind,
+    || abort.load(Ordering::SeqCst).then_some(WaitError::Aborted),
+    WaitError::Io,
+  )
+}
+
+/// The polling wait: before each try, `give_up()` may end it with its reason.
+fn lock_polling<E>(
+  file: &File,
+  kind: LockKind,
+  give_up: impl Fn() -> Option<E>,
+  io_error: impl Fn(io::Error) -> E,
+) -> Result<(), E> {
   let mut pause = Duration::from_millis(1);
   loop {
-    if abort.load(Ordering::SeqCst) {
-      return Err(WaitError::Aborted);
+    if let Some(reason) = give_up() {
+      return Err(reason);
     }
-    if try_lock(file, kind).map_err(WaitError::Io)? {
+    if try_lock(file, kind).map_err(&io_error)? {
       return Ok(());
     }
     std::thread::sleep(pause);
@@ -111,16 +126,31 @@ fn is_contended(e: &io::Error) -> bool {
 impl MappedFile {
   /// Takes an advisory lock on the whole file, waiting until it is granted (or until `abort` is
   /// set, if given).
+  ///
+  /// A cancellable wait also ends when the mapping is closed meanwhile (`ERR_MMAP_CLOSED`, from
+  /// another thread), and a lock granted just as it closed is released at once: it is taken through
+  /// a second handle to the file, which would otherwise hold it with no owner left to release it.
   pub fn lock(&self, kind: LockKind, abort: Option<&AtomicBool>) -> crate::Result<()> {
     let file = self.file_for("lock")?;
-    match abort {
-      None => lock(&file, kind),
-      Some(abort) => lock_cancellable(&file, kind, abort),
+    let Some(abort) = abort else {
+      return lock(&file, kind).map_err(|e| match e {
+        WaitError::Aborted => MmapError::Aborted,
+        WaitError::Io(e) => self.io_error(e, "flock"),
+      });
+    };
+    let give_up = || {
+      if abort.load(Ordering::SeqCst) {
+        Some(MmapError::Aborted)
+      } else {
+        self.is_closed().then_some(MmapError::Closed)
+      }
+    };
+    lock_polling(&file, kind, give_up, |e| self.io_error(e, "flock"))?;
+    if self.is_closed() {
+      let _ = unlock(&file);
+      return Err(MmapError::Closed);
     }
-    .map_err(|e| match e {
-      WaitError::Aborted => MmapError::Aborted,
-      WaitError::Io(e) => self.io_error(e, "flock"),
-    })
+    Ok(())
   }
 
   /// Takes the lock if it is free (`true`); `false` if another holder has it.

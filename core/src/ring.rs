@@ -103,10 +103,39 @@ impl View {
     self.base.wrapping_add(HEADER_SIZE as usize)
   }
 
-  /// The length prefix of the record at `position`.
+  /// Loads head, then tail, and checks them against the data area: both 8-aligned, head not past
+  /// tail, at most `capacity` bytes apart. Every operation goes through this before it touches a
+  /// record, since another process (or a damaged file) may have written anything there.
+  ///
+  /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
+  /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
+  fn positions(&self) -> Result<(u64, u64)> {
+    loop {
+      let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
+      let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);
+      if head % 8 == 0 && tail % 8 == 0 && head <= tail && tail - head <= self.capacity {
+        return Ok((head, tail));
+      }
+      if self.u64(OFF_HEAD).load(Ordering::Acquire) != head {
+        continue;
+      }
+      return Err(corrupt(format!(
+        "ring buffer positions are inconsistent (head {head}, tail {tail}, capacity {}): \
+         the file was damaged or written by something other than mmapkit",
+        self.capacity
+      )));
+    }
+  }
+
+  /// The length prefix of the record at `position`, which must be 8-aligned (as `positions`
+  /// checks): the prefix then lies whole inside the data area.
   fn length_at(&self, position: u64) -> u32 {
-    let at = (position % self.capacity) as usize;
-    // SAFETY: `at` is 8-aligned and at most capacity - 8, so the 4 bytes are inside the data area.
+    debug_assert_eq!(position % 8, 0, "checked by `positions`");
+    // An unaligned position would put the prefix across the end of the data area: round down so
+    // that even a caller that skipped the check never reads outside it.
+    let at = (position % self.capacity) as usize & !7;
+    // SAFETY: `at` is 8-aligned and `capacity` is a multiple of 8, so `at <= capacity - 8` and
+    // the 4 bytes are inside the data area.
     unsafe { AtomicU32::from_ptr(self.data().add(at).cast()) }.load(Ordering::Acquire)
   }
 
@@ -299,29 +328,24 @@ impl RingBuffer {
     // SAFETY: the closure addresses the ring through `View` and owns nothing.
     let outcome = unsafe {
       self.view(|v| -> Result<bool> {
-        let tail = v.u64(OFF_TAIL).load(Ordering::Relaxed);
-        loop {
-          let head = v.u64(OFF_HEAD).load(Ordering::Acquire);
-          if tail.wrapping_sub(head) > capacity {
-            return Err(corrupt(
-              "ring buffer positions are inconsistent (head past tail)",
-            ));
-          }
+        let tail = loop {
+          let (head, tail) = v.positions()?;
           if capacity - (tail - head) >= size {
-            break;
+            break tail;
           }
           if !overwrite {
             return Ok(false);
           }
           // Drop the oldest record; a consumer may claim it first, then we simply look again.
-          let oldest = record_size(u64::from(v.length_at(head)));
+          let length = u64::from(v.length_at(head));
+          let oldest = record_size(length);
           if oldest > tail - head {
             if v.u64(OFF_HEAD).load(Ordering::Acquire) != head {
               continue;
             }
-            return Err(corrupt(
-              "ring buffer record length runs past the written data",
-            ));
+            return Err(corrupt(format!(
+              "ring buffer record at position {head} claims {length} bytes, more than was written"
+            )));
           }
           if v
             .u64(OFF_HEAD)
@@ -330,7 +354,7 @@ impl RingBuffer {
           {
             v.u64(OFF_POPPED).fetch_add(1, Ordering::AcqRel);
           }
-        }
+        };
         let prefix = (len as u32).to_le_bytes();
         v.copy_in(tail, &prefix);
         v.copy_in(tail + 4, message);
@@ -387,8 +411,7 @@ impl RingBuffer {
     unsafe {
       self.view(|v| -> Result<Taken> {
         loop {
-          let head = v.u64(OFF_HEAD).load(Ordering::Acquire);
-          let tail = v.u64(OFF_TAIL).load(Ordering::Acquire);
+          let (head, tail) = v.positions()?;
           if head == tail {
             return Ok(Taken::Empty);
           }
@@ -447,15 +470,14 @@ impl RingBuffer {
         self.view(|v| {
           let seq = v.u32(OFF_SEQ).load(Ordering::Acquire);
           v.u32(OFF_WAITERS).fetch_add(1, Ordering::AcqRel);
-          let ready =
-            v.u64(OFF_HEAD).load(Ordering::Acquire) != v.u64(OFF_TAIL).load(Ordering::Acquire);
-          if !ready {
+          let ready = v.positions().map(|(head, tail)| head != tail);
+          if matches!(ready, Ok(false)) {
             wait_on(v.u32(OFF_SEQ), seq, slice);
           }
           v.u32(OFF_WAITERS).fetch_sub(1, Ordering::AcqRel);
           ready
         })
-      }?;
+      }??;
       if ready || !self.is_empty()? {
         return Ok(true);
       }
@@ -635,6 +657,78 @@ mod tests {
     std::fs::write(&path, &bytes).unwrap();
     let ring = RingBuffer::open(&path).unwrap();
     assert!(matches!(ring.pop().unwrap_err(), MmapError::Corrupt { .. }));
+  }
+
+  /// Damage written by another process while the ring is open: every operation checks head, tail
+  /// and record lengths before any access.
+  #[test]
+  fn damage_written_after_open_is_corrupt_for_every_operation() {
+    use std::os::unix::fs::FileExt;
+    let capacity = 64u64;
+    let head_at = |position: u64| (OFF_HEAD, position.to_le_bytes().to_vec());
+    let tail_at = |position: u64| (OFF_TAIL, position.to_le_bytes().to_vec());
+    let length = |len: u32| (HEADER_SIZE as usize, len.to_le_bytes().to_vec());
+    // After two 5-byte pushes (16-byte records): head 0, tail 32.
+    type Writes = Vec<(usize, Vec<u8>)>;
+    let cases: Vec<(&str, Writes)> = vec![
+      ("head 3 bytes before the end", vec![head_at(capacity - 3)]),
+      ("misaligned head", vec![head_at(4)]),
+      ("misaligned tail", vec![tail_at(13)]),
+      ("head past tail", vec![head_at(40)]),
+      ("tail past capacity", vec![tail_at(capacity + 8)]),
+      ("head near u64::MAX", vec![head_at(u64::MAX - 7)]),
+      ("tail near u64::MAX", vec![tail_at(u64::MAX - 7)]),
+      (
+        "both huge, misaligned",
+        vec![head_at(u64::MAX - 2), tail_at(u64::MAX)],
+      ),
+      ("record length past the data", vec![length(60)]),
+      ("record length past the ring", vec![length(u32::MAX)]),
+    ];
+    for (label, writes) in cases {
+      for overwrite in [false, true] {
+        let (_dir, path, ring) = ring(capacity, overwrite);
+        ring.push(b"hello").unwrap();
+        ring.push(b"world").unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        for (offset, bytes) in &writes {
+          file.write_all_at(bytes, *offset as u64).unwrap();
+        }
+        let is_corrupt = |result: Result<()>, operation: &str| {
+          assert!(
+            matches!(result, Err(MmapError::Corrupt { .. })),
+            "{label}, overwrite {overwrite}: {operation}: {result:?}"
+          );
+        };
+        is_corrupt(ring.pop().map(drop), "pop");
+        is_corrupt(ring.peek().map(drop), "peek");
+        is_corrupt(ring.pop_into(&mut [0u8; 128]).map(drop), "pop_into");
+        is_corrupt(ring.pop_into(&mut [0u8; 1]).map(drop), "pop_into (small)");
+        let abort = AtomicBool::new(false);
+        let record = label.starts_with("record");
+        if record {
+          // `wait` reads no record: it reports the message, and the pop that follows throws.
+          assert!(ring.wait(None, &abort).unwrap(), "{label}: wait");
+        } else {
+          is_corrupt(
+            ring
+              .wait(Some(Duration::from_millis(100)), &abort)
+              .map(drop),
+            "wait",
+          );
+        }
+        if overwrite || !record {
+          // Filling the ring makes an overwriting push read the oldest record's length.
+          let pushed = (|| -> Result<()> {
+            for _ in 0..8 {
+              ring.push(&[7; 20])?;
+            }
+            Ok(())
+          })();
+          is_corrupt(pushed, "push");
+        }
+      }
+    }
   }
 
   #[test]

@@ -1,0 +1,194 @@
+//! Long waits (`popAsync`, `lockAsync`) on threads of our own, not on libuv's threadpool.
+//!
+//! A wait may last forever (a message that never comes, a lock another process keeps). On the
+//! libuv pool it would hold one of its four threads (starving `fs`, `dns`, `zlib` ...), and libuv
+//! joins its threads when the process exits and Node waits for pool work before a worker's
+//! environment is torn down: `process.exit()` and `worker.terminate()` would hang. Here each wait
+//! runs on a detached thread that polls a stop flag, and the flag is set
+//! - by the call's `AbortSignal` (the promise rejects with an `AbortError`),
+//! - by the environment's teardown (an env cleanup hook; the promise is gone, nothing settles),
+//! - while the wait itself notices `close()` and ends with `ERR_MMAP_CLOSED`.
+//!
+//! The promise is a napi-rs `JsDeferred`, settled through a threadsafe function that napi-rs
+//! aborts at teardown, so a thread that ends after its environment is gone touches nothing of it.
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+
+use mmapkit_core::MmapError;
+use napi::bindgen_prelude::*;
+use napi::{sys, JsDeferred};
+
+use crate::js::Js;
+use crate::node_error;
+use crate::tasks::Settle;
+
+/// What settles the promise, on the JS thread.
+type Resolver<Out> = Box<dyn FnOnce(Env) -> Result<Out>>;
+
+/// Turns the wait's outcome into the promise's value (or rejection), on the JS thread; gets the
+/// call's `Settle` to reject with its early error or an `AbortError` first.
+pub type Finish<T, Out> =
+  Box<dyn FnOnce(&Env, &mut Settle, std::result::Result<T, MmapError>) -> Result<Out> + Send>;
+
+/// Starts `work` on a thread of its own and returns its promise. `work` gets the stop flag and
+/// must return soon after it is set (poll it at least every 50 ms). A call whose `settle` already
+/// rejects (a bad argument, an aborted signal) starts no thread. When the OS refuses a thread, the
+/// promise rejects with the OS error (`EAGAIN`, `syscall: 'pthread_create'`).
+pub fn start<'env, T, Out>(
+  env: &'env Env,
+  name: &str,
+  settle: Settle,
+  work: impl FnOnce(&AtomicBool) -> std::result::Result<T, MmapError> + Send + 'static,
+  finish: Finish<T, Out>,
+) -> Result<Object<'env>>
+where
+  T: Send + 'static,
+  Out: ToNapiValue + 'static,
+{
+  let (deferred, promise) = env.create_deferred::<Out, Resolver<Out>>()?;
+  let stop = settle.abort.flag();
+  let hook = TeardownHook::add(env, Arc::clone(&stop))?;
+  let job = Job {
+    deferred,
+    settle,
+    hook,
+    finish,
+  };
+  if job.settle.skip() {
+    job.settle_with(Err(MmapError::Aborted));
+    return Ok(promise);
+  }
+  let (send, receive) = mpsc::sync_channel::<Job<T, Out>>(1);
+  let spawned = std::thread::Builder::new()
+    .name(format!("mmapkit {name}"))
+    .stack_size(256 * 1024)
+    .spawn(move || {
+      let Ok(job) = receive.recv() else {
+        return;
+      };
+      let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&stop)));
+      match outcome {
+        Ok(output) => job.settle_with(output),
+        Err(panic) => job.fail(panic_message(&panic)),
+      }
+    });
+  match spawned {
+    Ok(_detached) => {
+      // The thread is waiting for exactly this message; it cannot fail while it lives.
+      if let Err(mpsc::SendError(job)) = send.send(job) {
+        job.fail("the wait thread ended before it started".into());
+      }
+    }
+    Err(error) => job.settle_with(Err(thread_error(error))),
+  }
+  Ok(promise)
+}
+
+/// The error for a thread the OS refused (`EAGAIN` under RLIMIT_NPROC or a pid limit).
+pub fn thread_error(error: std::io::Error) -> MmapError {
+  MmapError::io(error, "pthread_create", None)
+}
+
+struct Job<T, Out: ToNapiValue + 'static> {
+  deferred: JsDeferred<Out, Resolver<Out>>,
+  settle: Settle,
+  hook: TeardownHook,
+  finish: Finish<T, Out>,
+}
+
+impl<T: 'static, Out: ToNapiValue + 'static> Job<T, Out> {
+  /// Settles the promise with `output` (from any thread; the verdict is reached on the JS thread).
+  fn settle_with(self, output: std::result::Result<T, MmapError>) {
+    let Job {
+      deferred,
+      mut settle,
+      hook,
+      finish,
+    } = self;
+    deferred.resolve(Box::new(move |env: Env| {
+      hook.remove(&env);
+      let result = finish(&env, &mut settle, output);
+      settle.abort.release(Js::from_env(&env));
+      result
+    }));
+  }
+
+  /// Rejects with an internal error (a panic in the wait: a bug, but never a crash).
+  fn fail(self, message: String) {
+    let Job {
+      deferred,
+      mut settle,
+      hook,
+      ..
+    } = self;
+    deferred.resolve(Box::new(move |env: Env| {
+      hook.remove(&env);
+      settle.abort.release(Js::from_env(&env));
+      Err(node_error::coded_error(
+        Js::from_env(&env),
+        "ERR_INTERNAL_ASSERTION",
+        &format!("mmapkit: a wait failed unexpectedly: {message}"),
+      ))
+    }));
+  }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+  panic
+    .downcast_ref::<&str>()
+    .map(|s| s.to_string())
+    .or_else(|| panic.downcast_ref::<String>().cloned())
+    .unwrap_or_else(|| "panic".into())
+}
+
+/// An env cleanup hook that sets a wait's stop flag when its environment is torn down (a worker
+/// terminated, the process exiting). Owns one count of the flag's `Arc`, given back either by the
+/// hook when it runs or by `remove` when the promise settles: exactly one of them runs, since a
+/// promise is never settled once its environment's teardown has begun (napi-rs drops the
+/// settlement).
+struct TeardownHook {
+  data: *mut c_void,
+}
+
+// SAFETY: `data` is only a token here; it is dereferenced only in `teardown` (run by Node on the
+// JS thread) and reclaimed in `remove` (called from the resolver, on the JS thread).
+unsafe impl Send for TeardownHook {}
+
+impl TeardownHook {
+  fn add(env: &Env, stop: Arc<AtomicBool>) -> Result<Self> {
+    let data = Arc::into_raw(stop) as *mut c_void;
+    // SAFETY: `teardown` matches the hook signature; `data` stays valid until the hook runs or is
+    // removed (each is the one owner of the count leaked above).
+    let status = unsafe { sys::napi_add_env_cleanup_hook(env.raw(), Some(teardown), data) };
+    if status != sys::Status::napi_ok {
+      // SAFETY: the hook was not added, so the count is still ours.
+      drop(unsafe { Arc::from_raw(data as *const AtomicBool) });
+      return Err(node_error::coded_error(
+        Js::from_env(env),
+        "ERR_INTERNAL_ASSERTION",
+        "mmapkit: could not register the environment cleanup hook of a wait",
+      ));
+    }
+    Ok(TeardownHook { data })
+  }
+
+  /// Unregisters the hook (the wait is over) and drops its count of the flag.
+  fn remove(self, env: &Env) {
+    // SAFETY: the same (function, data) pair that `add` registered, in the same env, on the JS
+    // thread; the hook has not run (the environment is alive, or this resolver would not run).
+    let status = unsafe { sys::napi_remove_env_cleanup_hook(env.raw(), Some(teardown), self.data) };
+    if status == sys::Status::napi_ok {
+      // SAFETY: the hook is gone without having run, so its count is ours to drop, once.
+      drop(unsafe { Arc::from_raw(self.data as *const AtomicBool) });
+    }
+  }
+}
+
+unsafe extern "C" fn teardown(data: *mut c_void) {
+  // SAFETY: `data` is the count leaked in `TeardownHook::add`; the hook runs at most once and is
+  // then unregistered by Node, so this is its only reclaim.
+  let stop = unsafe { Arc::from_raw(data as *const AtomicBool) };
+  stop.store(true, Ordering::SeqCst);
+}
