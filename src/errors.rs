@@ -29,6 +29,9 @@ pub fn to_js_value(js: Js, err: &MmapError) -> Result<Value> {
     MmapError::Aborted => {
       js.set(value, "name", js.string("AbortError")?)?;
     }
+    MmapError::NotRegularFile { path, .. } => {
+      js.set(value, "path", js.string(path)?)?;
+    }
     _ => {}
   }
   Ok(value)

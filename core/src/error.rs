@@ -55,6 +55,14 @@ pub enum MmapError {
     /// What is wrong, and where.
     message: String,
   },
+  /// A path that is not a regular file (a FIFO, a socket, a device, a `/proc` or `/sys` file): it
+  /// has no bytes that a mapping could show. Code `ERR_MMAP_NOT_REGULAR_FILE`.
+  NotRegularFile {
+    /// The path as given.
+    path: String,
+    /// What the file is instead, in words (`a FIFO (named pipe)`, `a character device`, ...).
+    kind: String,
+  },
   /// An atomic operation at an offset that is not a multiple of its size.
   /// Node: `RangeError` with code `ERR_MMAP_MISALIGNED`.
   Misaligned {
@@ -100,6 +108,7 @@ impl MmapError {
       MmapError::Truncated => "ERR_MMAP_TRUNCATED".into(),
       MmapError::Corrupt { .. } => "ERR_MMAP_CORRUPT".into(),
       MmapError::Misaligned { .. } => "ERR_MMAP_MISALIGNED".into(),
+      MmapError::NotRegularFile { .. } => "ERR_MMAP_NOT_REGULAR_FILE".into(),
     }
   }
 }
@@ -140,6 +149,11 @@ impl fmt::Display for MmapError {
         "The mapped file was truncated by another process: the pages accessed no longer exist",
       ),
       MmapError::Corrupt { message } => f.write_str(message),
+      MmapError::NotRegularFile { path, kind } => write!(
+        f,
+        "'{path}' is not a regular file but {kind}: mmapkit maps regular files only (read it with \
+         fs.readFile or a stream)"
+      ),
       MmapError::Misaligned { offset, alignment } => write!(
         f,
         "The value of \"offset\" must be a multiple of {alignment} for this atomic operation. Received {offset}"
