@@ -22,6 +22,7 @@ mod locks;
 mod module;
 mod ring;
 mod scan_methods;
+mod scan_progress;
 mod segment;
 mod span;
 mod tasks;
