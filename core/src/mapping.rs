@@ -210,7 +210,8 @@ impl MappedFile {
         os::huge_pages_hint(map);
       }
       if let Some(advice) = options.advice {
-        os::advise(map, advice, 0, region.len).map_err(|e| self.io_error(e, "madvise"))?;
+        crate::page_cache::advise_region(&region, self.mode(), advice, 0, map.len())
+          .map_err(|e| self.io_error(e, "madvise"))?;
       }
     }
     Ok(())
