@@ -23,6 +23,7 @@ mod module;
 mod node_error;
 mod ring;
 mod scan_methods;
+mod scan_progress;
 mod segment;
 mod span;
 mod tasks;

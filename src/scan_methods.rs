@@ -14,6 +14,7 @@ use crate::js::{Js, Value};
 use crate::node_error::{
   invalid_arg_type, invalid_arg_value, out_of_range, throw, ArgName, OrThrow,
 };
+use crate::scan_progress::Progress;
 use crate::span::Span;
 use crate::tasks::{ScanTask, Settle};
 
@@ -27,7 +28,8 @@ pub trait ScanTarget {
 pub enum ScanKind {
   Byte(u8),
   Pattern(Vec<u8>),
-  FindAll(Vec<u8>, usize),
+  /// The pattern and `options.limit` (`None`: all matches, up to the core's maximum).
+  FindAll(Vec<u8>, Option<usize>),
 }
 
 /// One scan of a range of a mapping: the shared body of each sync method and its async twin.
@@ -40,6 +42,8 @@ pub struct ScanJob {
   /// Subtracted from match offsets: results are relative to the span.
   pub base: u64,
   pub threads: usize,
+  /// `onProgress` of an async scan, called by the scan itself (see [`Progress`]).
+  pub progress: Option<Progress>,
 }
 
 /// A scan's answer.
@@ -49,7 +53,20 @@ pub enum ScanOutput {
 }
 
 impl ScanJob {
+  /// Runs the scan; with `progress`, reports `control.done` while it runs and `(total, total)`
+  /// once it succeeded.
   pub fn run(
+    &self,
+    mapping: &MappedFile,
+    control: &Control,
+  ) -> std::result::Result<ScanOutput, MmapError> {
+    match &self.progress {
+      None => self.scan(mapping, control),
+      Some(progress) => progress.around(self.length, control, || self.scan(mapping, control)),
+    }
+  }
+
+  fn scan(
     &self,
     mapping: &MappedFile,
     control: &Control,
@@ -88,11 +105,12 @@ impl ScanOutput {
   }
 }
 
-/// `pattern`: a non-empty Uint8Array or string (UTF-8).
-fn pattern(env: &Env, value: Value, allow_empty: bool) -> Result<Vec<u8>> {
+/// `pattern`: a non-empty Uint8Array or string (UTF-8); empty is `ERR_INVALID_ARG_VALUE` for
+/// every scan.
+fn pattern(env: &Env, value: Value) -> Result<Vec<u8>> {
   let js = Js::from_env(env);
   let bytes = args::bytes(js, value, "pattern")?.as_slice().to_vec();
-  if bytes.is_empty() && !allow_empty {
+  if bytes.is_empty() {
     return Err(invalid_arg_value(
       js,
       "The argument 'pattern' must not be empty".into(),
@@ -106,7 +124,7 @@ struct ScanOptions {
   offset: u64,
   length: Option<u64>,
   threads: usize,
-  limit: usize,
+  limit: Option<usize>,
   signal: Option<Value>,
   on_progress: Option<Value>,
 }
@@ -117,7 +135,7 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
     offset: 0,
     length: None,
     threads: scan::default_threads(),
-    limit: usize::MAX,
+    limit: None,
     signal: None,
     on_progress: None,
   };
@@ -135,7 +153,7 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
   options.offset = index("offset")?.unwrap_or(0);
   options.length = index("length")?;
   if let Some(limit) = index("limit")? {
-    options.limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    options.limit = Some(usize::try_from(limit).unwrap_or(usize::MAX));
   }
   if let Some(threads) = index("threads")? {
     if threads == 0 {
@@ -169,6 +187,7 @@ fn job(env: &Env, span: &Span, kind: ScanKind, options: &ScanOptions) -> Result<
     length,
     base: span.base,
     threads: options.threads,
+    progress: None,
   })
 }
 
@@ -198,6 +217,7 @@ pub fn count_byte(
     length,
     base: span.base,
     threads: scan::default_threads(),
+    progress: None,
   };
   run_sync(env, span, &job)
 }
@@ -215,13 +235,14 @@ pub fn count_lines(
     length,
     base: span.base,
     threads: scan::default_threads(),
+    progress: None,
   };
   run_sync(env, span, &job)
 }
 
 pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> Result<f64> {
   let js = Js::from_env(env);
-  let needle = pattern(env, needle, true)?;
+  let needle = pattern(env, needle)?;
   let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?.unwrap_or(0);
   let (start, length) = span.range_or_rest(env, from, None)?;
   let found = span
@@ -232,7 +253,7 @@ pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> R
 }
 
 pub fn count(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> Result<Value> {
-  let needle = pattern(env, needle, false)?;
+  let needle = pattern(env, needle)?;
   let options = scan_options(env, options, false)?;
   run_sync(
     env,
@@ -242,7 +263,7 @@ pub fn count(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> R
 }
 
 pub fn find_all(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> Result<Value> {
-  let needle = pattern(env, needle, false)?;
+  let needle = pattern(env, needle)?;
   let options = scan_options(env, options, false)?;
   let limit = options.limit;
   run_sync(
@@ -258,24 +279,25 @@ pub fn scan_async(
   span: &Span,
   needle: Option<Value>,
   options: Option<Value>,
-  make_kind: fn(Vec<u8>, usize) -> ScanKind,
+  make_kind: fn(Vec<u8>, Option<usize>) -> ScanKind,
 ) -> AsyncTask<ScanTask> {
   let prepared = (|| -> Result<ScanTask> {
     let needle = match needle {
-      Some(value) => pattern(env, value, false)?,
+      Some(value) => pattern(env, value)?,
       None => Vec::new(),
     };
     let options = scan_options(env, options, true)?;
-    let job = job(env, span, make_kind(needle, options.limit), &options)?;
-    let progress = match options.on_progress {
-      Some(callback) => Some(progress_callback(env, callback)?),
-      None => None,
-    };
+    let mut job = job(env, span, make_kind(needle, options.limit), &options)?;
+    if let Some(callback) = options.on_progress {
+      job.progress = Some(Progress(Arc::new(progress_callback(env, callback)?)));
+    }
     let abort = AbortWatch::new(Js::from_env(env), options.signal)?;
     Ok(ScanTask {
       mapping: Arc::clone(&span.mapping),
       job: Some(job),
-      progress,
+      // The job reports progress itself, so that its last report is `(total, total)` and reaches
+      // JavaScript before the Promise settles.
+      progress: None,
       settle: Settle::ok(abort),
     })
   })();

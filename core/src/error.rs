@@ -53,6 +53,24 @@ pub enum MmapError {
     /// What is wrong, and where.
     message: String,
   },
+  /// A path that is not a regular file (a FIFO, a socket, a device, a `/proc` or `/sys` file): it
+  /// has no bytes that a mapping could show.
+  NotRegularFile {
+    /// The path as given.
+    path: String,
+    /// What the file is instead, in words (`a FIFO (named pipe)`, `a character device`, ...).
+    kind: String,
+  },
+  /// A `find_all` that would return more offsets than it may hold (`max`): `found` matches, with
+  /// `limit` (if any) above `max`.
+  TooManyMatches {
+    /// Matches in the scanned range (counted without collecting them).
+    found: u64,
+    /// The most offsets one call returns.
+    max: u64,
+    /// The caller's limit, if it gave one.
+    limit: Option<u64>,
+  },
   /// An atomic operation at an offset that is not a multiple of its size.
   Misaligned {
     /// The offset received.
@@ -108,6 +126,12 @@ impl fmt::Display for MmapError {
       MmapError::Aborted => f.write_str("the operation was aborted"),
       MmapError::Truncated => f.write_str("the mapped file was truncated under the mapping"),
       MmapError::Corrupt { message } => f.write_str(message),
+      MmapError::NotRegularFile { path, kind } => {
+        write!(f, "{path:?} is not a regular file but {kind}")
+      }
+      MmapError::TooManyMatches { found, max, .. } => {
+        write!(f, "{found} matches, more than the {max} one call returns")
+      }
       MmapError::Misaligned { offset, alignment } => {
         write!(f, "offset {offset} is not a multiple of {alignment}")
       }

@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A flush policy (the contract's `FlushPolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,6 +30,33 @@ pub enum FlushPolicy {
   EveryWrites(u64),
   /// Sync everything pending every this many milliseconds, off the calling thread.
   EveryMillis(u64),
+}
+
+/// Waits `interval` (or forever if that is beyond the clock's range) unless `stopped` is or
+/// becomes true; returns whether it is time to tick (false: stopped). The flag is checked under
+/// its lock before every wait, so a stop that came before the thread started waiting, or between
+/// two waits, is never missed, and spurious wakeups do not shorten the interval.
+fn wait_for_tick(stopped: &Mutex<bool>, wake: &Condvar, interval: Duration) -> bool {
+  let deadline = Instant::now().checked_add(interval);
+  let mut guard = stopped.lock().unwrap_or_else(|p| p.into_inner());
+  while !*guard {
+    match deadline {
+      None => guard = wake.wait(guard).unwrap_or_else(|p| p.into_inner()),
+      Some(deadline) => {
+        let Some(left) = deadline
+          .checked_duration_since(Instant::now())
+          .filter(|d| !d.is_zero())
+        else {
+          return true;
+        };
+        guard = wake
+          .wait_timeout(guard, left)
+          .unwrap_or_else(|p| p.into_inner())
+          .0;
+      }
+    }
+  }
+  false
 }
 
 /// The background thread of `EveryMillis`.
@@ -50,19 +77,8 @@ impl Flusher {
       .name("mmapkit-flusher".into())
       .spawn(move || {
         let (stopped, wake) = &*signal;
-        let mut guard = stopped.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-          let (next, _) = wake
-            .wait_timeout(guard, interval)
-            .unwrap_or_else(|p| p.into_inner());
-          guard = next;
-          if *guard {
-            return;
-          }
-          drop(guard);
-          let keep_going = tick();
-          guard = stopped.lock().unwrap_or_else(|p| p.into_inner());
-          if !keep_going || *guard {
+        while wait_for_tick(stopped, wake, interval) {
+          if !tick() {
             return;
           }
         }
@@ -85,5 +101,50 @@ impl Flusher {
 impl Drop for Flusher {
   fn drop(&mut self) {
     self.stop();
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use std::sync::atomic::{AtomicU32, Ordering};
+
+  #[test]
+  fn stop_ends_any_interval_at_once() {
+    // Stopped before the thread first waits, and while it waits: neither may wait the interval.
+    for interval in [
+      Duration::from_secs(3600),
+      Duration::from_millis(9_007_199_254_740_991),
+    ] {
+      for pause in [Duration::ZERO, Duration::from_millis(20)] {
+        let mut flusher = Flusher::start(interval, || true);
+        std::thread::sleep(pause);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+          flusher.stop();
+          let _ = tx.send(());
+        });
+        rx.recv_timeout(Duration::from_secs(60))
+          .expect("stop() waited for the interval");
+      }
+    }
+  }
+
+  #[test]
+  fn ticks_come_every_interval_until_stopped() {
+    let ticks = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&ticks);
+    let mut flusher = Flusher::start(Duration::from_millis(1), move || {
+      counted.fetch_add(1, Ordering::SeqCst) < 2
+    });
+    while ticks.load(Ordering::SeqCst) < 3 {
+      std::thread::yield_now();
+    }
+    flusher.stop();
+    assert_eq!(
+      ticks.load(Ordering::SeqCst),
+      3,
+      "tick returning false stops the thread"
+    );
   }
 }

@@ -33,11 +33,13 @@
 
 pub mod atomics;
 pub mod error;
+mod file_kind;
 pub mod flush_policy;
 pub mod guard;
 pub mod lock;
 pub mod mapping;
 pub mod mode;
+mod open;
 pub mod options;
 mod os;
 mod page_cache;

@@ -7,9 +7,9 @@
 //! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`: the
 //! caller (the napi binding) detaches its views before calling either.
 
-use std::fs::{File, OpenOptions as FsOpenOptions};
+use std::fs::File;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use crate::flush_policy::{FlushPolicy, Flusher};
 use crate::guard::guarded;
 use crate::lock;
 use crate::mode::Mode;
+use crate::open::grow_file;
 use crate::options::OpenOptions;
 use crate::os;
 use crate::range::checked_range;
@@ -77,8 +78,7 @@ struct Shared {
 }
 
 impl Shared {
-  /// Syncs `range` of a live region to the file (readWrite file mappings only) and, for a whole
-  /// flush, resets the counters.
+  /// Syncs `range` of a live region to the file (readWrite file mappings only).
   fn sync(&self, region: &Region, range: Range<usize>) -> std::io::Result<()> {
     if self.mode == Mode::ReadWrite {
       if let (Some(map), Some(_)) = (&region.map, &region.file) {
@@ -87,11 +87,29 @@ impl Shared {
         }
       }
     }
-    if range.start == 0 && range.end == region.len {
-      self.pending_bytes.store(0, Ordering::Relaxed);
-      self.pending_writes.store(0, Ordering::Relaxed);
-    }
     Ok(())
+  }
+
+  /// Syncs the whole region and forgets the writes counted before the sync began (writes counted
+  /// while it runs may not be covered, so they stay pending).
+  fn sync_all(&self, region: &Region) -> std::io::Result<()> {
+    let bytes = self.pending_bytes.load(Ordering::Acquire);
+    let writes = self.pending_writes.load(Ordering::Acquire);
+    self.sync(region, 0..region.len)?;
+    self.forget(bytes, writes);
+    Ok(())
+  }
+
+  /// Subtracts synced writes from the pending counts (never below 0: a concurrent full sync may
+  /// already have forgotten them).
+  fn forget(&self, bytes: u64, writes: u64) {
+    let sub = |counter: &AtomicU64, n: u64| {
+      let _ = counter.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+        Some(v.saturating_sub(n))
+      });
+    };
+    sub(&self.pending_bytes, bytes);
+    sub(&self.pending_writes, writes);
   }
 
   /// One tick of the background flusher: false once the mapping is closed.
@@ -101,7 +119,7 @@ impl Shared {
       return false;
     };
     if self.pending_bytes.load(Ordering::Relaxed) > 0 {
-      if let Err(e) = self.sync(region, 0..region.len) {
+      if let Err(e) = self.sync_all(region) {
         *self
           .background_error
           .lock()
@@ -124,124 +142,6 @@ impl std::fmt::Debug for MappedFile {
 }
 
 impl MappedFile {
-  /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it.
-  pub fn open(path: &str, options: &OpenOptions) -> Result<Self> {
-    Self::open_cancellable(path, options, None)
-  }
-
-  /// [`MappedFile::open`] whose wait for `options.lock` ends with [`MmapError::Aborted`] as soon
-  /// as `abort` is set (the lock is then polled instead of waited for).
-  pub fn open_cancellable(
-    path: &str,
-    options: &OpenOptions,
-    abort: Option<&AtomicBool>,
-  ) -> Result<Self> {
-    let mode = options.mode();
-    if (options.create
-      || options.size.is_some()
-      || options.truncate
-      || options.default_size.is_some())
-      && mode != Mode::ReadWrite
-    {
-      return Err(MmapError::InvalidArgValue {
-        message: format!(
-          "The options 'create' and 'size' need mode 'readWrite'. Received mode '{}'",
-          mode.as_str()
-        ),
-      });
-    }
-    let io_err = |e, syscall| MmapError::io(e, syscall, Some(path));
-
-    let (file, created) = open_file(path, mode, options).map_err(|e| io_err(e, "open"))?;
-    let metadata = file.metadata().map_err(|e| io_err(e, "fstat"))?;
-    if metadata.is_dir() {
-      return Err(io_err(is_a_directory(), "open"));
-    }
-
-    if let Some(kind) = options.lock {
-      // Before growing or mapping: the lock protects what we are about to look at.
-      match abort {
-        None => lock::lock(&file, kind),
-        Some(abort) => lock::lock_cancellable(&file, kind, abort),
-      }
-      .map_err(|e| match e {
-        lock::WaitError::Aborted => MmapError::Aborted,
-        lock::WaitError::Io(e) => io_err(e, "flock"),
-      })?;
-    }
-
-    let mut file_len = metadata.len();
-    if options.truncate {
-      // Reserve the new size first, so that a full disk fails here with the old contents intact.
-      if let Some(size) = options.size.filter(|&size| size > file_len) {
-        grow_file(&file, size).map_err(|e| io_err(e, "ftruncate"))?;
-      }
-      file.set_len(0).map_err(|e| io_err(e, "ftruncate"))?;
-      file_len = 0;
-    }
-    let grow_to = match options.default_size {
-      Some(default_size) if created => Some(default_size),
-      _ => options.size,
-    };
-    if let Some(size) = grow_to {
-      if size > file_len {
-        grow_file(&file, size).map_err(|e| io_err(e, "ftruncate"))?;
-        file_len = size;
-      }
-    }
-
-    let offset = options.offset.unwrap_or(0);
-    if offset > file_len {
-      return Err(MmapError::out_of_range("options.offset", file_len, offset));
-    }
-    let available = file_len - offset;
-    let length = options.length.unwrap_or(available);
-    if length > available {
-      return Err(MmapError::out_of_range("options.length", available, length));
-    }
-    let len = to_usize(length, "options.length")?;
-    let whole_file = offset == 0 && options.length.is_none();
-
-    let map = if len == 0 {
-      None
-    } else {
-      let mut builder = MmapOptions::new();
-      builder.offset(offset).len(len);
-      if options.populate {
-        builder.populate();
-      }
-      let map = match mode {
-        Mode::ReadWrite => builder.map_raw(&file),
-        // readOnly is private and writable so that a write into a view cannot fault: it lands
-        // in a private copy of the page and never reaches the file. MAP_NORESERVE: a private
-        // writable mapping is otherwise charged in full against the commit limit, so a file larger
-        // than RAM + swap (100 GiB here) failed with ENOMEM; pages are charged when written instead.
-        // SAFETY: map_copy is unsafe because the file may change under a `&[u8]`. mmapkit never
-        // creates references into the mapping, only raw pointers for bounded copies.
-        Mode::ReadOnly | Mode::CopyOnWrite => {
-          unsafe { builder.no_reserve_swap().map_copy(&file) }.map(MmapRaw::from)
-        }
-      }
-      .map_err(|e| io_err(e, "mmap"))?;
-      Some(map)
-    };
-
-    let mapped = MappedFile::from_region(
-      Region {
-        map,
-        len,
-        file: Some(file),
-      },
-      Some(path.to_owned()),
-      mode,
-      offset,
-      whole_file,
-      options.flush_policy,
-    );
-    mapped.apply_open_hints(options)?;
-    Ok(mapped)
-  }
-
   /// `size` bytes of zeroed anonymous memory, readWrite, with no file behind it.
   pub fn anonymous(size: u64) -> Result<Self> {
     let len = to_usize(size, "size")?;
@@ -268,7 +168,7 @@ impl MappedFile {
     ))
   }
 
-  fn from_region(
+  pub(crate) fn from_region(
     region: Region,
     path: Option<String>,
     mode: Mode,
@@ -303,14 +203,15 @@ impl MappedFile {
     }
   }
 
-  fn apply_open_hints(&self, options: &OpenOptions) -> Result<()> {
+  pub(crate) fn apply_open_hints(&self, options: &OpenOptions) -> Result<()> {
     let region = self.live()?;
     if let Some(map) = &region.map {
       if options.huge_pages {
         os::huge_pages_hint(map);
       }
       if let Some(advice) = options.advice {
-        os::advise(map, advice, 0, region.len).map_err(|e| self.io_error(e, "madvise"))?;
+        crate::page_cache::advise_region(&region, self.mode(), advice, 0, map.len())
+          .map_err(|e| self.io_error(e, "madvise"))?;
       }
     }
     Ok(())
@@ -431,11 +332,14 @@ impl MappedFile {
       .fetch_add(range.len() as u64, Ordering::Relaxed);
     let writes = shared.pending_writes.fetch_add(1, Ordering::Relaxed);
     match self.policy {
-      FlushPolicy::Always => self.sync(&region, range),
-      FlushPolicy::EveryBytes(n) if bytes + range.len() as u64 >= n => {
-        self.sync(&region, 0..region.len)
+      FlushPolicy::Always => {
+        // This write is durable when the call returns: it is no longer pending.
+        self.sync(&region, range.clone())?;
+        shared.forget(range.len() as u64, 1);
+        Ok(())
       }
-      FlushPolicy::EveryWrites(n) if writes + 1 >= n => self.sync(&region, 0..region.len),
+      FlushPolicy::EveryBytes(n) if bytes + range.len() as u64 >= n => self.sync_all(&region),
+      FlushPolicy::EveryWrites(n) if writes + 1 >= n => self.sync_all(&region),
       _ => Ok(()),
     }
   }
@@ -526,13 +430,16 @@ impl MappedFile {
     if let Some(e) = background {
       return Err(self.io_error(e, "msync"));
     }
-    self.sync(&region, 0..region.len)
+    self.sync_all(&region)
   }
 
   /// Durably writes `length` bytes at `offset` back to the file (aligned to pages internally).
   pub fn flush_range(&self, offset: u64, length: u64) -> Result<()> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
+    if range == (0..region.len) {
+      return self.sync_all(&region);
+    }
     self.sync(&region, range)
   }
 
@@ -540,6 +447,13 @@ impl MappedFile {
     self
       .shared
       .sync(region, range)
+      .map_err(|e| self.io_error(e, "msync"))
+  }
+
+  fn sync_all(&self, region: &Region) -> Result<()> {
+    self
+      .shared
+      .sync_all(region)
       .map_err(|e| self.io_error(e, "msync"))
   }
 
@@ -643,73 +557,7 @@ impl std::ops::Deref for LiveRegion<'_> {
   }
 }
 
-/// Opens the file as `options` ask; also tells whether this call created it.
-fn open_file(path: &str, mode: Mode, options: &OpenOptions) -> std::io::Result<(File, bool)> {
-  let mut fs_options = FsOpenOptions::new();
-  fs_options.read(true).write(mode == Mode::ReadWrite);
-  if options.create && options.default_size.is_some() {
-    // Only a file this call creates gets the default size: try an exclusive create first.
-    match fs_options.clone().create_new(true).open(path) {
-      Ok(file) => return Ok((file, true)),
-      Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-        return Ok((fs_options.open(path)?, false))
-      }
-      Err(e) => return Err(e),
-    }
-  }
-  // `truncate` is done by the caller, after checking that the new size fits on the disk.
-  let file = fs_options
-    .create(options.create)
-    .truncate(false)
-    .open(path)?;
-  Ok((file, false))
-}
-
-/// Grows `file` to `len` bytes and reserves its disk blocks, so that a full disk is an `ENOSPC`
-/// error here rather than a `SIGBUS` on a later write through the mapping.
-fn grow_file(file: &File, len: u64) -> std::io::Result<()> {
-  match os::allocate(file, len) {
-    Ok(()) => {}
-    // File systems without preallocation (some network and FUSE ones): a sparse extension.
-    Err(e) if is_unsupported(&e) => file.set_len(len)?,
-    Err(e) => return Err(e),
-  }
-  // Preallocation may reserve blocks without moving the end of the file on some platforms.
-  if file.metadata()?.len() < len {
-    file.set_len(len)?;
-  }
-  Ok(())
-}
-
-fn is_unsupported(e: &std::io::Error) -> bool {
-  #[cfg(unix)]
-  {
-    matches!(
-      e.raw_os_error(),
-      Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL)
-    ) || e.kind() == std::io::ErrorKind::Unsupported
-  }
-  #[cfg(not(unix))]
-  {
-    e.kind() == std::io::ErrorKind::Unsupported
-  }
-}
-
-fn is_a_directory() -> std::io::Error {
-  #[cfg(unix)]
-  {
-    std::io::Error::from_raw_os_error(libc::EISDIR)
-  }
-  #[cfg(not(unix))]
-  {
-    std::io::Error::new(
-      std::io::ErrorKind::IsADirectory,
-      "illegal operation on a directory",
-    )
-  }
-}
-
-fn to_usize(value: u64, name: &str) -> Result<usize> {
+pub(crate) fn to_usize(value: u64, name: &str) -> Result<usize> {
   usize::try_from(value)
     .ok()
     .filter(|&v| v <= isize::MAX as usize)

@@ -50,8 +50,10 @@ pub enum Advice {
   Sequential,
   /// Expect access soon: start reading the pages in.
   WillNeed,
-  /// Drop the pages from this process: they are read again from the file on next access (and a
-  /// copyOnWrite or readOnly mapping loses its private changes).
+  /// Not needed soon. On a readWrite file mapping the pages are dropped from this process and
+  /// read again from the page cache (written data is kept there). On private memory (copyOnWrite,
+  /// readOnly, anonymous) the pages hold data that exists nowhere else, so they are only marked
+  /// the first to reclaim (`MADV_COLD`) and nothing is lost.
   DontNeed,
 }
 

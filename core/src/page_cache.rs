@@ -4,7 +4,8 @@
 use crate::error::Result;
 use crate::guard::guarded;
 use crate::mapping::MappedFile;
-use crate::mode::Advice;
+use crate::mapping::Region;
+use crate::mode::{Advice, Mode};
 use crate::os;
 use crate::range::checked_range;
 
@@ -60,15 +61,74 @@ impl MappedFile {
     result.map_err(|e| self.io_error(e, syscall))
   }
 
-  /// `madvise` on a range of the mapping (aligned internally). A no-op on Windows.
+  /// `madvise` on a range of the mapping (aligned internally). A no-op on Windows. Advice never
+  /// loses data: `DontNeed` is `MADV_DONTNEED` only on shared file mappings (readWrite), where
+  /// dirty pages stay in the page cache; on private memory (copyOnWrite, readOnly, anonymous),
+  /// whose written pages exist nowhere else, it is the non-destructive `MADV_COLD` (Linux >= 5.4)
+  /// or nothing.
   pub fn advise(&self, advice: Advice, offset: u64, length: u64) -> Result<()> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
-    match &region.map {
-      Some(map) if !range.is_empty() => {
-        os::advise(map, advice, range.start, range.len()).map_err(|e| self.io_error(e, "madvise"))
-      }
-      _ => Ok(()),
+    advise_region(&region, self.mode(), advice, range.start, range.len())
+      .map_err(|e| self.io_error(e, "madvise"))
+  }
+}
+
+/// [`MappedFile::advise`] on a live region (also used right after mapping, for `options.advice`).
+pub(crate) fn advise_region(
+  region: &Region,
+  mode: Mode,
+  advice: Advice,
+  offset: usize,
+  len: usize,
+) -> std::io::Result<()> {
+  let Some(map) = region.map.as_ref().filter(|_| len > 0) else {
+    return Ok(());
+  };
+  let private = mode != Mode::ReadWrite || region.file.is_none();
+  if advice == Advice::DontNeed && private {
+    os::advise_cold(map, offset, len)
+  } else {
+    os::advise(map, advice, offset, len)
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::options::OpenOptions;
+
+  fn open(path: &std::path::Path, mode: Mode) -> MappedFile {
+    let options = OpenOptions {
+      mode: Some(mode),
+      ..OpenOptions::default()
+    };
+    MappedFile::open(path.to_str().unwrap(), &options).unwrap()
+  }
+
+  /// Writes a pattern into every page, advises `dontNeed`, reads it back.
+  fn survives_dont_need(mapped: &MappedFile) {
+    let len = mapped.len().unwrap();
+    let view = mapped.view(0, len as u64).unwrap();
+    for at in (0..len).step_by(1000) {
+      // SAFETY: `at` < len, inside the live mapping, which `mapped` keeps for the test.
+      unsafe { view.ptr.add(at).write(0xA5) };
     }
+    mapped.advise(Advice::DontNeed, 0, len as u64).unwrap();
+    let data = mapped.read(0, len as u64).unwrap();
+    for at in (0..len).step_by(1000) {
+      assert_eq!(data[at], 0xA5, "{:?}: byte {at} was lost", mapped.mode());
+    }
+  }
+
+  #[test]
+  fn dont_need_never_loses_written_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.bin");
+    std::fs::write(&path, vec![1u8; 64 << 10]).unwrap();
+    survives_dont_need(&MappedFile::anonymous(64 << 10).unwrap());
+    survives_dont_need(&open(&path, Mode::CopyOnWrite));
+    survives_dont_need(&open(&path, Mode::ReadOnly));
+    survives_dont_need(&open(&path, Mode::ReadWrite));
   }
 }

@@ -9,12 +9,17 @@
 //! re-scanned from the end of that match, so no match is lost or counted twice.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use memchr::memmem::Finder;
 
 use crate::error::{MmapError, Result};
 use crate::guard::guarded;
+
+/// The most offsets [`find_all`] returns: 2**24 (16,777,216), 128 MiB as a JS array of numbers.
+/// A scan that finds more, without a `limit` at or below this, is an `ERR_OUT_OF_RANGE` error
+/// rather than an array the runtime cannot allocate.
+pub const MAX_FIND_ALL_RESULTS: usize = 1 << 24;
 
 /// Bytes scanned between two checks of the abort flag and two progress updates.
 pub const BLOCK: usize = 4 << 20;
@@ -111,24 +116,49 @@ struct PartMatches {
   /// End of the last match (exclusive); the part's start if none.
   last_end: usize,
   positions: Vec<usize>,
+  /// The shared budget of positions ran out: the result is incomplete.
+  over_budget: bool,
+}
+
+/// What a scan collects: nothing (a count), or up to `limit` positions, optionally within a
+/// `budget` shared by all parts (it stops every part once `budget.1` positions were collected in
+/// all, and marks the result `over_budget`).
+#[derive(Clone, Copy)]
+struct Collect<'a> {
+  positions: bool,
+  limit: usize,
+  budget: Option<(&'a AtomicUsize, usize)>,
+}
+
+impl Collect<'_> {
+  const COUNT: Collect<'static> = Collect {
+    positions: false,
+    limit: 0,
+    budget: None,
+  };
 }
 
 /// Greedy scan of the matches starting in `starts` (reading past its end as a match needs),
-/// collecting up to `limit` positions when `collect` is set.
+/// collecting positions as `collect` says.
 fn scan_part(
   data: &[u8],
   finder: &Finder<'_>,
   starts: Range<usize>,
-  collect: bool,
-  limit: usize,
+  collect: Collect<'_>,
   control: &Control,
 ) -> Result<PartMatches> {
+  let Collect {
+    positions: collect,
+    limit,
+    budget,
+  } = collect;
   let needle = finder.needle().len();
   let mut found = PartMatches {
     count: 0,
     first: None,
     last_end: starts.start,
     positions: Vec::new(),
+    over_budget: false,
   };
   let mut pos = starts.start;
   let mut block_start = starts.start;
@@ -137,24 +167,42 @@ fn scan_part(
     // Look for matches starting in [pos, block_end), reading up to needle - 1 bytes beyond it.
     let block_end = (block_start + BLOCK).min(starts.end);
     let window_end = (block_end + needle - 1).min(data.len());
-    while pos < block_end {
-      // SAFETY: the search borrows the window and owns nothing (the `guarded` contract).
-      match unsafe { guarded(|| finder.find(&data[pos..window_end])) }? {
-        Some(at) => {
-          let start = pos + at;
+    // One recovery point per block, not per match: a dense pattern (every byte of a file of
+    // zeros) would otherwise pay a `sigsetjmp` for each of millions of matches.
+    let (found_ref, pos_ref) = (&mut found, &mut pos);
+    // SAFETY: the search borrows the window; `found` (whose Vec may grow) and `pos` are owned
+    // outside the closure, which itself owns nothing (the `guarded` contract).
+    let stop = unsafe {
+      guarded(|| {
+        let (found, pos) = (found_ref, pos_ref);
+        while *pos < block_end {
+          let Some(at) = finder.find(&data[*pos..window_end]) else {
+            *pos = block_end;
+            break;
+          };
+          let start = *pos + at;
           found.count += 1;
           found.first.get_or_insert(start);
           found.last_end = start + needle;
+          *pos = start + needle;
           if collect {
             found.positions.push(start);
             if found.positions.len() >= limit {
-              return Ok(found);
+              return true;
+            }
+            if let Some((used, cap)) = budget {
+              if used.fetch_add(1, Ordering::Relaxed) >= cap {
+                found.over_budget = true;
+                return true;
+              }
             }
           }
-          pos = start + needle;
         }
-        None => pos = block_end,
-      }
+        false
+      })
+    }?;
+    if stop {
+      return Ok(found);
     }
     control.advance(block_end - block_start);
     block_start = block_end;
@@ -164,22 +212,22 @@ fn scan_part(
 }
 
 /// Matches of `pattern` in `data`, exactly as one greedy left-to-right scan finds them, computed on
-/// up to `threads` threads. Stops after `limit` positions when collecting.
+/// up to `threads` threads. Stops after `limit` positions when collecting; `None` when the budget
+/// ran out.
 fn matches(
   data: &[u8],
   pattern: &[u8],
   threads: usize,
-  collect: bool,
-  limit: usize,
+  collect: Collect<'_>,
   control: &Control,
-) -> Result<(u64, Vec<usize>)> {
-  if pattern.is_empty() || pattern.len() > data.len() || (collect && limit == 0) {
-    return Ok((0, Vec::new()));
+) -> Result<Option<(u64, Vec<usize>)>> {
+  if pattern.len() > data.len() || (collect.positions && collect.limit == 0) {
+    return Ok(Some((0, Vec::new())));
   }
   let finder = Finder::new(pattern);
   let parts = split(data.len(), threads);
   let results = in_parallel(&parts, |part| {
-    scan_part(data, &finder, part, collect, limit, control)
+    scan_part(data, &finder, part, collect, control)
   })?;
   let mut count = 0u64;
   let mut positions = Vec::new();
@@ -188,46 +236,113 @@ fn matches(
     if result.first.is_some_and(|first| first < next_allowed) {
       // A match from the previous part straddles into this one: redo this part from its end.
       let rescan = next_allowed.min(part.end)..part.end;
-      result = scan_part(data, &finder, rescan, collect, limit, control)?;
+      result = scan_part(data, &finder, rescan, collect, control)?;
+    }
+    if result.over_budget {
+      return Ok(None);
     }
     count += result.count;
     if result.count > 0 {
       next_allowed = result.last_end;
     }
-    if collect {
+    if collect.positions {
       positions.extend(result.positions);
-      if positions.len() >= limit {
-        positions.truncate(limit);
+      if positions.len() >= collect.limit {
+        positions.truncate(collect.limit);
         break;
       }
     }
   }
-  Ok((count, positions))
+  Ok(Some((count, positions)))
 }
 
-/// Non-overlapping occurrences of `pattern` (0 for an empty pattern).
+/// `ERR_INVALID_ARG_VALUE` for an empty pattern: one rule for every scan.
+fn check_pattern(pattern: &[u8]) -> Result<()> {
+  if pattern.is_empty() {
+    return Err(MmapError::InvalidArgValue {
+      message: "The argument 'pattern' must not be empty".into(),
+    });
+  }
+  Ok(())
+}
+
+/// Non-overlapping occurrences of `pattern` (not empty).
 pub fn count(data: &[u8], pattern: &[u8], threads: usize, control: &Control) -> Result<u64> {
-  Ok(matches(data, pattern, threads, false, 0, control)?.0)
+  check_pattern(pattern)?;
+  if let [byte] = pattern {
+    // One byte never overlaps itself: a (vectorised) byte count, not a search per match.
+    return count_byte(data, *byte, threads, control);
+  }
+  let counted = matches(data, pattern, threads, Collect::COUNT, control)?;
+  Ok(counted.map_or(0, |(count, _)| count))
 }
 
-/// Offsets of the non-overlapping occurrences of `pattern`, ascending, at most `limit` of them.
+/// Offsets of the non-overlapping occurrences of `pattern` (not empty), ascending: the first
+/// `limit` of them, or all of them when `limit` is `None`. At most [`MAX_FIND_ALL_RESULTS`]:
+/// when more are asked for (no limit, or one above the maximum) and found, `ERR_OUT_OF_RANGE`
+/// naming `options.limit`. Memory stays within about twice the maximum whatever the data.
 pub fn find_all(
   data: &[u8],
   pattern: &[u8],
-  limit: usize,
+  limit: Option<usize>,
   threads: usize,
   control: &Control,
 ) -> Result<Vec<usize>> {
-  Ok(matches(data, pattern, threads, true, limit, control)?.1)
+  find_all_within(data, pattern, limit, MAX_FIND_ALL_RESULTS, threads, control)
 }
 
-/// The first occurrence of `pattern` at or after `from`; an empty pattern matches at `from`.
+/// [`find_all`] with the maximum as a parameter (the tests use small ones).
+fn find_all_within(
+  data: &[u8],
+  pattern: &[u8],
+  limit: Option<usize>,
+  max: usize,
+  threads: usize,
+  control: &Control,
+) -> Result<Vec<usize>> {
+  check_pattern(pattern)?;
+  let positions = |limit, budget| {
+    let collect = Collect {
+      positions: true,
+      limit,
+      budget,
+    };
+    matches(data, pattern, threads, collect, control).map(|found| found.map(|(_, p)| p))
+  };
+  if let Some(limit) = limit.filter(|&limit| limit <= max) {
+    return Ok(positions(limit, None)?.unwrap_or_default());
+  }
+  // Everything is asked for: collect within a budget shared by the threads, so that a flood of
+  // matches stops early instead of filling memory.
+  let used = AtomicUsize::new(0);
+  if let Some(found) = positions(max + 1, Some((&used, max)))? {
+    if found.len() <= max {
+      return Ok(found);
+    }
+  }
+  // The budget ran out, possibly only because parts re-scanned at a split point were counted
+  // twice: count exactly (no memory), then collect without a budget if they fit after all.
+  let total = count(data, pattern, threads, control)?;
+  if total <= max as u64 {
+    return Ok(positions(total as usize, None)?.unwrap_or_default());
+  }
+  Err(too_many_matches(total, limit, max))
+}
+
+/// [`MmapError::TooManyMatches`] for a `find_all` that would return more than `max` offsets.
+fn too_many_matches(total: u64, limit: Option<usize>, max: usize) -> MmapError {
+  MmapError::TooManyMatches {
+    found: total,
+    max: max as u64,
+    limit: limit.map(|limit| limit as u64),
+  }
+}
+
+/// The first occurrence of `pattern` (not empty) at or after `from`.
 pub fn index_of(data: &[u8], pattern: &[u8], from: usize) -> Result<Option<usize>> {
+  check_pattern(pattern)?;
   if from > data.len() {
     return Ok(None);
-  }
-  if pattern.is_empty() {
-    return Ok(Some(from));
   }
   // SAFETY: the search borrows the data and owns nothing (the `guarded` contract).
   let found = unsafe { guarded(|| memchr::memmem::find(&data[from..], pattern)) }?;
@@ -292,11 +407,11 @@ mod tests {
           "{pattern:?}"
         );
         assert_eq!(
-          find_all(&data, pattern, usize::MAX, threads, &control).unwrap(),
+          find_all(&data, pattern, None, threads, &control).unwrap(),
           expected
         );
         assert_eq!(
-          find_all(&data, pattern, 3, threads, &control).unwrap(),
+          find_all(&data, pattern, Some(3), threads, &control).unwrap(),
           expected[..3]
         );
       }
@@ -313,7 +428,7 @@ mod tests {
         let expected = reference(&data, pattern);
         for threads in 1..=4 {
           assert_eq!(
-            find_all(&data, pattern, usize::MAX, threads, &control).unwrap(),
+            find_all(&data, pattern, None, threads, &control).unwrap(),
             expected
           );
         }
@@ -324,7 +439,7 @@ mod tests {
     let at = MIN_BYTES_PER_THREAD - 4;
     data[at..at + 9].copy_from_slice(b"NEEDLE123");
     assert_eq!(
-      find_all(&data, b"NEEDLE123", 10, 2, &control).unwrap(),
+      find_all(&data, b"NEEDLE123", Some(10), 2, &control).unwrap(),
       vec![at]
     );
   }
@@ -335,12 +450,80 @@ mod tests {
     assert_eq!(count(b"", b"a", 2, &control).unwrap(), 0);
     assert_eq!(count(b"abc", b"abcd", 2, &control).unwrap(), 0);
     assert_eq!(count(b"aaaaa", b"aaa", 2, &control).unwrap(), 1);
-    assert_eq!(find_all(b"xxab", b"ab", 5, 1, &control).unwrap(), vec![2]);
+    assert_eq!(
+      find_all(b"xxab", b"ab", Some(5), 1, &control).unwrap(),
+      vec![2]
+    );
     assert_eq!(index_of(b"hello", b"l", 0).unwrap(), Some(2));
     assert_eq!(index_of(b"hello", b"l", 3).unwrap(), Some(3));
     assert_eq!(index_of(b"hello", b"lo", 4).unwrap(), None);
-    assert_eq!(index_of(b"hello", b"", 5).unwrap(), Some(5));
-    assert_eq!(index_of(b"hello", b"", 6).unwrap(), None);
+    assert_eq!(index_of(b"hello", b"o", 6).unwrap(), None);
+  }
+
+  #[test]
+  fn an_empty_pattern_is_an_error_for_every_scan() {
+    let control = Control::default();
+    let invalid = |r: Result<()>| matches!(r, Err(MmapError::InvalidArgValue { .. }));
+    assert!(invalid(index_of(b"hello", b"", 0).map(drop)));
+    assert!(invalid(index_of(b"", b"", 9).map(drop)));
+    assert!(invalid(count(b"hello", b"", 1, &control).map(drop)));
+    assert!(invalid(
+      find_all(b"hello", b"", None, 1, &control).map(drop)
+    ));
+  }
+
+  #[test]
+  fn find_all_past_the_maximum_is_a_range_error_with_bounded_memory() {
+    let control = Control::default();
+    let max = 1000;
+    let data = vec![0u8; 3 << 20];
+    for threads in [1, 4] {
+      let err = find_all_within(&data, b"\0", None, max, threads, &control).unwrap_err();
+      assert!(
+        matches!(err, MmapError::TooManyMatches { found, max: 1000, limit: None } if found == 3 << 20),
+        "{err}"
+      );
+      let err = find_all_within(&data, b"\0", Some(max + 1), max, threads, &control).unwrap_err();
+      assert!(
+        matches!(
+          err,
+          MmapError::TooManyMatches {
+            limit: Some(1001),
+            ..
+          }
+        ),
+        "{err}"
+      );
+      let found = find_all_within(&data, b"\0", Some(max), max, threads, &control).unwrap();
+      assert_eq!(found.len(), max);
+      let found = find_all_within(&data, b"\0", Some(3), max, threads, &control).unwrap();
+      assert_eq!(found, [0, 1, 2]);
+    }
+    // Exactly the maximum, asked for without a limit: all of them.
+    let mut data = vec![b'.'; 3 << 20];
+    for at in (0..max).map(|i| i * 3000) {
+      data[at] = b'x';
+    }
+    let found = find_all_within(&data, b"x", None, max, 4, &control).unwrap();
+    assert_eq!(found.len(), max);
+    // A run of 'a' across the split point of two threads: part 2 is scanned twice, which counts
+    // its matches twice against the budget; that must not turn a result that fits into an error.
+    let mut data = vec![b'.'; 2 << 20];
+    let split = 1 << 20;
+    data[split - 1..split + 12].fill(b'a');
+    let expected = reference(&data, b"aa");
+    assert_eq!(expected.len(), 6);
+    let found = find_all_within(&data, b"aa", None, 8, 2, &control).unwrap();
+    assert_eq!(found, expected);
+    // The real maximum is what find_all uses.
+    let err = find_all(
+      &[0u8; 8],
+      b"\0",
+      Some(MAX_FIND_ALL_RESULTS + 1),
+      1,
+      &control,
+    );
+    assert_eq!(err.unwrap().len(), 8);
   }
 
   #[test]

@@ -372,8 +372,8 @@ fn flush_policies_sync_when_they_say() {
   always.write(0, b"abc").unwrap();
   assert_eq!(
     always.pending_bytes(),
-    3,
-    "Always syncs the range; the whole-file counter stays"
+    0,
+    "Always syncs each write before returning: nothing is pending"
   );
   let bytes = open_with(FlushPolicy::EveryBytes(10));
   bytes.write(0, b"12345").unwrap();

@@ -24,6 +24,8 @@ pub fn code(err: &MmapError) -> Cow<'static, str> {
     MmapError::Truncated => "ERR_MMAP_TRUNCATED".into(),
     MmapError::Corrupt { .. } => "ERR_MMAP_CORRUPT".into(),
     MmapError::Misaligned { .. } => "ERR_MMAP_MISALIGNED".into(),
+    MmapError::NotRegularFile { .. } => "ERR_MMAP_NOT_REGULAR_FILE".into(),
+    MmapError::TooManyMatches { .. } => "ERR_OUT_OF_RANGE".into(),
   }
 }
 
@@ -62,6 +64,19 @@ pub fn message(err: &MmapError) -> String {
     MmapError::Misaligned { offset, alignment } => format!(
       "The value of \"offset\" must be a multiple of {alignment} for this atomic operation. Received {offset}"
     ),
+    MmapError::NotRegularFile { path, kind } => format!(
+      "'{path}' is not a regular file but {kind}: mmapkit maps regular files only (read it with \
+       fs.readFile or a stream)"
+    ),
+    MmapError::TooManyMatches { found, max, limit } => out_of_range_message(
+      "options.limit",
+      &format!(
+        "<= {max}: findAll() returns at most {max} offsets and this scan found {found} matches. \
+         Pass options.limit to get the first ones, count() to count them, or matches() to stream \
+         any number of them"
+      ),
+      &limit.map_or_else(|| "undefined".into(), |limit| format_received_integer(limit as f64)),
+    ),
     MmapError::InvalidArgValue { message }
     | MmapError::InvalidMode { message }
     | MmapError::Corrupt { message } => message.clone(),
@@ -75,7 +90,9 @@ fn out_of_range_message(name: &str, range: &str, received: &str) -> String {
 /// Builds the JS error object for a core error.
 pub fn to_js_value(js: Js, err: &MmapError) -> Result<Value> {
   let class = match err {
-    MmapError::OutOfRange { .. } | MmapError::Misaligned { .. } => ErrorClass::RangeError,
+    MmapError::OutOfRange { .. }
+    | MmapError::Misaligned { .. }
+    | MmapError::TooManyMatches { .. } => ErrorClass::RangeError,
     MmapError::InvalidArgValue { .. } => ErrorClass::TypeError,
     _ => ErrorClass::Error,
   };
@@ -94,6 +111,9 @@ pub fn to_js_value(js: Js, err: &MmapError) -> Result<Value> {
     }
     MmapError::Aborted => {
       js.set(value, "name", js.string("AbortError")?)?;
+    }
+    MmapError::NotRegularFile { path, .. } => {
+      js.set(value, "path", js.string(path)?)?;
     }
     _ => {}
   }

@@ -4,4 +4,6 @@
 #[cfg_attr(windows, path = "windows.rs")]
 mod platform;
 
-pub use platform::{advise, allocate, huge_pages_hint, lock_memory, page_size, unlock_memory};
+pub use platform::{
+  advise, advise_cold, allocate, huge_pages_hint, lock_memory, page_size, unlock_memory,
+};

@@ -26,10 +26,36 @@ pub fn advise(map: &MmapRaw, advice: Advice, offset: usize, len: usize) -> io::R
       // SAFETY: MADV_DONTNEED may replace page contents (private changes are dropped, shared
       // pages are re-read from the file). mmapkit never holds Rust references into the mapping,
       // only raw pointers used for bounded copies, so no Rust invariant depends on the contents.
+      // Callers use it on shared file mappings only, where dirty pages stay in the page cache and
+      // nothing is lost; private memory goes to `advise_cold` instead.
       return unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, offset, len) };
     }
   };
   map.advise_range(safe, offset, len)
+}
+
+/// The non-destructive form of "don't need" for private memory (copyOnWrite, readOnly and
+/// anonymous mappings), whose pages hold data that exists nowhere else: `MADV_DONTNEED` would
+/// discard it. Linux >= 5.4: `MADV_COLD` (the pages become the first candidates for reclaim,
+/// swapped out rather than dropped; contents kept). Older kernels (`EINVAL`) and other systems: a
+/// no-op, as a hint may be.
+pub fn advise_cold(map: &MmapRaw, offset: usize, len: usize) -> io::Result<()> {
+  #[cfg(any(target_os = "linux", target_os = "android"))]
+  {
+    let (start, len) = page_aligned(map.as_mut_ptr().wrapping_add(offset), len);
+    // SAFETY: the range lies inside the live mapping (checked by the caller), widened to its
+    // pages; MADV_COLD only moves pages between LRU lists and never changes their contents.
+    if unsafe { libc::madvise(start.cast(), len, libc::MADV_COLD) } == 0 {
+      return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::EINVAL) {
+      return Err(e);
+    }
+  }
+  #[cfg(not(any(target_os = "linux", target_os = "android")))]
+  let _ = (map, offset, len);
+  Ok(())
 }
 
 /// Asks for transparent huge pages where the kernel offers them; other systems ignore the hint.

@@ -21,6 +21,11 @@ pub fn advise(_map: &MmapRaw, _advice: Advice, _offset: usize, _len: usize) -> i
   Ok(())
 }
 
+/// The non-destructive "don't need" for private memory: nothing on Windows (like `advise`).
+pub fn advise_cold(_map: &MmapRaw, _offset: usize, _len: usize) -> io::Result<()> {
+  Ok(())
+}
+
 /// Large pages for file mappings do not exist on Windows; the hint is ignored.
 pub fn huge_pages_hint(_map: &MmapRaw) {}
 
