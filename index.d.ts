@@ -130,6 +130,31 @@ export declare class ChunkIterator {
   return(): IteratorResult<Buffer, undefined>
 }
 
+/** Iterates zero-copy `Buffer` views of the records of a mapping or segment, delimiters excluded. */
+export declare class LineIterator {
+  /**
+   * The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
+   * Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below the range) meanwhile.
+   */
+  next(): IteratorResult<Buffer, undefined>
+  /** Ends the iteration early (`break` in a `for...of` calls it). */
+  return(): IteratorResult<Buffer, undefined>
+}
+
+/**
+ * Iterates the offsets of the matches of a pattern, ascending, relative to the receiver of
+ * `matches()`.
+ */
+export declare class MatchIterator {
+  /**
+   * The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
+   * Throws `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+   */
+  next(): IteratorResult<number, undefined>
+  /** Ends the iteration early (`break` in a `for...of` calls it). */
+  return(): IteratorResult<number, undefined>
+}
+
 /**
  * A memory-mapped file (or anonymous memory). Create one with a factory such as
  * `MemoryMappedFile.openRo(path)`; there is no public constructor.
@@ -323,6 +348,42 @@ export declare class MemoryMappedFile {
   tryLock(kind?: LockKind): boolean
   /** Releases the lock this mapping holds (a no-op if it holds none). */
   unlock(): void
+  /**
+   * Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
+   * `options.delimiter` (default `'
+  '`), without it; the last record is yielded even without
+   * a delimiter, an empty range yields nothing. `crlf: true` also drops one `'\r'` directly
+   * before a `'
+  '`. The views follow `asBuffer`'s lifetime rules. Iterable and async-iterable.
+   */
+  lines(options?: { delimiter?: number | string | Uint8Array; crlf?: boolean; offset?: number; length?: number }): LineIterator & IterableIterator<Buffer> & AsyncIterable<Buffer>
+  /**
+   * At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/
+   * `length`) exactly, each but the last ending just after a delimiter (default `'
+  '`), so
+   * that no record straddles two ranges; offsets are relative to the receiver. For handing
+   * each worker thread a window: `open(path, { offset: file.offset + r.offset, length: r.length })`.
+   */
+  splitRanges(parts: number, options?: { delimiter?: number | string | Uint8Array; offset?: number; length?: number }): Array<{ offset: number; length: number }>
+  /**
+   * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory
+   * does not grow with their number); non-overlapping unless `options.overlapping`.
+   * Iterable and async-iterable (the async form takes `options.signal`).
+   */
+  matches(pattern: Uint8Array | string, options?: ScanOptions & { overlapping?: boolean; signal?: AbortSignal }): MatchIterator & IterableIterator<number> & AsyncIterable<number>
+  /**
+   * The offset of the last match of `pattern` starting at or before `fromOffset` (default: the
+   * end), as `Buffer.prototype.lastIndexOf`; -1 when there is none.
+   */
+  lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  /**
+   * A zero-copy `Type` view (`Float32Array`, `BigInt64Array`, ...) of `length` elements at
+   * `byteOffset`, in the host's byte order. The address must be a multiple of
+   * `Type.BYTES_PER_ELEMENT` (else `ERR_MMAP_MISALIGNED`); lifetime as `asBuffer`.
+   */
+  typedArray<T extends Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
+  /** How much of a range (default: all) is resident in RAM (`mincore`). */
+  residency(offset?: number, length?: number): { residentBytes: number; totalBytes: number }
 }
 
 /**
@@ -427,6 +488,42 @@ export declare class Segment {
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
   /** `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
+  /**
+   * Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
+   * `options.delimiter` (default `'
+  '`), without it; the last record is yielded even without
+   * a delimiter, an empty range yields nothing. `crlf: true` also drops one `'\r'` directly
+   * before a `'
+  '`. The views follow `asBuffer`'s lifetime rules. Iterable and async-iterable.
+   */
+  lines(options?: { delimiter?: number | string | Uint8Array; crlf?: boolean; offset?: number; length?: number }): LineIterator & IterableIterator<Buffer> & AsyncIterable<Buffer>
+  /**
+   * At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/
+   * `length`) exactly, each but the last ending just after a delimiter (default `'
+  '`), so
+   * that no record straddles two ranges; offsets are relative to the receiver. For handing
+   * each worker thread a window: `open(path, { offset: file.offset + r.offset, length: r.length })`.
+   */
+  splitRanges(parts: number, options?: { delimiter?: number | string | Uint8Array; offset?: number; length?: number }): Array<{ offset: number; length: number }>
+  /**
+   * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory
+   * does not grow with their number); non-overlapping unless `options.overlapping`.
+   * Iterable and async-iterable (the async form takes `options.signal`).
+   */
+  matches(pattern: Uint8Array | string, options?: ScanOptions & { overlapping?: boolean; signal?: AbortSignal }): MatchIterator & IterableIterator<number> & AsyncIterable<number>
+  /**
+   * The offset of the last match of `pattern` starting at or before `fromOffset` (default: the
+   * end), as `Buffer.prototype.lastIndexOf`; -1 when there is none.
+   */
+  lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  /**
+   * A zero-copy `Type` view (`Float32Array`, `BigInt64Array`, ...) of `length` elements at
+   * `byteOffset`, in the host's byte order. The address must be a multiple of
+   * `Type.BYTES_PER_ELEMENT` (else `ERR_MMAP_MISALIGNED`); lifetime as `asBuffer`.
+   */
+  typedArray<T extends Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
+  /** How much of a range (default: all) is resident in RAM (`mincore`). */
+  residency(offset?: number, length?: number): { residentBytes: number; totalBytes: number }
 }
 
 /**

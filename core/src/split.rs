@@ -148,7 +148,13 @@ mod tests {
     let mut data = vec![b'x'; 1000];
     data[10] = b'\n';
     let ranges = split_ranges(&data, 4, &Delimiter::newline()).unwrap();
-    assert_eq!(ranges, vec![Range { start: 0, end: 1000 }]);
+    assert_eq!(
+      ranges,
+      vec![Range {
+        start: 0,
+        end: 1000
+      }]
+    );
     data[600] = b'\n';
     let ranges = split_ranges(&data, 4, &Delimiter::newline()).unwrap();
     assert_eq!(ranges, [0..601, 601..1000]);
