@@ -3,18 +3,27 @@
 // index.js calls installToolkit(exports) once, after loading the native binding.
 'use strict'
 
-/** Node's AbortError, as fs/promises rejects with it. */
+/**
+ * Node's AbortError, as fs/promises rejects with it.
+ * @param {AbortSignal} signal
+ */
 function abortError(signal) {
-  const error = new Error('The operation was aborted', { cause: signal.reason })
-  error.name = 'AbortError'
-  error.code = 'ABORT_ERR'
-  return error
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  })
 }
 
+/**
+ * @param {object} target
+ * @param {PropertyKey} key
+ * @param {unknown} value
+ */
 function define(target, key, value) {
   Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false })
 }
 
+/** @param {unknown} value */
 function describe(value) {
   if (value === null || value === undefined) return String(value)
   if (typeof value === 'function') return `function ${value.name}`
@@ -24,43 +33,56 @@ function describe(value) {
   return `type ${typeof value} (${shown})`
 }
 
-/** The AbortSignal each MatchIterator's async form watches, if matches() was given one. */
+/**
+ * The AbortSignal each MatchIterator's async form watches, if matches() was given one.
+ * @type {WeakMap<object, AbortSignal>}
+ */
 const signals = new WeakMap()
 
 /**
  * Makes `prototype` (a native iterator class with next() and return()) an iterator: iterable,
  * async-iterable, and an Iterator (helpers such as map/take) where the runtime has Iterator.
+ * @param {{ next(): IteratorResult<unknown>, return(): IteratorResult<unknown> }} prototype
  */
 function makeIterable(prototype) {
-  if (typeof globalThis.Iterator === 'function' && globalThis.Iterator.prototype) {
-    Object.setPrototypeOf(prototype, globalThis.Iterator.prototype)
+  const Iterator = /** @type {{ Iterator?: Function }} */ (/** @type {unknown} */ (globalThis)).Iterator
+  if (typeof Iterator === 'function' && Iterator.prototype) {
+    Object.setPrototypeOf(prototype, Iterator.prototype)
   }
-  define(prototype, Symbol.iterator, function iterator() {
-    return this
-  })
-  define(prototype, Symbol.asyncIterator, function asyncIterator() {
-    const source = this
-    const signal = signals.get(source)
-    return {
-      next() {
-        if (signal?.aborted) {
-          source.return()
-          return Promise.reject(abortError(signal))
-        }
-        try {
-          return Promise.resolve(source.next())
-        } catch (error) {
-          return Promise.reject(error)
-        }
-      },
-      return() {
-        return Promise.resolve(source.return())
-      },
-      [Symbol.asyncIterator]() {
-        return this
-      },
-    }
-  })
+  define(
+    prototype,
+    Symbol.iterator,
+    /** @this {unknown} */ function iterator() {
+      return this
+    },
+  )
+  define(
+    prototype,
+    Symbol.asyncIterator,
+    /** @this {typeof prototype} */ function asyncIterator() {
+      const source = this
+      const signal = signals.get(source)
+      return {
+        next() {
+          if (signal?.aborted) {
+            source.return()
+            return Promise.reject(abortError(signal))
+          }
+          try {
+            return Promise.resolve(source.next())
+          } catch (error) {
+            return Promise.reject(error)
+          }
+        },
+        return() {
+          return Promise.resolve(source.return())
+        },
+        [Symbol.asyncIterator]() {
+          return this
+        },
+      }
+    },
+  )
 }
 
 /**
@@ -74,11 +96,16 @@ function installToolkit(exports) {
   for (const Class of [MemoryMappedFile, Segment]) {
     const native = Class.prototype.matches
     if (native.mmapkitToolkit) continue
+    /**
+     * @this {unknown}
+     * @param {unknown} pattern
+     * @param {{ signal?: unknown } | undefined} options
+     */
     const matches = function matches(pattern, options) {
       const iterator = native.call(this, pattern, options)
       const signal = options?.signal
       if (signal !== undefined) {
-        if (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean') {
+        if (!(signal instanceof AbortSignal)) {
           throw Object.assign(
             new TypeError(
               `The "options.signal" property must be an instance of AbortSignal. Received ${describe(signal)}`,

@@ -332,6 +332,19 @@ pub fn typed_array<'a>(
       "Could not read the view's buffer",
     ));
   }
+  if view_offset % size as usize != 0 {
+    // Views sharing one ArrayBuffer per mapping start it at the window's first byte: for a window
+    // at a file offset that is not a multiple of the element size, no typed array over it can
+    // start at an aligned address. (Views with an ArrayBuffer each start it at the view.)
+    let message = format!(
+      "The value of \"byteOffset\" is aligned, but this mapping's views share an ArrayBuffer that \
+       starts at the window's file offset {}, which is not a multiple of {size} ({name}.BYTES_PER_ELEMENT). \
+       Received {byte_offset}",
+      span.mapping.offset()
+    );
+    let error = js.error(ErrorClass::RangeError, "ERR_MMAP_MISALIGNED", &message)?;
+    return Err(js.into_error(error));
+  }
   let mut typed = ptr::null_mut();
   // SAFETY: `array_buffer` is the view's ArrayBuffer, which holds `length * size` bytes at
   // `view_offset` (the view's own bytes); the offset is aligned since the address is.
