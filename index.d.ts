@@ -200,25 +200,25 @@ export declare class MemoryMappedFile {
    *
    * @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
    */
-  static open(path: string, options?: OpenOptions): MemoryMappedFile
+  static open(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, options?: OpenOptions): MemoryMappedFile
   /** `open` off the JS thread (useful with `populate` on large files). Accepts `options.signal`. */
-  static openAsync(path: string, options?: OpenOptions & { signal?: AbortSignal }): Promise<MemoryMappedFile>
+  static openAsync(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, options?: OpenOptions & { signal?: AbortSignal }): Promise<MemoryMappedFile>
   /** `open(path, { ...options, mode: 'readOnly' })`. */
-  static openRo(path: string, options?: OpenOptions): MemoryMappedFile
+  static openRo(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, options?: OpenOptions): MemoryMappedFile
   /** `open(path, { ...options, mode: 'readWrite' })`. */
-  static openRw(path: string, options?: OpenOptions): MemoryMappedFile
+  static openRw(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, options?: OpenOptions): MemoryMappedFile
   /** `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process. */
-  static openCow(path: string, options?: OpenOptions): MemoryMappedFile
+  static openCow(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, options?: OpenOptions): MemoryMappedFile
   /**
    * Creates the file (or truncates an existing one) to `size` bytes, preallocates its disk blocks
    * (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
    */
-  static createRw(path: string, size: number, options?: OpenOptions): MemoryMappedFile
+  static createRw(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, size: number, options?: OpenOptions): MemoryMappedFile
   /**
    * Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes (preallocated).
    * An existing file keeps its length.
    */
-  static openOrCreate(path: string, defaultSize: number, options?: OpenOptions): MemoryMappedFile
+  static openOrCreate(path: string | Buffer | URL | number | import('node:fs/promises').FileHandle, defaultSize: number, options?: OpenOptions): MemoryMappedFile
   /** `size` bytes of zeroed anonymous memory, readWrite; `path` is null and `flush()` does nothing. */
   static anonymous(size: number): MemoryMappedFile
   /** The mapped file's path; `null` for anonymous memory. */
@@ -399,12 +399,12 @@ export declare class RingBuffer {
    * rounded up to 8. With `overwrite: true`, a full ring drops its oldest messages instead of
    * refusing a push.
    */
-  static create(path: string, capacityBytes: number, options?: { overwrite?: boolean }): RingBuffer
+  static create(path: string | Buffer | URL, capacityBytes: number, options?: { overwrite?: boolean }): RingBuffer
   /**
    * Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
    * positions) throws `ERR_MMAP_CORRUPT`.
    */
-  static open(path: string): RingBuffer
+  static open(path: string | Buffer | URL): RingBuffer
   /**
    * Appends a message (a string is sent as UTF-8). Returns false when it does not fit (never in
    * overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod atomics;
+pub mod descriptor;
 pub mod errno;
 pub mod error;
 pub mod flush_policy;

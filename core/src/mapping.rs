@@ -9,6 +9,7 @@
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::ops::Range;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
@@ -125,34 +126,61 @@ impl std::fmt::Debug for MappedFile {
 
 impl MappedFile {
   /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it.
-  pub fn open(path: &str, options: &OpenOptions) -> Result<Self> {
+  pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
     Self::open_cancellable(path, options, None)
   }
 
   /// [`MappedFile::open`] whose wait for `options.lock` ends with [`MmapError::Aborted`] as soon
   /// as `abort` is set (the lock is then polled instead of waited for).
   pub fn open_cancellable(
-    path: &str,
+    path: impl AsRef<Path>,
+    options: &OpenOptions,
+    abort: Option<&AtomicBool>,
+  ) -> Result<Self> {
+    let path = path.as_ref();
+    let display = path.to_string_lossy().into_owned();
+    check_create_mode(options)?;
+    let (file, created) = open_file(path, options.mode(), options)
+      .map_err(|e| MmapError::io(e, "open", Some(&display)))?;
+    Self::map_file(file, created, display, options, abort)
+  }
+
+  /// Maps an already open file, as [`MappedFile::open`] maps the file at a path: for files opened
+  /// by the caller (a file descriptor or `FileHandle` in JS, duplicated first so that the caller
+  /// keeps ownership of its own). `display` names the file in errors and in [`MappedFile::path`].
+  /// `options.create` has nothing to create; `size` and a truncating create still apply.
+  ///
+  /// ```
+  /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+  /// use mmapkit_core::{MappedFile, OpenOptions};
+  /// let path = std::env::temp_dir().join(format!("mmapkit-open-file-doc-{}", std::process::id()));
+  /// std::fs::write(&path, b"hello")?;
+  /// let file = std::fs::File::open(&path)?;
+  /// let mapped = MappedFile::open_file(file, "hello.txt", &OpenOptions::default(), None)?;
+  /// assert_eq!(mapped.read(0, 5)?, b"hello");
+  /// # std::fs::remove_file(&path)?;
+  /// # Ok(()) }
+  /// ```
+  pub fn open_file(
+    file: File,
+    display: &str,
+    options: &OpenOptions,
+    abort: Option<&AtomicBool>,
+  ) -> Result<Self> {
+    check_create_mode(options)?;
+    Self::map_file(file, false, display.to_owned(), options, abort)
+  }
+
+  /// The part of opening that follows `open(2)`: checks, lock, sizing, mapping.
+  fn map_file(
+    file: File,
+    created: bool,
+    path: String,
     options: &OpenOptions,
     abort: Option<&AtomicBool>,
   ) -> Result<Self> {
     let mode = options.mode();
-    if (options.create
-      || options.size.is_some()
-      || options.truncate
-      || options.default_size.is_some())
-      && mode != Mode::ReadWrite
-    {
-      return Err(MmapError::InvalidArgValue {
-        message: format!(
-          "The options 'create' and 'size' need mode 'readWrite'. Received mode '{}'",
-          mode.as_str()
-        ),
-      });
-    }
-    let io_err = |e, syscall| MmapError::io(e, syscall, Some(path));
-
-    let (file, created) = open_file(path, mode, options).map_err(|e| io_err(e, "open"))?;
+    let io_err = |e, syscall| MmapError::io(e, syscall, Some(&path));
     let metadata = file.metadata().map_err(|e| io_err(e, "fstat"))?;
     if metadata.is_dir() {
       return Err(io_err(is_a_directory(), "open"));
@@ -232,7 +260,7 @@ impl MappedFile {
         len,
         file: Some(file),
       },
-      Some(path.to_owned()),
+      Some(path),
       mode,
       offset,
       whole_file,
@@ -643,8 +671,27 @@ impl std::ops::Deref for LiveRegion<'_> {
   }
 }
 
+/// `create`, `size` and truncation need a readWrite mapping.
+fn check_create_mode(options: &OpenOptions) -> Result<()> {
+  let mode = options.mode();
+  if (options.create
+    || options.size.is_some()
+    || options.truncate
+    || options.default_size.is_some())
+    && mode != Mode::ReadWrite
+  {
+    return Err(MmapError::InvalidArgValue {
+      message: format!(
+        "The options 'create' and 'size' need mode 'readWrite'. Received mode '{}'",
+        mode.as_str()
+      ),
+    });
+  }
+  Ok(())
+}
+
 /// Opens the file as `options` ask; also tells whether this call created it.
-fn open_file(path: &str, mode: Mode, options: &OpenOptions) -> std::io::Result<(File, bool)> {
+fn open_file(path: &Path, mode: Mode, options: &OpenOptions) -> std::io::Result<(File, bool)> {
   let mut fs_options = FsOpenOptions::new();
   fs_options.read(true).write(mode == Mode::ReadWrite);
   if options.create && options.default_size.is_some() {
