@@ -836,6 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.ChunkIterator = nativeBinding.ChunkIterator
+module.exports.LineIterator = nativeBinding.LineIterator
+module.exports.MatchIterator = nativeBinding.MatchIterator
 module.exports.MemoryMappedFile = nativeBinding.MemoryMappedFile
 module.exports.RingBuffer = nativeBinding.RingBuffer
 module.exports.Segment = nativeBinding.Segment

@@ -11,17 +11,25 @@ export type {
   AsyncScanOptions,
   FactoryOptions,
   FlushPolicy,
+  LinesOptions,
   LockKind,
+  MapSource,
+  MatchesOptions,
   MapOptions,
   MappedBuffer,
   MappedFileWatcher,
   MmapMode,
   OpenOptions,
+  PathLike,
   PrivateOpenOptions,
+  Range,
   ReadStreamOptions,
   ReadWriteOpenOptions,
+  Residency,
   ScanOptions,
   SpanMethods,
+  SplitRangesOptions,
+  TypedArrayConstructor,
 } from './binding'
 export { createMmap, loadMmap, pageSize, writeMmap } from './binding'
 
@@ -42,3 +50,9 @@ export declare const RingBuffer: FactoryClass<typeof binding.RingBuffer>
 export type ChunkIterator = binding.ChunkIterator
 /** What `chunks()` and `pages()` return. */
 export declare const ChunkIterator: FactoryClass<typeof binding.ChunkIterator>
+export type LineIterator = binding.LineIterator
+/** What `lines()` returns. */
+export declare const LineIterator: FactoryClass<typeof binding.LineIterator>
+export type MatchIterator = binding.MatchIterator
+/** What `matches()` returns. */
+export declare const MatchIterator: FactoryClass<typeof binding.MatchIterator>

@@ -6,6 +6,7 @@ const { loadBinding } = require('./lib/load.js')
 const { makeBrand, guardReceivers } = require('./lib/brands.js')
 const { defineMethods, installSpanMethods, installAtomics, installRingMethods } = require('./lib/hot.js')
 const { installIteratorProtocol } = require('./lib/iterate.js')
+const { installMatchesSignal } = require('./lib/matches.js')
 const { createReadStream } = require('./lib/stream.js')
 const { watch, closeWatchers } = require('./lib/watch.js')
 const { publicClass } = require('./lib/classes.js')
@@ -20,8 +21,10 @@ const fileHandle = makeBrand(hot.register, 0)
 const segmentHandle = makeBrand(hot.register, 1)
 const ringHandle = makeBrand(hot.register, 2)
 const chunksHandle = makeBrand(hot.register, 3)
+const linesHandle = makeBrand(hot.register, 4)
+const matchesHandle = makeBrand(hot.register, 5)
 
-const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator } = binding
+const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator, LineIterator, MatchIterator } = binding
 
 // MemoryMappedFile: receiver checks on the native methods, then the JS methods and hot calls.
 const fileProto = MemoryMappedFile.prototype
@@ -56,15 +59,23 @@ guardReceivers(RingBuffer.prototype, ringHandle)
 installRingMethods(RingBuffer.prototype, hot, ringHandle)
 defineMethods(RingBuffer.prototype, { [Symbol.dispose]: RingBuffer.prototype.close })
 
-// ChunkIterator
+// The iterators of chunks(), lines() and matches()
 guardReceivers(ChunkIterator.prototype, chunksHandle)
 installIteratorProtocol(ChunkIterator.prototype)
+guardReceivers(LineIterator.prototype, linesHandle)
+installIteratorProtocol(LineIterator.prototype)
+guardReceivers(MatchIterator.prototype, matchesHandle)
+installIteratorProtocol(MatchIterator.prototype)
+installMatchesSignal(fileProto)
+installMatchesSignal(Segment.prototype)
 
 // One `exports.name =` line per export, so Node's ESM import finds the names (cjs-module-lexer).
 exports.MemoryMappedFile = publicClass(MemoryMappedFile)
 exports.Segment = publicClass(Segment)
 exports.RingBuffer = publicClass(RingBuffer)
 exports.ChunkIterator = publicClass(ChunkIterator)
+exports.LineIterator = publicClass(LineIterator)
+exports.MatchIterator = publicClass(MatchIterator)
 exports.pageSize = binding.pageSize
 exports.createMmap = binding.createMmap
 exports.loadMmap = binding.loadMmap

@@ -210,7 +210,7 @@ test('stat reports size, lines, pages and resident pages (or says it cannot)', (
     pageSize: page,
     pages: Math.ceil(files.random.length / page),
   })
-  if (stat.residentSource === 'fincore') {
+  if (stat.residentSource === 'mincore') {
     // Just written, so all of it is in the page cache.
     t.is(stat.residentPages, stat.pages)
   } else {
@@ -223,7 +223,7 @@ test('stat reports size, lines, pages and resident pages (or says it cannot)', (
   t.regex(text.stdout, new RegExp(`^size: +${files.log.length} bytes$`, 'm'))
   t.regex(text.stdout, /^lines: +5$/m)
   t.regex(text.stdout, /^pages: +1$/m)
-  t.regex(text.stdout, /^resident: +(1 of 1 pages \(100\.0%\) before this scan \(fincore\)|unknown \(.+\))$/m)
+  t.regex(text.stdout, /^resident: +(1 of 1 pages \(100\.0%\) before this scan \(mincore\)|unknown \(.+\))$/m)
   t.like(json(t, ['stat', paths.empty]), { size: 0, lines: 0, pages: 0 })
 })
 
@@ -250,7 +250,7 @@ test('--threads changes nothing in the results; bad values are rejected', (t) =>
 })
 
 test('a missing file, a directory or an unreadable file: exit 2, one line, nothing on stdout', (t) => {
-  const { dir, paths } = fixtures(t)
+  const { dir } = fixtures(t)
   const missing = join(dir, 'missing.log')
   for (const args of [['lines'], ['count', 'x'], ['find', 'x'], ['stat']]) {
     const label = args[0]
@@ -259,9 +259,6 @@ test('a missing file, a directory or an unreadable file: exit 2, one line, nothi
   }
   // Relative paths are reported as given.
   failsWith(t, mmapkit(['lines', 'x'], { cwd: dir }), "mmapkit: ENOENT: no such file or directory, open 'x'")
-  // A failure in a later file: nothing printed for the earlier ones.
-  failsWith(t, mmapkit(['lines', paths.log, missing]), `mmapkit: ENOENT: no such file or directory, open '${missing}'`)
-  failsWith(t, mmapkit(['lines', paths.log, missing, '--json']), /^mmapkit: ENOENT: /)
 })
 
 posixOnly('no permission is EACCES with exit 2 (checked as an unprivileged user)', (t) => {
@@ -296,17 +293,12 @@ test('bad arguments, unknown commands and missing operands: exit 2 with a one-li
     ],
     [['find', 'a', paths.dense, '--limit'], "mmapkit: option '--limit' needs a value (see 'mmapkit find --help')"],
     [['frobnicate', paths.log], "mmapkit: unknown command 'frobnicate' (see 'mmapkit --help')"],
-    [[], "mmapkit: missing command (see 'mmapkit --help')"],
     [['lines'], "mmapkit: lines: missing FILE operand (see 'mmapkit lines --help')"],
     [['count'], "mmapkit: count: missing PATTERN operand (see 'mmapkit count --help')"],
     [['count', 'x'], "mmapkit: count: missing FILE operand (see 'mmapkit count --help')"],
     [['count', '', paths.log], "mmapkit: count: PATTERN must not be empty (see 'mmapkit count --help')"],
     [['find'], "mmapkit: find: missing PATTERN operand (see 'mmapkit find --help')"],
     [['find', 'x'], "mmapkit: find: missing FILE operand (see 'mmapkit find --help')"],
-    [
-      ['find', 'x', paths.log, paths.dense],
-      `mmapkit: find: extra operand '${paths.dense}' (one FILE at a time) (see 'mmapkit find --help')`,
-    ],
     [['stat'], "mmapkit: stat: missing FILE operand (see 'mmapkit stat --help')"],
     [['lines', '--frob', paths.log], "mmapkit: unknown option '--frob' (see 'mmapkit lines --help')"],
     [['lines', '-x', paths.log], "mmapkit: unknown option '-x' (see 'mmapkit lines --help')"],
@@ -364,14 +356,23 @@ test('the progress bar draws only on a terminal and is erased at the end', (t) =
   const written: string[] = []
   const stream = { isTTY: true, columns: 80, write: (text: string) => written.push(text) > 0 }
   const tty = stream as unknown as NodeJS.WriteStream
-  const progress = createProgress('lines', 2 ** 20, { stream: tty })
+  let clock = 0
+  const progress = createProgress('lines', 2 ** 20, { stream: tty, now: () => clock })
+  clock = 1000
   progress.update(2 ** 19)
   progress.update(2 ** 19 + 1) // within 100 ms of the last draw: skipped
   progress.finish()
   t.is(written.length, 2)
-  t.is(written[0], `\r${bar('lines', 2 ** 19, 2 ** 20, 80)}\x1b[K`)
+  t.is(written[0], `\r${bar('lines', 2 ** 19, 2 ** 20, 80, 1000)}\x1b[K`)
   t.regex(bar('lines', 2 ** 19, 2 ** 20, 80), /^lines \[#+\.+\]  50%  512\.0 KiB \/ 1\.00 MiB$/)
+  // Rate and ETA once time has passed: 512 KiB in 1 s, 512 KiB to go.
+  t.regex(
+    bar('lines', 2 ** 19, 2 ** 20, 120, 1000),
+    /^lines \[#+\.+\]  50%  512\.0 KiB \/ 1\.00 MiB  512\.0 KiB\/s  ETA 1s$/,
+  )
+  t.regex(bar('lines', 2 ** 20, 2 ** 30, 120, 1000), /ETA 17m03s$/)
   t.is(written[1], '\r\x1b[K')
+  t.is(process.listenerCount('SIGINT'), 0, 'the Ctrl-C handler is removed with the bar')
   const quiet: string[] = []
   const pipe = { isTTY: false, write: (text: string) => quiet.push(text) > 0 } as unknown as NodeJS.WriteStream
   const off = createProgress('lines', 100, { stream: pipe })

@@ -79,7 +79,9 @@ async function main(argv) {
     }
     if (name === undefined) {
       if (options.has('help')) return (out(await help()), EXIT_OK)
-      throw new UsageError('missing command')
+      // Like grep and tar: the usage on stderr, status 2 (a script that forgot its arguments fails).
+      process.stderr.write(`${await help()}\n`)
+      return EXIT_ERROR
     }
     if (!COMMANDS.includes(name)) throw new UsageError(`unknown command '${name}'`)
     command = name

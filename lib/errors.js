@@ -36,13 +36,17 @@ function describe(value) {
   }
 }
 
-/** `ERR_INVALID_ARG_TYPE`: `name` is `"options"` (an argument) or `"options.start"` (a property). */
+/**
+ * `ERR_INVALID_ARG_TYPE`: `name` is `"options"` (an argument) or `"options.start"` (a property);
+ * `expected` is a type (`number`: "of type number") or a class (`AbortSignal`: "an instance of").
+ */
 function invalidArgType(name, expected, value) {
   const what = name.includes('.') ? 'property' : 'argument'
+  const kind = /^[A-Z]/.test(expected) ? `an instance of ${expected}` : `of type ${expected}`
   return nodeError(
     TypeError,
     'ERR_INVALID_ARG_TYPE',
-    `The "${name}" ${what} must be of type ${expected}. Received ${describe(value)}`,
+    `The "${name}" ${what} must be ${kind}. Received ${describe(value)}`,
   )
 }
 

@@ -1,6 +1,22 @@
 'use strict'
-// The iteration protocols of the native iterators (ChunkIterator): iterable, async-iterable, and an
-// `Iterator` (so `map`, `filter`, `take`, `toArray` work) where the runtime has `Iterator`.
+// The iteration protocols of the native iterators (ChunkIterator, LineIterator, MatchIterator):
+// iterable, async-iterable, and an `Iterator` (so `map`, `filter`, `take`, `toArray` work) where the
+// runtime has `Iterator`.
+const { nodeError } = require('./errors.js')
+
+/** The AbortSignal whose abort ends an iterator's async form (set by `matches(p, { signal })`). */
+const signals = new WeakMap()
+
+function abortError(signal) {
+  const error = nodeError(Error, 'ABORT_ERR', 'The operation was aborted')
+  error.name = 'AbortError'
+  try {
+    error.cause = signal.reason
+  } catch {
+    // a reason getter that throws leaves no cause
+  }
+  return error
+}
 
 function define(target, key, value) {
   Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false })
@@ -16,8 +32,13 @@ function installIteratorProtocol(prototype) {
   })
   define(prototype, Symbol.asyncIterator, function asyncIterator() {
     const iterator = this
+    const signal = signals.get(iterator)
     return {
       next() {
+        if (signal?.aborted) {
+          iterator.return()
+          return Promise.reject(abortError(signal))
+        }
         try {
           return Promise.resolve(iterator.next())
         } catch (error) {
@@ -38,4 +59,4 @@ function installIteratorProtocol(prototype) {
   })
 }
 
-module.exports = { installIteratorProtocol }
+module.exports = { installIteratorProtocol, signals }

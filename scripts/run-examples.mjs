@@ -58,6 +58,27 @@ const EXPECTATIONS = {
     /^zeroed 33554432 of 67108864 bytes in \d+ ms$/m,
     /^verified: even bytes are 0, odd bytes unchanged$/m,
   ),
+  'parallel-lines.ts': (stdout) => {
+    const workers = [...stdout.matchAll(/^ {2}worker \d+: bytes (\d+)\.\.(\d+), (\d+) lines$/gm)]
+    if (workers.length < 2) return `expected at least 2 workers, saw ${workers.length}`
+    // The ranges are contiguous and cover the file; their lines add up to the file's.
+    const size = Number(/^file: (\d+) bytes, (\d+) lines;/m.exec(stdout)?.[1])
+    const lines = Number(/^file: \d+ bytes, (\d+) lines;/m.exec(stdout)?.[1])
+    let at = 0
+    for (const [, start, end] of workers) {
+      if (Number(start) !== at) return `a worker range starts at ${start}, not ${at}`
+      at = Number(end)
+    }
+    if (at !== size) return `the worker ranges end at ${at}, not at the file size ${size}`
+    const sum = workers.reduce((total, match) => total + Number(match[3]), 0)
+    if (sum !== lines || lines !== 200000) return `workers saw ${sum} lines, the file has ${lines}`
+    return matches(/^ {2}ERROR 33333$/m, /^error latency total: \d+ ms$/m, /^match: yes$/m)(stdout)
+  },
+  'embeddings.ts': matches(
+    /^file: 51200016 bytes, 200000 vectors of 64 float32$/m,
+    /^ {2}vector \d+: \d+\.\d{4}$/m,
+    /^same answer as the heap copy: yes$/m,
+  ),
   'log-analyzer.ts': (stdout) => {
     const rows = [...stdout.matchAll(/^ {2}"(.+?)" +(\d+) +[\d.]+% +ok$/gm)].map((match) => match[1])
     if (rows.join() !== ' ERROR , WARN , INFO ,timeout,user=alice') return `pattern rows: [${rows}]`

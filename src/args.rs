@@ -1,12 +1,14 @@
 //! JS arguments to Rust values, validated the way Node validates `fs` arguments: a wrong type is
 //! `ERR_INVALID_ARG_TYPE`, a bad number `ERR_OUT_OF_RANGE`, a bad enum value `ERR_INVALID_ARG_VALUE`.
 
-use mmapkit_core::{Advice, FlushPolicy, LockKind, Mode, OpenOptions};
+use std::path::PathBuf;
+
+use mmapkit_core::{Advice, FlushPolicy, LockKind, MappedFile, MmapError, Mode, OpenOptions};
 use napi::bindgen_prelude::*;
 
-use crate::js::{Js, TypedArrayInfo, Value};
+use crate::js::{ErrorClass, Js, TypedArrayInfo, Value};
 use crate::node_error::{
-  format_received_integer, invalid_arg_type, invalid_arg_value, out_of_range, ArgName,
+  format_received_integer, invalid_arg_type, invalid_arg_value, out_of_range, throw, ArgName,
 };
 
 /// `Number.MAX_SAFE_INTEGER`: the largest offset or length JS can name exactly.
@@ -101,27 +103,183 @@ pub fn bytes(js: Js, value: Value, name: &str) -> Result<Bytes> {
   ))
 }
 
-/// A file path: a string without NUL bytes.
-pub fn path(js: Js, value: Value) -> Result<String> {
-  if js.type_of(value)? != ValueType::String {
-    return Err(invalid_arg_type(
-      js,
-      ArgName::Argument("path"),
-      "of type string",
-      value,
-    ));
-  }
-  let path = js.get_string(value)?;
-  if path.contains('\0') {
-    return Err(invalid_arg_value(
+/// A file path as `node:fs` takes it: a string, a `Buffer`/`Uint8Array` (its bytes, as an OS path
+/// on Unix), or a `file:` URL (with `url.fileURLToPath`'s rules); never with NUL bytes.
+pub fn path(js: Js, value: Value) -> Result<PathBuf> {
+  path_like(js, value, "of type string or an instance of Buffer or URL")
+}
+
+/// [`path`] for APIs that need the path as UTF-8 text (the ring buffer's).
+pub fn path_utf8(js: Js, value: Value) -> Result<String> {
+  let path = path(js, value)?;
+  path.to_str().map(str::to_owned).ok_or_else(|| {
+    invalid_arg_value(
       js,
       format!(
-        "The argument 'path' must be a string without null bytes. Received '{}'",
-        path.replace('\0', "\\x00")
+        "The argument 'path' must be valid UTF-8 here. Received '{}'",
+        path.to_string_lossy()
       ),
-    ));
+    )
+  })
+}
+
+fn path_like(js: Js, value: Value, expected: &str) -> Result<PathBuf> {
+  let bad_type = || invalid_arg_type(js, ArgName::Argument("path"), expected, value);
+  let no_nul = |bytes: &[u8], shown: String| -> Result<()> {
+    if bytes.contains(&0) {
+      return Err(invalid_arg_value(
+        js,
+        format!(
+          "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received {shown}"
+        ),
+      ));
+    }
+    Ok(())
+  };
+  match js.type_of(value)? {
+    ValueType::String => {
+      let path = js.get_string(value)?;
+      no_nul(
+        path.as_bytes(),
+        format!("'{}'", path.replace('\0', "\\x00")),
+      )?;
+      Ok(PathBuf::from(path))
+    }
+    ValueType::Object => {
+      if let Some(info) = js.uint8_array(value) {
+        // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call.
+        let bytes = unsafe { std::slice::from_raw_parts(info.data, info.len) }.to_vec();
+        no_nul(&bytes, js.describe(value))?;
+        return Ok(path_from_bytes(bytes));
+      }
+      if !is_url(js, value)? {
+        return Err(bad_type());
+      }
+      let protocol = js.get(value, "protocol")?;
+      if js.type_of(protocol)? != ValueType::String || js.get_string(protocol)? != "file:" {
+        let error = js.error(
+          ErrorClass::TypeError,
+          "ERR_INVALID_URL_SCHEME",
+          "The URL must be of scheme file",
+        )?;
+        return Err(js.into_error(error));
+      }
+      // url.fileURLToPath: its host, encoding and platform rules, and its errors, verbatim.
+      let process = js.get(js.global()?, "process")?;
+      let get_builtin = js.get(process, "getBuiltinModule")?;
+      let url = call_or_rethrow(js, process, get_builtin, &[js.string("node:url")?])?;
+      let to_path = js.get(url, "fileURLToPath")?;
+      let path = call_or_rethrow(js, url, to_path, &[value])?;
+      let path = js.get_string(path)?;
+      no_nul(
+        path.as_bytes(),
+        format!("'{}'", path.replace('\0', "\\x00")),
+      )?;
+      Ok(PathBuf::from(path))
+    }
+    _ => Err(bad_type()),
   }
-  Ok(path)
+}
+
+/// Node's `isURL`: an object with `href` and `protocol` and without `auth` and `path` (a WHATWG
+/// URL, not a legacy `url.parse` result).
+fn is_url(js: Js, value: Value) -> Result<bool> {
+  Ok(
+    js.get_defined(value, "href")?.is_some()
+      && js.get_defined(value, "protocol")?.is_some()
+      && js.get_defined(value, "auth")?.is_none()
+      && js.get_defined(value, "path")?.is_none(),
+  )
+}
+
+/// `function.apply(this, args)`, turning an exception it throws back into the same JS error.
+fn call_or_rethrow(js: Js, this: Value, function: Value, args: &[Value]) -> Result<Value> {
+  js.call(this, function, args).map_err(|error| {
+    let mut exception = std::ptr::null_mut();
+    // SAFETY: valid out-pointer; clears the pending exception (if any) so it can be rethrown.
+    let status = unsafe { napi::sys::napi_get_and_clear_last_exception(js.0, &mut exception) };
+    if status == napi::sys::Status::napi_ok && !exception.is_null() {
+      js.into_error(exception)
+    } else {
+      error
+    }
+  })
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+  use std::os::unix::ffi::OsStringExt;
+  PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+  // Node decodes Buffer paths as UTF-8 on Windows.
+  PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// What `MemoryMappedFile.open` and its siblings map: a path, or a file the caller opened (a file
+/// descriptor or a `FileHandle`), duplicated so that the caller keeps ownership of theirs.
+pub enum Source {
+  Path(PathBuf),
+  /// The duplicate and the name it goes by in errors and in `path`.
+  File(std::fs::File, String),
+}
+
+impl Source {
+  /// Opens and maps the source as `options` ask.
+  pub fn open(
+    self,
+    options: &OpenOptions,
+    abort: Option<&std::sync::atomic::AtomicBool>,
+  ) -> std::result::Result<MappedFile, MmapError> {
+    match self {
+      Source::Path(path) => MappedFile::open_cancellable(&path, options, abort),
+      Source::File(file, name) => MappedFile::open_file(file, &name, options, abort),
+    }
+  }
+}
+
+/// `path | fd | FileHandle`, the first argument of `open` and its siblings.
+pub fn source(js: Js, value: Value) -> Result<Source> {
+  const EXPECTED: &str = "of type string or number or an instance of Buffer, URL, or FileHandle";
+  let (fd, handle) = match js.type_of(value)? {
+    ValueType::Number => (value, false),
+    ValueType::Object if is_file_handle(js, value)? => (js.get(value, "fd")?, true),
+    _ => return path_like(js, value, EXPECTED).map(Source::Path),
+  };
+  let fd = js.get_f64(fd)?;
+  // A closed FileHandle has fd -1: let the OS say EBADF, as Node does for it.
+  let closed_handle = handle && fd == -1.0;
+  if !closed_handle
+    && (!fd.is_finite() || fd.fract() != 0.0 || !(0.0..=i32::MAX as f64).contains(&fd))
+  {
+    let range = if fd.is_finite() && fd.fract() == 0.0 {
+      format!(">= 0 && <= {}", i32::MAX)
+    } else {
+      "an integer".into()
+    };
+    return Err(out_of_range(js, "fd", &range, &format_received_integer(fd)));
+  }
+  let (file, name) =
+    mmapkit_core::descriptor::duplicate(fd as i32).map_err(|e| throw(&Env::from_raw(js.0), e))?;
+  Ok(Source::File(file, name))
+}
+
+/// A `fs/promises` `FileHandle`: an object of that class with a numeric `fd`.
+fn is_file_handle(js: Js, value: Value) -> Result<bool> {
+  let Some(fd) = js.get_defined(value, "fd")? else {
+    return Ok(false);
+  };
+  if js.type_of(fd)? != ValueType::Number {
+    return Ok(false);
+  }
+  let constructor = js.get(value, "constructor")?;
+  if js.type_of(constructor)? != ValueType::Function {
+    return Ok(false);
+  }
+  let name = js.get(constructor, "name")?;
+  Ok(js.type_of(name)? == ValueType::String && js.get_string(name)? == "FileHandle")
 }
 
 /// A string that must be one of `choices`; returns its index in `choices`.

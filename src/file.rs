@@ -56,9 +56,9 @@ impl MemoryMappedFile {
     mode: Option<Mode>,
   ) -> Result<Self> {
     let js = Js::from_env(env);
-    let path = args::path(js, path.raw())?;
+    let source = args::source(js, path.raw())?;
     let (options, _signal) = options_for(js, options.map(|o| o.raw()), mode)?;
-    let mapping = MappedFile::open(&path, &options).or_throw(env)?;
+    let mapping = source.open(&options, None).or_throw(env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
 
@@ -125,7 +125,7 @@ impl MemoryMappedFile {
   /// Maps the file at `path`. `options.mode` defaults to `'readOnly'`.
   ///
   /// @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
-  #[napi(catch_unwind, ts_args_type = "path: string, options?: OpenOptions")]
+  #[napi(catch_unwind, ts_args_type = "path: MapSource, options?: OpenOptions")]
   pub fn open(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, None)
   }
@@ -133,23 +133,23 @@ impl MemoryMappedFile {
   /// `open` off the JS thread (useful with `populate` on large files). Accepts `options.signal`.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: OpenOptions & { signal?: AbortSignal }",
+    ts_args_type = "path: MapSource, options?: OpenOptions & { signal?: AbortSignal }",
     ts_return_type = "Promise<MemoryMappedFile>"
   )]
   pub fn open_async(env: Env, path: Unknown, options: Option<Unknown>) -> AsyncTask<OpenTask> {
     let js = Js::from_env(&env);
     let prepared = (|| -> Result<OpenTask> {
-      let path = args::path(js, path.raw())?;
+      let source = args::source(js, path.raw())?;
       let (options, signal) = args::open_options(js, options.map(|o| o.raw()))?;
       let abort = AbortWatch::new(js, signal)?;
       Ok(OpenTask {
-        path,
+        source: Some(source),
         options,
         settle: Settle::ok(abort),
       })
     })();
     AsyncTask::new(prepared.unwrap_or_else(|error| OpenTask {
-      path: String::new(),
+      source: None,
       options: OpenOptions::default(),
       settle: Settle::rejecting(error),
     }))
@@ -158,7 +158,7 @@ impl MemoryMappedFile {
   /// `open(path, { ...options, mode: 'readOnly' })`.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: FactoryOptions<'readOnly'>"
+    ts_args_type = "path: MapSource, options?: FactoryOptions<'readOnly'>"
   )]
   pub fn open_ro(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadOnly))
@@ -167,7 +167,7 @@ impl MemoryMappedFile {
   /// `open(path, { ...options, mode: 'readWrite' })`.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: FactoryOptions<'readWrite'>"
+    ts_args_type = "path: MapSource, options?: FactoryOptions<'readWrite'>"
   )]
   pub fn open_rw(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadWrite))
@@ -176,7 +176,7 @@ impl MemoryMappedFile {
   /// `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: FactoryOptions<'copyOnWrite'>"
+    ts_args_type = "path: MapSource, options?: FactoryOptions<'copyOnWrite'>"
   )]
   pub fn open_cow(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::CopyOnWrite))
@@ -186,7 +186,7 @@ impl MemoryMappedFile {
   /// (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, size: number, options?: FactoryOptions<'readWrite'>"
+    ts_args_type = "path: MapSource, size: number, options?: FactoryOptions<'readWrite'>"
   )]
   pub fn create_rw(
     env: Env,
@@ -195,13 +195,13 @@ impl MemoryMappedFile {
     options: Option<Unknown>,
   ) -> Result<Self> {
     let js = Js::from_env(&env);
-    let path = args::path(js, path.raw())?;
+    let source = args::source(js, path.raw())?;
     let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
     let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
     options.create = true;
     options.truncate = true;
     options.size = Some(size);
-    let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
+    let mapping = source.open(&options, None).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
 
@@ -209,7 +209,7 @@ impl MemoryMappedFile {
   /// An existing file keeps its length.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, defaultSize: number, options?: FactoryOptions<'readWrite'>"
+    ts_args_type = "path: MapSource, defaultSize: number, options?: FactoryOptions<'readWrite'>"
   )]
   pub fn open_or_create(
     env: Env,
@@ -218,12 +218,12 @@ impl MemoryMappedFile {
     options: Option<Unknown>,
   ) -> Result<Self> {
     let js = Js::from_env(&env);
-    let path = args::path(js, path.raw())?;
+    let source = args::source(js, path.raw())?;
     let default_size = args::index(js, default_size.raw(), ArgName::Argument("defaultSize"))?;
     let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
     options.create = true;
     options.default_size = Some(default_size);
-    let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
+    let mapping = source.open(&options, None).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
 

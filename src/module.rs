@@ -19,13 +19,13 @@ pub fn page_size() -> u32 {
 
 /// `MemoryMappedFile.createRw(path, size)`: create or truncate the file to `size` bytes and map it
 /// readWrite.
-#[napi(catch_unwind, ts_args_type = "path: string, size: number")]
+#[napi(catch_unwind, ts_args_type = "path: PathLike, size: number")]
 pub fn create_mmap(env: Env, path: Unknown, size: Unknown) -> Result<MemoryMappedFile> {
   MemoryMappedFile::create_rw(env, path, size, None)
 }
 
 /// `MemoryMappedFile.open(path, { mode })`.
-#[napi(catch_unwind, ts_args_type = "path: string, mode?: MmapMode")]
+#[napi(catch_unwind, ts_args_type = "path: PathLike, mode?: MmapMode")]
 pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<MemoryMappedFile> {
   let js = Js::from_env(&env);
   let path = args::path(js, path.raw())?;
@@ -47,7 +47,7 @@ pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<Memor
 /// small in-place edit of an existing file.
 #[napi(
   catch_unwind,
-  ts_args_type = "path: string, offset: number, data: Uint8Array | string"
+  ts_args_type = "path: PathLike, offset: number, data: Uint8Array | string"
 )]
 pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Result<()> {
   let js = Js::from_env(&env);

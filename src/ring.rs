@@ -45,7 +45,7 @@ impl RingBuffer {
   /// refusing a push.
   #[napi(
     catch_unwind,
-    ts_args_type = "path: string, capacityBytes: number, options?: { overwrite?: boolean }"
+    ts_args_type = "path: PathLike, capacityBytes: number, options?: { overwrite?: boolean }"
   )]
   pub fn create(
     env: Env,
@@ -54,7 +54,7 @@ impl RingBuffer {
     options: Option<Unknown>,
   ) -> Result<RingBuffer> {
     let js = Js::from_env(&env);
-    let path = args::path(js, path.raw())?;
+    let path = args::path_utf8(js, path.raw())?;
     let capacity = args::index(js, capacity.raw(), ArgName::Argument("capacityBytes"))?;
     let overwrite = overwrite_option(js, options.map(|o| o.raw()))?;
     let ring = CoreRing::create(&path, capacity, overwrite).or_throw(&env)?;
@@ -63,9 +63,9 @@ impl RingBuffer {
 
   /// Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
   /// positions) throws `ERR_MMAP_CORRUPT`.
-  #[napi(catch_unwind, ts_args_type = "path: string")]
+  #[napi(catch_unwind, ts_args_type = "path: PathLike")]
   pub fn open(env: Env, path: Unknown) -> Result<RingBuffer> {
-    let path = args::path(Js::from_env(&env), path.raw())?;
+    let path = args::path_utf8(Js::from_env(&env), path.raw())?;
     let ring = CoreRing::open(&path).or_throw(&env)?;
     Ok(RingBuffer::wrap(ring))
   }

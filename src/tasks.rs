@@ -57,7 +57,8 @@ impl Settle {
 
 /// `MemoryMappedFile.openAsync`.
 pub struct OpenTask {
-  pub path: String,
+  /// Taken by `compute`.
+  pub source: Option<crate::args::Source>,
   pub options: OpenOptions,
   pub settle: Settle,
 }
@@ -71,11 +72,10 @@ impl Task for OpenTask {
       return Ok(Err(MmapError::Aborted));
     }
     let abort = self.settle.abort.flag();
-    Ok(MappedFile::open_cancellable(
-      &self.path,
-      &self.options,
-      Some(&abort),
-    ))
+    Ok(match self.source.take() {
+      Some(source) => source.open(&self.options, Some(&abort)),
+      None => Err(MmapError::Closed),
+    })
   }
 
   fn resolve(&mut self, env: Env, output: Self::Output) -> Result<MemoryMappedFile> {

@@ -32,20 +32,25 @@
 #![warn(missing_docs)]
 
 pub mod atomics;
+pub mod descriptor;
 pub mod error;
 mod file_kind;
 pub mod flush_policy;
 pub mod guard;
 pub mod lock;
 pub mod mapping;
+pub mod matches;
 pub mod mode;
 mod open;
 pub mod options;
 mod os;
 mod page_cache;
 pub mod range;
+pub mod records;
+mod residency;
 pub mod ring;
 pub mod scan;
+pub mod split;
 
 pub use error::{MmapError, Result};
 pub use flush_policy::FlushPolicy;
@@ -53,6 +58,7 @@ pub use lock::LockKind;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;
+pub use residency::Residency;
 pub use ring::RingBuffer;
 
 /// The OS page size in bytes.

@@ -16,6 +16,7 @@
 
 use std::fs::{File, OpenOptions as FsOpenOptions};
 use std::io;
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use memmap2::{MmapOptions, MmapRaw};
@@ -39,27 +40,55 @@ struct Window {
 impl MappedFile {
   /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it. A call
   /// that fails leaves the file as it was (see the module documentation).
-  pub fn open(path: &str, options: &OpenOptions) -> Result<Self> {
+  pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
     Self::open_cancellable(path, options, None)
   }
 
   /// [`MappedFile::open`] whose wait for `options.lock` ends with [`MmapError::Aborted`] as soon
   /// as `abort` is set (the lock is then polled instead of waited for).
   pub fn open_cancellable(
-    path: &str,
+    path: impl AsRef<Path>,
     options: &OpenOptions,
     abort: Option<&AtomicBool>,
   ) -> Result<Self> {
+    let path = path.as_ref();
+    let display = path.to_string_lossy();
     check_option_combination(options)?;
-    let (file, created) = open_or_create(path, options)?;
+    let (file, created) = open_or_create(path, &display, options)?;
     let identity = created.then(|| Identity::of(&file));
-    let result = map_opened(path, options, file, created, abort);
+    let result = map_opened(&display, options, file, created, abort);
     if result.is_err() {
       if let Some(identity) = identity {
         identity.remove_if_still_at(path);
       }
     }
     result
+  }
+
+  /// Maps an already open file, as [`MappedFile::open`] maps the file at a path: for files opened
+  /// by the caller (a file descriptor or `FileHandle` in JS, duplicated first so that the caller
+  /// keeps ownership of its own). `display` names the file in errors and in [`MappedFile::path`].
+  /// `options.create` has nothing to create; `size` and a truncating create still apply.
+  ///
+  /// ```
+  /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+  /// use mmapkit_core::{MappedFile, OpenOptions};
+  /// let path = std::env::temp_dir().join(format!("mmapkit-open-file-doc-{}", std::process::id()));
+  /// std::fs::write(&path, b"hello")?;
+  /// let file = std::fs::File::open(&path)?;
+  /// let mapped = MappedFile::open_file(file, "hello.txt", &OpenOptions::default(), None)?;
+  /// assert_eq!(mapped.read(0, 5)?, b"hello");
+  /// # std::fs::remove_file(&path)?;
+  /// # Ok(()) }
+  /// ```
+  pub fn open_file(
+    file: File,
+    display: &str,
+    options: &OpenOptions,
+    abort: Option<&AtomicBool>,
+  ) -> Result<Self> {
+    check_option_combination(options)?;
+    map_opened(display, options, file, false, abort)
   }
 }
 
@@ -113,8 +142,8 @@ fn window(options: &OpenOptions, file_len: u64) -> Result<Window> {
 
 /// Opens an existing file, or (with `options.create`) creates a missing one, but only after the
 /// window has been checked against the length the new file will have.
-fn open_or_create(path: &str, options: &OpenOptions) -> Result<(File, bool)> {
-  let io_err = |e| open_error(e, path);
+fn open_or_create(path: &Path, display: &str, options: &OpenOptions) -> Result<(File, bool)> {
+  let io_err = |e| open_error(e, path, display);
   let mode = options.mode();
   // A racing process may create or remove the file between our two opens: try a few times, then
   // let `O_CREAT` follow what is there (a dangling symlink, which `O_EXCL` never creates through).
@@ -138,19 +167,19 @@ fn open_or_create(path: &str, options: &OpenOptions) -> Result<(File, bool)> {
 
 /// The error of a failed `open`: a socket (Linux: `ENXIO`) or a device without a driver is
 /// reported as what it is, not as an OS error that hides why.
-fn open_error(e: io::Error, path: &str) -> MmapError {
+fn open_error(e: io::Error, path: &Path, display: &str) -> MmapError {
   #[cfg(unix)]
   if e.raw_os_error() == Some(libc::ENXIO) {
     if let Ok(metadata) = std::fs::metadata(path) {
       if !metadata.is_file() && !metadata.is_dir() {
         return MmapError::NotRegularFile {
-          path: path.to_owned(),
+          path: display.to_owned(),
           kind: crate::file_kind::special_kind(&metadata).to_owned(),
         };
       }
     }
   }
-  MmapError::io(e, "open", Some(path))
+  MmapError::io(e, "open", Some(display))
 }
 
 /// Read (and write for readWrite), never blocking on a FIFO or device, never acquiring a
@@ -310,7 +339,7 @@ impl Identity {
 
   /// Removes the file this call created, unless the path now names something else (another
   /// process replaced it) or a symlink (the link was there before us; only its target is ours).
-  fn remove_if_still_at(&self, path: &str) {
+  fn remove_if_still_at(&self, path: &Path) {
     let Ok(link) = std::fs::symlink_metadata(path) else {
       return;
     };

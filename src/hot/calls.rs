@@ -15,6 +15,8 @@ use crate::atomics::{atomic, Atomic};
 use crate::chunks::ChunkIterator;
 use crate::file::MemoryMappedFile;
 use crate::js::{ErrorClass, Js, Value};
+use crate::line_iterator::LineIterator;
+use crate::match_iterator::MatchIterator;
 use crate::ring::RingBuffer;
 use crate::segment::Segment;
 use crate::span::Span;
@@ -25,6 +27,8 @@ const KIND_FILE: u32 = 0;
 const KIND_SEGMENT: u32 = 1;
 const KIND_RING: u32 = 2;
 const KIND_CHUNKS: u32 = 3;
+const KIND_LINES: u32 = 4;
+const KIND_MATCHES: u32 = 5;
 
 /// The object of raw functions that `lib/hot.js` turns into methods (one table for every class).
 pub fn functions(js: Js) -> Result<Value> {
@@ -283,6 +287,14 @@ callback!(register, 2, |js, [kind, object]| {
     }
     KIND_CHUNKS => {
       unsafe { unwrap_checked::<ChunkIterator>(js.0, object)? };
+      js.number(0.0)
+    }
+    KIND_LINES => {
+      unsafe { unwrap_checked::<LineIterator>(js.0, object)? };
+      js.number(0.0)
+    }
+    KIND_MATCHES => {
+      unsafe { unwrap_checked::<MatchIterator>(js.0, object)? };
       js.number(0.0)
     }
     _ => Err(Error::from_reason("mmapkit: unknown class kind")),

@@ -1,0 +1,292 @@
+//! Records of a byte range split at a delimiter: the engine of `lines()` and `splitRanges()`.
+//!
+//! A record ends at each occurrence of the delimiter (a byte or a short byte string), found left to
+//! right without overlaps, the way `String.prototype.split` finds them. The delimiter is not part
+//! of the record; the last record is yielded even without a delimiter after it, and an empty input
+//! has no records at all (`"a\n"` is one record, `"a\n\n"` two, `""` none). With `crlf`, one `'\r'`
+//! directly before a `'\n'` delimiter is dropped from the record as well.
+//!
+//! Every access to the bytes runs under [`guarded`], so a file truncated by another process is an
+//! [`MmapError::Truncated`], not a crash.
+
+use std::ops::Range;
+
+use memchr::memmem::Finder;
+
+use crate::error::{MmapError, Result};
+use crate::guard::guarded;
+
+/// The longest delimiter accepted, in bytes.
+pub const MAX_DELIMITER_LEN: usize = 256;
+
+/// A record delimiter: one byte or a short byte string, with its searcher.
+#[derive(Clone, Debug)]
+pub struct Delimiter {
+  finder: Finder<'static>,
+  /// Whether a proper prefix of the delimiter is also a suffix (`"\n\n"`, `"abab"`): then where
+  /// occurrences lie depends on where the left-to-right scan started.
+  self_overlapping: bool,
+}
+
+impl Delimiter {
+  /// A delimiter of these bytes: 1 to [`MAX_DELIMITER_LEN`] of them.
+  ///
+  /// ```
+  /// use mmapkit_core::records::Delimiter;
+  /// assert_eq!(Delimiter::new(b"\r\n").unwrap().bytes(), b"\r\n");
+  /// assert!(Delimiter::new(b"").is_err());
+  /// ```
+  pub fn new(bytes: &[u8]) -> Result<Self> {
+    if bytes.is_empty() || bytes.len() > MAX_DELIMITER_LEN {
+      return Err(MmapError::InvalidArgValue {
+        message: format!(
+          "The property 'options.delimiter' must be 1 to {MAX_DELIMITER_LEN} bytes long. Received {} bytes",
+          bytes.len()
+        ),
+      });
+    }
+    let self_overlapping = (1..bytes.len()).any(|k| bytes[..k] == bytes[bytes.len() - k..]);
+    Ok(Delimiter {
+      finder: Finder::new(bytes).into_owned(),
+      self_overlapping,
+    })
+  }
+
+  /// `'\n'`, the default.
+  pub fn newline() -> Self {
+    Delimiter::new(b"\n").expect("one byte is a valid delimiter")
+  }
+
+  /// The delimiter's bytes.
+  pub fn bytes(&self) -> &[u8] {
+    self.finder.needle()
+  }
+
+  /// Its length in bytes.
+  pub fn len(&self) -> usize {
+    self.finder.needle().len()
+  }
+
+  /// Always false: a delimiter has at least one byte.
+  pub fn is_empty(&self) -> bool {
+    false
+  }
+
+  /// Whether occurrences can overlap (see [`Delimiter::new`]).
+  pub fn is_self_overlapping(&self) -> bool {
+    self.self_overlapping
+  }
+
+  /// The first occurrence in `haystack` (an unguarded search: callers guard it).
+  pub(crate) fn find_in(&self, haystack: &[u8]) -> Option<usize> {
+    match self.bytes() {
+      [byte] => memchr::memchr(*byte, haystack),
+      _ => self.finder.find(haystack),
+    }
+  }
+
+  /// The first occurrence starting at or after `from` in `data`, guarded.
+  pub(crate) fn find_from(&self, data: &[u8], from: usize) -> Result<Option<usize>> {
+    if from >= data.len() {
+      return Ok(None);
+    }
+    let haystack = &data[from..];
+    // SAFETY: the search borrows the data and owns nothing (the `guarded` contract).
+    let found = unsafe { guarded(|| self.find_in(haystack)) }?;
+    Ok(found.map(|at| from + at))
+  }
+}
+
+/// The records of a range, one at a time: a cursor over the bytes, which the caller passes to
+/// each [`Records::next`] call (the binding re-borrows the mapping for every call).
+///
+/// ```
+/// use mmapkit_core::records::{Delimiter, Records};
+/// let data = b"one\r\ntwo\n\nlast";
+/// let mut records = Records::new(Delimiter::newline(), true, 0..data.len());
+/// let mut out = Vec::new();
+/// while let Some(range) = records.next(data).unwrap() {
+///   out.push(&data[range]);
+/// }
+/// assert_eq!(out, [&b"one"[..], b"two", b"", b"last"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Records {
+  delimiter: Delimiter,
+  /// Strip one `'\r'` before a `'\n'` delimiter.
+  crlf: bool,
+  /// Start of the next record.
+  pos: usize,
+  end: usize,
+}
+
+impl Records {
+  /// The records of `range` of the data later passed to [`Records::next`]. `crlf` only has an
+  /// effect when the delimiter is `'\n'`.
+  pub fn new(delimiter: Delimiter, crlf: bool, range: Range<usize>) -> Self {
+    let crlf = crlf && delimiter.bytes() == b"\n";
+    Records {
+      delimiter,
+      crlf,
+      pos: range.start,
+      end: range.end,
+    }
+  }
+
+  /// Where the next record starts (the end of the range once finished).
+  pub fn position(&self) -> usize {
+    self.pos
+  }
+
+  /// Whether every record has been returned.
+  pub fn is_finished(&self) -> bool {
+    self.pos >= self.end
+  }
+
+  /// The next record's range in `data`, without its delimiter; `None` at the end. `data` must be
+  /// at least as long as the range given to [`Records::new`].
+  pub fn next(&mut self, data: &[u8]) -> Result<Option<Range<usize>>> {
+    if self.pos >= self.end {
+      return Ok(None);
+    }
+    let window = &data[..self.end];
+    let start = self.pos;
+    let (mut stop, next) = match self.delimiter.find_from(window, start)? {
+      Some(at) => (at, at + self.delimiter.len()),
+      None => (self.end, self.end),
+    };
+    if self.crlf && next != stop && stop > start {
+      let before = &window[stop - 1];
+      // SAFETY: a one-byte read inside the range, owning nothing (the `guarded` contract).
+      if unsafe { guarded(|| std::ptr::read_volatile(before)) }? == b'\r' {
+        stop -= 1;
+      }
+    }
+    self.pos = next;
+    Ok(Some(start..stop))
+  }
+
+  /// Fills `out` with the next records, as `(start, end)` pairs; returns how many. Faster than
+  /// calling [`Records::next`] per record.
+  pub fn fill(&mut self, data: &[u8], out: &mut [(usize, usize)]) -> Result<usize> {
+    let mut filled = 0;
+    while filled < out.len() {
+      match self.next(data)? {
+        Some(range) => {
+          out[filled] = (range.start, range.end);
+          filled += 1;
+        }
+        None => break,
+      }
+    }
+    Ok(filled)
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn split(data: &[u8], delimiter: &[u8], crlf: bool) -> Vec<Vec<u8>> {
+    let mut records = Records::new(Delimiter::new(delimiter).unwrap(), crlf, 0..data.len());
+    let mut out = Vec::new();
+    while let Some(range) = records.next(data).unwrap() {
+      out.push(data[range].to_vec());
+    }
+    out
+  }
+
+  /// The reference: `String.prototype.split`, minus a last empty piece, nothing for empty input.
+  fn reference(data: &[u8], delimiter: &[u8]) -> Vec<Vec<u8>> {
+    if data.is_empty() {
+      return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + delimiter.len() <= data.len() {
+      if &data[i..i + delimiter.len()] == delimiter {
+        out.push(data[start..i].to_vec());
+        i += delimiter.len();
+        start = i;
+      } else {
+        i += 1;
+      }
+    }
+    if start < data.len() {
+      out.push(data[start..].to_vec());
+    }
+    out
+  }
+
+  #[test]
+  fn records_match_the_reference_at_every_delimiter_position() {
+    let alphabet = b"ab\n";
+    // Every string of length <= 6 over the alphabet.
+    for len in 0..=6 {
+      for mut code in 0..3usize.pow(len) {
+        let data: Vec<u8> = (0..len)
+          .map(|_| {
+            let b = alphabet[code % 3];
+            code /= 3;
+            b
+          })
+          .collect();
+        for delimiter in [&b"\n"[..], b"a", b"ab", b"aa", b"\n\n", b"aba"] {
+          assert_eq!(
+            split(&data, delimiter, false),
+            reference(&data, delimiter),
+            "{data:?} {delimiter:?}"
+          );
+        }
+      }
+    }
+  }
+
+  #[test]
+  fn crlf_strips_one_carriage_return_before_a_newline_only() {
+    assert_eq!(split(b"a\r\r\nb\r", b"\n", true), [&b"a\r"[..], b"b\r"]);
+    assert_eq!(split(b"\r\n\r\n", b"\n", true), [&b""[..], b""]);
+    assert_eq!(split(b"a\r\nb", b"\n", false), [&b"a\r"[..], b"b"]);
+    // Another delimiter: crlf has nothing to strip.
+    assert_eq!(split(b"a\r;b", b";", true), [&b"a\r"[..], b"b"]);
+  }
+
+  #[test]
+  fn empty_input_has_no_records_and_a_lone_delimiter_one_empty_record() {
+    assert!(split(b"", b"\n", false).is_empty());
+    assert_eq!(split(b"\n", b"\n", false), [&b""[..]]);
+    assert_eq!(split(b"abc", b"\n", false), [&b"abc"[..]]);
+  }
+
+  #[test]
+  fn a_sub_range_is_the_whole_input() {
+    let data = b"xx\nab\ncd";
+    let mut records = Records::new(Delimiter::newline(), false, 1..7);
+    let mut out = Vec::new();
+    while let Some(range) = records.next(data).unwrap() {
+      out.push(&data[range]);
+    }
+    assert_eq!(out, [&b"x"[..], b"ab", b"c"]);
+  }
+
+  #[test]
+  fn fill_returns_the_same_records() {
+    let data = b"a\nbb\n\nccc";
+    let mut records = Records::new(Delimiter::newline(), false, 0..data.len());
+    let mut out = [(0, 0); 3];
+    assert_eq!(records.fill(data, &mut out).unwrap(), 3);
+    assert_eq!(out, [(0, 1), (2, 4), (5, 5)]);
+    assert_eq!(records.fill(data, &mut out).unwrap(), 1);
+    assert_eq!(out[0], (6, 9));
+    assert_eq!(records.fill(data, &mut out).unwrap(), 0);
+  }
+
+  #[test]
+  fn delimiters_are_validated() {
+    assert!(Delimiter::new(&[b'x'; MAX_DELIMITER_LEN + 1]).is_err());
+    assert!(Delimiter::new(b"\n\n").unwrap().is_self_overlapping());
+    assert!(!Delimiter::new(b"\r\n").unwrap().is_self_overlapping());
+    assert!(Delimiter::new(b"aba").unwrap().is_self_overlapping());
+  }
+}

@@ -1,0 +1,83 @@
+//! `class MatchIterator`: what `matches()` returns. Each `next()` searches on from the previous
+//! match, so memory does not grow with the number of matches. The iteration protocol is attached
+//! by `lib/toolkit.js`.
+
+use mmapkit_core::matches::MatchCursor;
+use mmapkit_core::MmapError;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::js::Js;
+use crate::node_error::{throw, OrThrow};
+use crate::span::Span;
+use crate::toolkit::iterator_result;
+
+/// Iterates the offsets of the matches of a pattern, ascending, relative to the receiver of
+/// `matches()`.
+#[napi]
+pub struct MatchIterator {
+  span: Span,
+  /// The searched mapping range; cursor offsets are relative to `start`.
+  start: u64,
+  length: u64,
+  /// `start` relative to the receiver.
+  relative: u64,
+  cursor: MatchCursor,
+  done: bool,
+}
+
+impl MatchIterator {
+  pub fn new(span: Span, start: u64, length: u64, relative: u64, cursor: MatchCursor) -> Self {
+    MatchIterator {
+      span,
+      start,
+      length,
+      relative,
+      cursor,
+      done: false,
+    }
+  }
+}
+
+#[napi]
+impl MatchIterator {
+  /// The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
+  /// Throws `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+  #[napi(catch_unwind, ts_return_type = "IteratorResult<number, undefined>")]
+  pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
+    if self.done {
+      return iterator_result(env, None);
+    }
+    if !self.span.is_valid() {
+      self.done = true;
+      return Err(throw(env, MmapError::Closed));
+    }
+    let cursor = &mut self.cursor;
+    let found = self
+      .span
+      .mapping
+      .with_bytes(self.start, self.length, |bytes| cursor.next(bytes))
+      .or_throw(env)
+      .inspect_err(|_| self.done = true)?;
+    match found {
+      Some(at) => {
+        let offset = Js::from_env(env).number((self.relative + at as u64) as f64)?;
+        iterator_result(env, Some(offset))
+      }
+      None => {
+        self.done = true;
+        iterator_result(env, None)
+      }
+    }
+  }
+
+  /// Ends the iteration early (`break` in a `for...of` calls it).
+  #[napi(
+    js_name = "return",
+    ts_return_type = "IteratorResult<number, undefined>"
+  )]
+  pub fn finish<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
+    self.done = true;
+    iterator_result(env, None)
+  }
+}

@@ -1,0 +1,534 @@
+//! The big-file toolkit methods of `MemoryMappedFile` and `Segment` (`lines`, `splitRanges`,
+//! `matches`, `lastIndexOf`, `typedArray`, `residency`): argument conversion here, the work in
+//! `mmapkit_core::{records, split, matches, residency}`. Offsets are relative to the receiver.
+//! The iteration protocol of the two iterator classes is plain JavaScript (`lib/toolkit.js`).
+
+use std::ptr;
+
+use mmapkit_core::matches::{last_index_of, MatchCursor};
+use mmapkit_core::records::{Delimiter, Records};
+use mmapkit_core::split::split_ranges;
+use mmapkit_core::MmapError;
+use napi::bindgen_prelude::*;
+use napi::sys;
+
+use crate::args::{self, MAX_SAFE_INTEGER};
+use crate::file::MemoryMappedFile;
+use crate::js::{ErrorClass, Js, Value};
+use crate::line_iterator::LineIterator;
+use crate::match_iterator::MatchIterator;
+use crate::node_error::{invalid_arg_type, invalid_arg_value, throw, ArgName, OrThrow};
+use crate::scan_methods::ScanTarget;
+use crate::segment::Segment;
+use crate::span::Span;
+
+/// `{ value, done }` for the iterators: `None` ends the iteration.
+pub fn iterator_result<'a>(env: &'a Env, value: Option<Value>) -> Result<Object<'a>> {
+  let js = Js::from_env(env);
+  let mut result = Object::new(env)?;
+  result.set_named_property("done", value.is_none())?;
+  let value = match value {
+    Some(value) => value,
+    None => js.undefined()?,
+  };
+  js.set(result.raw(), "value", value)?;
+  Ok(result)
+}
+
+/// `ERR_MMAP_CLOSED` unless the span is open and still covers its window.
+fn live(env: &Env, span: &Span) -> Result<()> {
+  if span.is_valid() {
+    Ok(())
+  } else {
+    Err(throw(env, MmapError::Closed))
+  }
+}
+
+/// `options.delimiter`: a byte value, a string (UTF-8) or a Uint8Array; default `'\n'`.
+fn delimiter(js: Js, object: Option<Value>) -> Result<Delimiter> {
+  let Some(value) = object
+    .map(|o| js.get_defined(o, "delimiter"))
+    .transpose()?
+    .flatten()
+  else {
+    return Ok(Delimiter::newline());
+  };
+  let bytes = match js.type_of(value)? {
+    ValueType::Number => {
+      let byte = args::index(js, value, ArgName::Property("options.delimiter"))?;
+      if byte > 255 {
+        return Err(throw(
+          &Env::from_raw(js.0),
+          MmapError::out_of_range("options.delimiter", 255, byte),
+        ));
+      }
+      vec![byte as u8]
+    }
+    ValueType::String => js.get_string(value)?.into_bytes(),
+    _ => match js.uint8_array(value) {
+      // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call.
+      Some(info) => unsafe { std::slice::from_raw_parts(info.data, info.len) }.to_vec(),
+      None => {
+        return Err(invalid_arg_type(
+          js,
+          ArgName::Property("options.delimiter"),
+          "of type number or string or an instance of Uint8Array",
+          value,
+        ))
+      }
+    },
+  };
+  if bytes.is_empty() {
+    return Err(invalid_arg_value(
+      js,
+      "The property 'options.delimiter' must not be empty".into(),
+    ));
+  }
+  Delimiter::new(&bytes).or_throw(&Env::from_raw(js.0))
+}
+
+fn boolean_option(js: Js, object: Option<Value>, key: &str) -> Result<bool> {
+  let Some(value) = object
+    .map(|o| js.get_defined(o, key))
+    .transpose()?
+    .flatten()
+  else {
+    return Ok(false);
+  };
+  if js.type_of(value)? != ValueType::Boolean {
+    return Err(invalid_arg_type(
+      js,
+      ArgName::Property(&format!("options.{key}")),
+      "of type boolean",
+      value,
+    ));
+  }
+  js.get_bool(value)
+}
+
+/// `options.offset` / `options.length` as a checked mapping range of the span.
+fn window(env: &Env, span: &Span, object: Option<Value>) -> Result<(u64, u64)> {
+  let js = Js::from_env(env);
+  let index = |name: &str| -> Result<Option<u64>> {
+    let Some(object) = object else {
+      return Ok(None);
+    };
+    let property = format!("options.{name}");
+    args::optional_index(
+      js,
+      js.get_defined(object, name)?,
+      ArgName::Property(&property),
+    )
+  };
+  let offset = index("offset")?.unwrap_or(0);
+  let length = index("length")?;
+  span.range_or_rest(env, offset, length)
+}
+
+/// A non-empty pattern: a Uint8Array or a string (UTF-8).
+fn pattern(js: Js, value: Value) -> Result<Vec<u8>> {
+  let bytes = args::bytes(js, value, "pattern")?.as_slice().to_vec();
+  if bytes.is_empty() {
+    return Err(invalid_arg_value(
+      js,
+      "The argument 'pattern' must not be empty".into(),
+    ));
+  }
+  Ok(bytes)
+}
+
+pub fn lines(env: &Env, span: &Span, options: Option<Value>) -> Result<LineIterator> {
+  live(env, span)?;
+  let js = Js::from_env(env);
+  let object = args::options_object(js, options)?;
+  let delimiter = delimiter(js, object)?;
+  let crlf = boolean_option(js, object, "crlf")?;
+  let (start, length) = window(env, span, object)?;
+  Ok(LineIterator::new(
+    span.clone(),
+    start,
+    length,
+    Records::new(delimiter, crlf, 0..length as usize),
+  ))
+}
+
+pub fn split_ranges_js<'a>(
+  env: &'a Env,
+  span: &Span,
+  parts: Value,
+  options: Option<Value>,
+) -> Result<Unknown<'a>> {
+  live(env, span)?;
+  let js = Js::from_env(env);
+  let parts = args::index(js, parts, ArgName::Argument("parts"))?;
+  if parts == 0 {
+    let range = format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64);
+    return Err(crate::node_error::out_of_range(js, "parts", &range, "0"));
+  }
+  let object = args::options_object(js, options)?;
+  let delimiter = delimiter(js, object)?;
+  let (start, length) = window(env, span, object)?;
+  let ranges = span
+    .mapping
+    .with_bytes(start, length, |bytes| {
+      split_ranges(bytes, parts, &delimiter)
+    })
+    .or_throw(env)?;
+  let mut array = env.create_array(ranges.len() as u32)?;
+  let relative = start - span.base;
+  for (i, range) in ranges.into_iter().enumerate() {
+    let mut item = Object::new(env)?;
+    item.set_named_property("offset", (relative + range.start as u64) as f64)?;
+    item.set_named_property("length", range.len() as f64)?;
+    array.set(i as u32, item)?;
+  }
+  Ok(js.unknown(array.raw()))
+}
+
+pub fn matches(
+  env: &Env,
+  span: &Span,
+  needle: Value,
+  options: Option<Value>,
+) -> Result<MatchIterator> {
+  live(env, span)?;
+  let js = Js::from_env(env);
+  let needle = pattern(js, needle)?;
+  let object = args::options_object(js, options)?;
+  let overlapping = boolean_option(js, object, "overlapping")?;
+  if let Some(object) = object {
+    // Accepted for ScanOptions compatibility; a streaming search runs on the calling thread.
+    let threads = js.get_defined(object, "threads")?;
+    args::optional_index(js, threads, ArgName::Property("options.threads"))?;
+  }
+  let (start, length) = window(env, span, object)?;
+  let cursor = MatchCursor::new(&needle, 0..length as usize, overlapping).or_throw(env)?;
+  Ok(MatchIterator::new(
+    span.clone(),
+    start,
+    length,
+    start - span.base,
+    cursor,
+  ))
+}
+
+pub fn last_index_of_js(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> Result<f64> {
+  live(env, span)?;
+  let js = Js::from_env(env);
+  let needle = pattern(js, needle)?;
+  let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?;
+  let (start, length) = span.range_or_rest(env, 0, None)?;
+  let from = from.unwrap_or(length).min(length) as usize;
+  let found = span
+    .mapping
+    .with_bytes(start, length, |bytes| last_index_of(bytes, &needle, from))
+    .or_throw(env)?;
+  Ok(found.map_or(-1.0, |at| at as f64))
+}
+
+/// The typed array classes `typedArray` accepts: name, element size, Node-API type.
+const TYPED_ARRAYS: [(&str, u64, i32); 11] = [
+  ("Int8Array", 1, sys::TypedarrayType::int8_array),
+  ("Uint8Array", 1, sys::TypedarrayType::uint8_array),
+  (
+    "Uint8ClampedArray",
+    1,
+    sys::TypedarrayType::uint8_clamped_array,
+  ),
+  ("Int16Array", 2, sys::TypedarrayType::int16_array),
+  ("Uint16Array", 2, sys::TypedarrayType::uint16_array),
+  ("Int32Array", 4, sys::TypedarrayType::int32_array),
+  ("Uint32Array", 4, sys::TypedarrayType::uint32_array),
+  ("Float32Array", 4, sys::TypedarrayType::float32_array),
+  ("Float64Array", 8, sys::TypedarrayType::float64_array),
+  ("BigInt64Array", 8, sys::TypedarrayType::bigint64_array),
+  ("BigUint64Array", 8, sys::TypedarrayType::biguint64_array),
+];
+
+/// Which of [`TYPED_ARRAYS`] `value` is (by identity with the global constructors).
+fn typed_array_class(js: Js, value: Value) -> Result<usize> {
+  if js.type_of(value)? == ValueType::Function {
+    let global = js.global()?;
+    for (i, (name, _, _)) in TYPED_ARRAYS.iter().enumerate() {
+      let class = js.get(global, name)?;
+      let mut same = false;
+      // SAFETY: live handles of this env; valid out-pointer.
+      unsafe { sys::napi_strict_equals(js.0, value, class, &mut same) };
+      if same {
+        return Ok(i);
+      }
+    }
+  }
+  Err(invalid_arg_type(
+    js,
+    ArgName::Argument("Type"),
+    "a TypedArray constructor (Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, \
+     Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array or BigUint64Array)",
+    value,
+  ))
+}
+
+pub fn typed_array<'a>(
+  env: &'a Env,
+  span: &Span,
+  class: Value,
+  byte_offset: Value,
+  length: Value,
+) -> Result<Unknown<'a>> {
+  live(env, span)?;
+  let js = Js::from_env(env);
+  let (name, size, kind) = TYPED_ARRAYS[typed_array_class(js, class)?];
+  let byte_offset = args::index(js, byte_offset, ArgName::Argument("byteOffset"))?;
+  let length = args::index(js, length, ArgName::Argument("length"))?;
+  let total = span.len().or_throw(env)?;
+  if byte_offset > total {
+    return Err(throw(
+      env,
+      MmapError::out_of_range("byteOffset", total, byte_offset),
+    ));
+  }
+  let room = (total - byte_offset) / size;
+  if length > room {
+    return Err(throw(env, MmapError::out_of_range("length", room, length)));
+  }
+  let bytes = length * size;
+  let at = span.base + byte_offset;
+  let raw = span.mapping.view(at, bytes).or_throw(env)?;
+  if raw.ptr as usize % size as usize != 0 {
+    let message = format!(
+      "The value of \"byteOffset\" must make the view's address a multiple of {size} \
+       ({name}.BYTES_PER_ELEMENT); the mapping's address plus {byte_offset} is not. Received {byte_offset}"
+    );
+    let error = js.error(ErrorClass::RangeError, "ERR_MMAP_MISALIGNED", &message)?;
+    return Err(js.into_error(error));
+  }
+  let view = span.view(env, at, bytes)?;
+  let mut view_kind = 0;
+  let mut view_len = 0usize;
+  let mut data: *mut std::ffi::c_void = ptr::null_mut();
+  let mut array_buffer = ptr::null_mut();
+  let mut view_offset = 0usize;
+  // SAFETY: `view` is the live Buffer just made; all out-pointers are valid.
+  let status = unsafe {
+    sys::napi_get_typedarray_info(
+      js.0,
+      view,
+      &mut view_kind,
+      &mut view_len,
+      &mut data,
+      &mut array_buffer,
+      &mut view_offset,
+    )
+  };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "Could not read the view's buffer",
+    ));
+  }
+  if view_offset % size as usize != 0 {
+    // Views sharing one ArrayBuffer per mapping start it at the window's first byte: for a window
+    // at a file offset that is not a multiple of the element size, no typed array over it can
+    // start at an aligned address. (Views with an ArrayBuffer each start it at the view.)
+    let message = format!(
+      "The value of \"byteOffset\" is aligned, but this mapping's views share an ArrayBuffer that \
+       starts at the window's file offset {}, which is not a multiple of {size} ({name}.BYTES_PER_ELEMENT). \
+       Received {byte_offset}",
+      span.mapping.offset()
+    );
+    let error = js.error(ErrorClass::RangeError, "ERR_MMAP_MISALIGNED", &message)?;
+    return Err(js.into_error(error));
+  }
+  let mut typed = ptr::null_mut();
+  // SAFETY: `array_buffer` is the view's ArrayBuffer, which holds `length * size` bytes at
+  // `view_offset` (the view's own bytes); the offset is aligned since the address is.
+  let status = unsafe {
+    sys::napi_create_typedarray(
+      js.0,
+      kind,
+      length as usize,
+      array_buffer,
+      view_offset,
+      &mut typed,
+    )
+  };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "Could not create the typed array",
+    ));
+  }
+  keep_alive(js, typed, view)?;
+  Ok(js.unknown(typed))
+}
+
+/// Holds `view` (the registered Buffer) from `typed`, so the view registry can detach the shared
+/// memory on `close()` for as long as the typed array is reachable.
+fn keep_alive(js: Js, typed: Value, view: Value) -> Result<()> {
+  let mut key = ptr::null_mut();
+  let description = js.string("mmapkit.view")?;
+  // SAFETY: a live string handle; valid out-pointer.
+  unsafe { sys::napi_create_symbol(js.0, description, &mut key) };
+  let property = sys::napi_property_descriptor {
+    utf8name: ptr::null(),
+    name: key,
+    method: None,
+    getter: None,
+    setter: None,
+    value: view,
+    attributes: sys::PropertyAttributes::default,
+    data: ptr::null_mut(),
+  };
+  // SAFETY: one valid descriptor with live handles.
+  let status = unsafe { sys::napi_define_properties(js.0, typed, 1, &property) };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "Could not tie the typed array to its view",
+    ));
+  }
+  Ok(())
+}
+
+pub fn residency<'a>(
+  env: &'a Env,
+  span: &Span,
+  offset: Option<Value>,
+  length: Option<Value>,
+) -> Result<Unknown<'a>> {
+  live(env, span)?;
+  let (start, length) = span.optional_range(env, offset, length)?;
+  let residency = span.mapping.residency(start, length).or_throw(env)?;
+  let mut object = Object::new(env)?;
+  object.set_named_property("residentBytes", residency.resident_bytes as f64)?;
+  object.set_named_property("totalBytes", residency.total_bytes as f64)?;
+  Ok(Js::from_env(env).unknown(object.raw()))
+}
+
+/// Generates the `#[napi]` toolkit methods of a [`ScanTarget`] class.
+macro_rules! impl_toolkit_methods {
+  ($class:ty) => {
+    #[napi_derive::napi]
+    impl $class {
+      /// Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
+      /// `options.delimiter` (default `'\n'`), without it; the last record is yielded even without
+      /// a delimiter, an empty range yields nothing. `crlf: true` also drops one `'\r'` directly
+      /// before a `'\n'`. The views follow `asBuffer`'s lifetime rules. Iterable and async-iterable.
+      #[napi(
+        catch_unwind,
+        ts_args_type = "options?: LinesOptions",
+        ts_return_type = "LineIterator"
+      )]
+      pub fn lines(
+        &self,
+        env: Env,
+        options: Option<Unknown>,
+      ) -> Result<$crate::line_iterator::LineIterator> {
+        $crate::toolkit::lines(&env, self.span(), options.map(|v| v.raw()))
+      }
+
+      /// At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/
+      /// `length`) exactly, each but the last ending just after a delimiter (default `'\n'`), so
+      /// that no record straddles two ranges; offsets are relative to the receiver. For handing
+      /// each worker thread a window: `open(path, { offset: file.offset + r.offset, length: r.length })`.
+      #[napi(
+        catch_unwind,
+        ts_args_type = "parts: number, options?: SplitRangesOptions",
+        ts_return_type = "Range[]"
+      )]
+      pub fn split_ranges<'a>(
+        &self,
+        env: &'a Env,
+        parts: Unknown,
+        options: Option<Unknown>,
+      ) -> Result<Unknown<'a>> {
+        $crate::toolkit::split_ranges_js(env, self.span(), parts.raw(), options.map(|v| v.raw()))
+      }
+
+      /// The offsets of the matches of `pattern`, ascending, found as they are consumed (memory
+      /// does not grow with their number); non-overlapping unless `options.overlapping`.
+      /// Iterable and async-iterable (the async form takes `options.signal`).
+      #[napi(
+        catch_unwind,
+        ts_args_type = "pattern: Uint8Array | string, options?: MatchesOptions",
+        ts_return_type = "MatchIterator"
+      )]
+      pub fn matches(
+        &self,
+        env: Env,
+        pattern: Unknown,
+        options: Option<Unknown>,
+      ) -> Result<$crate::match_iterator::MatchIterator> {
+        $crate::toolkit::matches(&env, self.span(), pattern.raw(), options.map(|v| v.raw()))
+      }
+
+      /// The offset of the last match of `pattern` starting at or before `fromOffset` (default: the
+      /// end), as `Buffer.prototype.lastIndexOf`; -1 when there is none.
+      #[napi(
+        catch_unwind,
+        ts_args_type = "pattern: Uint8Array | string, fromOffset?: number"
+      )]
+      pub fn last_index_of(
+        &self,
+        env: Env,
+        pattern: Unknown,
+        from_offset: Option<Unknown>,
+      ) -> Result<f64> {
+        $crate::toolkit::last_index_of_js(
+          &env,
+          self.span(),
+          pattern.raw(),
+          from_offset.map(|v| v.raw()),
+        )
+      }
+
+      /// A zero-copy `Type` view (`Float32Array`, `BigInt64Array`, ...) of `length` elements at
+      /// `byteOffset`, in the host's byte order. The address must be a multiple of
+      /// `Type.BYTES_PER_ELEMENT` (else `ERR_MMAP_MISALIGNED`); lifetime as `asBuffer`.
+      #[napi(
+        catch_unwind,
+        ts_generic_types = "T extends TypedArrayConstructor",
+        ts_args_type = "Type: T, byteOffset: number, length: number",
+        ts_return_type = "InstanceType<T>"
+      )]
+      pub fn typed_array<'a>(
+        &self,
+        env: &'a Env,
+        class: Unknown,
+        byte_offset: Unknown,
+        length: Unknown,
+      ) -> Result<Unknown<'a>> {
+        $crate::toolkit::typed_array(
+          env,
+          self.span(),
+          class.raw(),
+          byte_offset.raw(),
+          length.raw(),
+        )
+      }
+
+      /// How much of a range (default: all) is resident in RAM (`mincore`).
+      #[napi(
+        catch_unwind,
+        ts_args_type = "offset?: number, length?: number",
+        ts_return_type = "Residency"
+      )]
+      pub fn residency<'a>(
+        &self,
+        env: &'a Env,
+        offset: Option<Unknown>,
+        length: Option<Unknown>,
+      ) -> Result<Unknown<'a>> {
+        $crate::toolkit::residency(
+          env,
+          self.span(),
+          offset.map(|v| v.raw()),
+          length.map(|v| v.raw()),
+        )
+      }
+    }
+  };
+}
+
+impl_toolkit_methods!(MemoryMappedFile);
+impl_toolkit_methods!(Segment);
