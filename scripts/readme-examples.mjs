@@ -232,7 +232,7 @@ function runBlock(block, tmp, index) {
   const name = `example.${cjs ? 'cjs' : 'mjs'}`
   fs.writeFileSync(path.join(dir, name), code)
   const env = { ...process.env }
-  for (const key of Object.keys(env)) if (/^NAPI_RS_/.test(key)) delete env[key]
+  for (const key of Object.keys(env)) if (key.startsWith('NAPI_RS_')) delete env[key]
   const result = spawnSync(process.execPath, [name], { cwd: dir, env, encoding: 'utf8', timeout: TIMEOUT_MS })
   if (result.error) return `could not run: ${result.error.message}`
   if (result.signal) return `killed by ${result.signal}\n${result.stdout}${result.stderr}`
