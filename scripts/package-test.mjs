@@ -800,6 +800,38 @@ function checkEsbuild(pkg, platform, app, rust) {
   )
 }
 
+/**
+ * The README's other bundler recipe: bundle the loader too, with the platform packages external,
+ * and ship the addon file next to the bundle (here: in a folder with no node_modules at all).
+ */
+function checkEsbuildLoaderBundled(platform, app, tmp, rust) {
+  const esbuild = path.join(repoRoot, 'node_modules', 'esbuild', 'bin', 'esbuild')
+  run(
+    esbuild,
+    [
+      'app.js',
+      '--bundle',
+      '--platform=node',
+      '--external:mmapkit-*',
+      '--outfile=dist-loader/app.js',
+      '--log-level=error',
+    ],
+    { cwd: app, env: rust.env, label: "4g. esbuild --bundle --external:'mmapkit-*'" },
+  )
+  const deploy = path.join(tmp, 'deploy-without-node-modules')
+  fs.mkdirSync(deploy)
+  fs.copyFileSync(path.join(app, 'dist-loader', 'app.js'), path.join(deploy, 'app.js'))
+  fs.copyFileSync(
+    path.join(app, 'node_modules', platform.name, platform.binaryName),
+    path.join(deploy, platform.binaryName),
+  )
+  const result = runConsumer(deploy, 'app.js', '4g. node app.js beside the .node file', rust)
+  ok(
+    "4g. esbuild bundle of the loader with 'mmapkit-*' external",
+    `ran from a folder holding only app.js and ${platform.binaryName} (${result.lines} lines)`,
+  )
+}
+
 function checkExports(esm, cjs) {
   const label = '6a. only public exports (PENDING: index.js rewrite)'
   const problems = []
@@ -980,6 +1012,7 @@ async function main() {
     checkOldestTypeScript(app, rust)
     checkWorker(app, rust)
     checkEsbuild(pkg, platform, app, rust)
+    checkEsbuildLoaderBundled(platform, app, tmp, rust)
     checkProvenance(pkg, platform, app, tmp, publishMain.tarball, { ESM: esm, CJS: cjs, TS: ts }, rust)
     checkExports(esm, cjs)
     checkPermissionMessage(platform, app, rust)
