@@ -832,6 +832,53 @@ function checkEsbuildLoaderBundled(platform, app, tmp, rust) {
   )
 }
 
+// The README's Deno command, flag for flag, and Bun with no flags. They run when MMAPKIT_DENO /
+// MMAPKIT_BUN name the executables (CI installs them: `npm i --prefix DIR deno@X bun@Y`).
+const DENO_FLAGS = [
+  '--allow-ffi',
+  '--allow-read',
+  '--allow-env=NAPI_RS_NATIVE_LIBRARY_PATH,NAPI_RS_FORCE_WASI,NAPI_RS_ENFORCE_VERSION_CHECK,NAPI_RS_WASI_FLAVOR',
+]
+const runtimeConsumer = `import { MemoryMappedFile, pageSize } from 'mmapkit'
+import { createRequire } from 'node:module'
+
+const cjs = createRequire(import.meta.url)('mmapkit')
+let kept: MemoryMappedFile
+let lines = 0
+{
+  using file = MemoryMappedFile.openRo('data-ts.bin')
+  kept = file
+  lines = file.countLines() + cjs.MemoryMappedFile.openRo('data-ts.bin').countLines()
+}
+if (!kept.closed) throw new Error('using did not close the mapping')
+console.log('OK ' + JSON.stringify({ lines, pageSize: pageSize() }))
+`
+
+function checkRuntimes(app, rust) {
+  fs.writeFileSync(path.join(app, 'runtime-consumer.ts'), runtimeConsumer)
+  fs.writeFileSync(path.join(app, 'data-ts.bin'), 'runtime\n'.repeat(50))
+  const runtimes = [
+    ['8a. Deno', process.env.MMAPKIT_DENO, ['run', ...DENO_FLAGS, 'runtime-consumer.ts']],
+    ['8b. Bun', process.env.MMAPKIT_BUN, ['runtime-consumer.ts']],
+  ]
+  for (const [label, exe, args] of runtimes) {
+    if (!exe) {
+      note(`${label} skipped: set ${label.includes('Deno') ? 'MMAPKIT_DENO' : 'MMAPKIT_BUN'} to its executable`)
+      continue
+    }
+    const version = run(exe, ['--version'], { cwd: app, env: rust.env, label: `${label} --version` }).stdout
+    const env = { ...rust.env, NO_COLOR: '1' }
+    delete env.NAPI_RS_ENFORCE_VERSION_CHECK // our tripwire env var, not one a Deno user sets
+    const { stdout, output } = run(exe, args, { cwd: app, env, label: `${label}: ${[exe, ...args].join(' ')}` })
+    const line = stdout.trim().split('\n').pop() ?? ''
+    if (!line.startsWith('OK ')) fail(`${label}: did not print OK`, output)
+    ok(
+      `${label} ${version.split('\n')[0].trim()}`,
+      `${args.slice(0, -1).join(' ') || 'no flags'}: ESM + CJS + \`using\` work`,
+    )
+  }
+}
+
 function checkExports(esm, cjs) {
   const label = '6a. only public exports (PENDING: index.js rewrite)'
   const problems = []
@@ -1013,6 +1060,7 @@ async function main() {
     checkWorker(app, rust)
     checkEsbuild(pkg, platform, app, rust)
     checkEsbuildLoaderBundled(platform, app, tmp, rust)
+    checkRuntimes(app, rust)
     checkProvenance(pkg, platform, app, tmp, publishMain.tarball, { ESM: esm, CJS: cjs, TS: ts }, rust)
     checkExports(esm, cjs)
     checkPermissionMessage(platform, app, rust)
