@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `prepare` script. npm runs it on `npm install` / `npm ci` in a clone (where it builds the addon)
-// and on `npm pack` / `npm publish` (where there is nothing to build: the main package ships
-// index.js and index.d.ts, the binaries ship in the mmapkit-<platform> packages).
+// The `prepare` script. npm runs it on `npm install` / `npm ci` in a clone or source tree (where it
+// builds the addon) and on `npm pack` / `npm publish` (where there is nothing to build: the main
+// package ships index.js and index.d.ts, the binaries ship in the mmapkit-<platform> packages).
 //
-// - not a git checkout (a tarball or a copy): nothing to do;
+// - not a source tree (no Cargo.toml next to package.json: an installed package): nothing to do;
 // - `npm pack` / `npm publish`: nothing to do, so a clone without Rust can pack;
 // - otherwise (`npm install`, `npm ci`, `npm run prepare`): `npm run build` (napi build --platform
 //   --release), and a clear error when cargo is missing.
@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const command = process.env.npm_command ?? ''
 const isWindows = process.platform === 'win32'
 
-if (!existsSync(join(root, '.git'))) {
+if (!existsSync(join(root, 'Cargo.toml'))) {
   process.exit(0)
 }
 if (command === 'pack' || command === 'publish') {
