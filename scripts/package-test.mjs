@@ -854,12 +854,26 @@ if (!kept.closed) throw new Error('using did not close the mapping')
 console.log('OK ' + JSON.stringify({ lines, pageSize: pageSize() }))
 `
 
+/** The commands these checks run are the ones the README shows. */
+function checkReadmeCommands() {
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8').replace(/\\\n\s*/g, '')
+  const wanted = [
+    `deno run ${DENO_FLAGS.join(' ')} main.ts`,
+    'esbuild app.js --bundle --platform=node --external:mmapkit --outfile=dist/app.js',
+    "--external:'mmapkit-*'",
+  ]
+  const missing = wanted.filter((command) => !readme.includes(command))
+  if (missing.length) fail(`README.md no longer shows what the package test runs: ${missing.join(' | ')}`)
+  ok('4h. README commands', 'the Deno and esbuild commands checked here are the ones README.md shows')
+}
+
 function checkRuntimes(app, rust) {
+  checkReadmeCommands()
   fs.writeFileSync(path.join(app, 'runtime-consumer.ts'), runtimeConsumer)
   fs.writeFileSync(path.join(app, 'data-ts.bin'), 'runtime\n'.repeat(50))
   const runtimes = [
-    ['8a. Deno', process.env.MMAPKIT_DENO, ['run', ...DENO_FLAGS, 'runtime-consumer.ts']],
-    ['8b. Bun', process.env.MMAPKIT_BUN, ['runtime-consumer.ts']],
+    ['4i. Deno', process.env.MMAPKIT_DENO, ['run', ...DENO_FLAGS, 'runtime-consumer.ts']],
+    ['4j. Bun', process.env.MMAPKIT_BUN, ['runtime-consumer.ts']],
   ]
   for (const [label, exe, args] of runtimes) {
     if (!exe) {
