@@ -38,11 +38,9 @@ function causes(error, seen = new Set()) {
 /** The cause that explains the failure: not "module not found" for a package that cannot exist here. */
 function realCause(error, packageName) {
   const all = causes(error).slice(1)
+  const notFound = (e) => e.code === 'MODULE_NOT_FOUND' || /^Cannot find module /.test(String(e.message))
   return (
-    all.find((e) => e.code && e.code !== 'MODULE_NOT_FOUND') ??
-    all.find((e) => String(e.message).includes(packageName)) ??
-    all[0] ??
-    error
+    all.find((e) => !notFound(e)) ?? all.find((e) => String(e.message).includes(`'${packageName}'`)) ?? all[0] ?? error
   )
 }
 
@@ -53,12 +51,15 @@ function loadBinding() {
     const platform = platformName()
     const packageName = `mmapkit-${platform}`
     const cause = realCause(error, packageName)
-    const reason = `${cause.message}${cause.code ? ` [${cause.code}]` : ''}`
-    const advice = TARGETS.has(platform)
-      ? `Its binary is in the package ${packageName}, an optional dependency: install it with ` +
-        `\`npm install ${packageName}\` (npm skips optional dependencies when the lockfile was written ` +
-        `on another platform: npm/cli#4828), or build from a clone with \`npm run build\`.`
-      : `There is no prebuilt binary for ${platform}: build from a clone with \`npm run build\` (needs Rust).`
+    const reason = `${String(cause.message).replace(/\.$/, '')}${cause.code ? ` [${cause.code}]` : ''}`
+    const advice = /addons is disabled|ERR_DLOPEN_DISABLED/.test(`${cause.message} ${cause.code}`)
+      ? 'Node runs with the permission model (--permission), which forbids native addons unless ' +
+        'it is also given --allow-addons.'
+      : TARGETS.has(platform)
+        ? `Its binary is in the package ${packageName}, an optional dependency: install it with ` +
+          `\`npm install ${packageName}\` (npm skips optional dependencies when the lockfile was written ` +
+          `on another platform: npm/cli#4828), or build from a clone with \`npm run build\`.`
+        : `There is no prebuilt binary for ${platform}: build from a clone with \`npm run build\` (needs Rust).`
     const failure = new Error(`mmapkit could not load its native addon for ${platform}: ${reason}. ${advice}`, {
       cause,
     })

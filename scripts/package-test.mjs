@@ -288,10 +288,10 @@ const addons: string[] = Object.keys(require.cache).filter((k) => k.endsWith('.n
 console.log('OK ' + JSON.stringify({ ...result, pageSize: ps, addons }))
 `
 
-const tsEsmConsumer = `import { MemoryMappedFile, pageSize, type OpenOptions } from 'mmapkit'
+const tsEsmConsumer = `import { MemoryMappedFile, pageSize, type FactoryOptions } from 'mmapkit'
 
 export function mappedLength(p: string): number {
-  const options: OpenOptions = { advice: 'sequential' }
+  const options: FactoryOptions<'readOnly'> = { advice: 'sequential' }
   using m = MemoryMappedFile.openRo(p, options)
   const page: number = pageSize()
   const head: Buffer = m.asBuffer(0, Math.min(m.length, page))
@@ -419,7 +419,7 @@ function checkMainTarball(pkg, targets, tmp) {
 
   // README / LICENSE are always packed by npm when they exist; require them only if they do.
   const rootDocs = fs.readdirSync(repoRoot).filter((f) => /^(readme|license|licence)(\.[^.]+)?$/i.test(f))
-  const required = ['index.js', 'index.d.ts', 'package.json', ...rootDocs]
+  const required = ['index.js', 'index.d.ts', 'binding.js', 'binding.d.ts', 'lib/load.js', 'package.json', ...rootDocs]
   const missing = required.filter((f) => !files.has(f))
   if (missing.length)
     fail(`1. main tarball is missing ${missing.join(', ')}`, `tarball contains:\n  ${names.join('\n  ')}`)
@@ -438,11 +438,12 @@ function checkMainTarball(pkg, targets, tmp) {
     if (!files.has(packedPkg[field]))
       fail(`1. main tarball: package.json ${field} "${packedPkg[field]}" is not in the tarball`)
   }
-  const loader = files.get('index.js').toString('utf8')
+  // binding.js is napi-rs's generated loader (index.js loads it through lib/load.js).
+  const loader = files.get('binding.js').toString('utf8')
   const notLoaded = targets
     .map((t) => `${pkg.name}-${t.platformArchABI}`)
     .filter((name) => !loader.includes(`require('${name}')`))
-  if (notLoaded.length) fail(`1. index.js never requires platform package(s) ${notLoaded.join(', ')}`)
+  if (notLoaded.length) fail(`1. binding.js never requires platform package(s) ${notLoaded.join(', ')}`)
 
   ok('1. main tarball contents', `${names.join(', ')} (no .node, src/, target/)`)
   if (!rootDocs.length) note('the repo has no README.md or LICENSE, so the package ships neither')
