@@ -2,12 +2,12 @@
 // length the file WILL have, the mode against create/size, enum and number options) before it
 // creates, truncates or grows the file. Table-driven: for each rejected combination, the file's
 // existence, size and bytes are the same afterwards, and the error is the typed one.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import test from 'ava'
 
-import { MemoryMappedFile, loadMmap, writeMmap } from '../index.js'
+import { MemoryMappedFile, loadMmap, pageSize, writeMmap } from '../index.js'
 import { rejectsLike, tempDir, throwsLike, type ErrorShape } from './helpers.mjs'
 
 const VALUE: ErrorShape = { class: TypeError, code: 'ERR_INVALID_ARG_VALUE' }
@@ -202,4 +202,25 @@ test('the accepted neighbours of the rejected rows still work', (t) => {
   t.is(created.length, 0)
   created.close()
   t.is(readFileSync(c).length, 10)
+})
+
+test('updateRegion from a view of another mapping whose file was truncated writes nothing', (t) => {
+  const dir = tempDir(t)
+  const page = pageSize()
+  const sourcePath = join(dir, 'source.bin')
+  const targetPath = join(dir, 'target.bin')
+  writeFileSync(sourcePath, Buffer.alloc(4 * page, 0xab))
+  writeFileSync(targetPath, Buffer.alloc(4 * page, 0x11))
+  const source = MemoryMappedFile.openRw(sourcePath)
+  const target = MemoryMappedFile.openRw(targetPath)
+  const view = source.asBuffer()
+  truncateSync(sourcePath, page) // another process shrinks the source: its pages 2-4 fault
+  throwsLike(t, () => target.updateRegion(0, view), { class: Error, code: 'ERR_MMAP_TRUNCATED' })
+  t.is(target.pendingBytes, 0)
+  target.flush()
+  t.true(readFileSync(targetPath).equals(Buffer.alloc(4 * page, 0x11)), 'part of the source was written')
+  target.updateRegion(0, view.subarray(0, page))
+  t.true(target.read(0, page).equals(Buffer.alloc(page, 0xab)), 'the part that still exists can be written')
+  target.close()
+  source.close()
 })

@@ -22,6 +22,7 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{MmapError, Result};
 use crate::file_kind::check_mappable;
+use crate::live_maps::TrackedMap;
 use crate::lock;
 use crate::mapping::{to_usize, MappedFile, Region};
 use crate::mode::Mode;
@@ -268,7 +269,7 @@ fn map_window(
       }
     }
     .map_err(|e| MmapError::io(e, "mmap", Some(path)))?;
-    Some(map)
+    Some(TrackedMap::new(map))
   };
   let mapped = MappedFile::from_region(
     Region {
