@@ -2,6 +2,7 @@
 // length the file WILL have, the mode against create/size, enum and number options) before it
 // creates, truncates or grows the file. Table-driven: for each rejected combination, the file's
 // existence, size and bytes are the same afterwards, and the error is the typed one.
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -223,4 +224,31 @@ test('updateRegion from a view of another mapping whose file was truncated write
   t.true(target.read(0, page).equals(Buffer.alloc(page, 0xab)), 'the part that still exists can be written')
   target.close()
   source.close()
+})
+
+test('on a full disk (ENOSPC) a rejected call leaves no new file, no grown file and no changed length', (t) => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    return t.pass('needs root on Linux to mount a 1 MiB tmpfs; run in CI (root)')
+  }
+  const mountPoint = tempDir(t)
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint])
+  if (mounted.status !== 0) return t.pass(`cannot mount a tmpfs here: ${mounted.stderr}`)
+  t.teardown(() => spawnSync('umount', [mountPoint]))
+  const ENOSPC: ErrorShape = { class: Error, code: 'ENOSPC' }
+  const fresh = join(mountPoint, 'fresh.bin')
+  throwsLike(t, () => MemoryMappedFile.createRw(fresh, 4 << 20), ENOSPC, 'createRw')
+  t.false(existsSync(fresh), 'createRw left the file it created')
+  throwsLike(t, () => MemoryMappedFile.openOrCreate(fresh, 4 << 20), ENOSPC, 'openOrCreate')
+  t.false(existsSync(fresh), 'openOrCreate left the file it created')
+  throwsLike(t, () => MemoryMappedFile.openRw(fresh, { create: true, size: 4 << 20 }), ENOSPC, 'openRw create')
+  t.false(existsSync(fresh), 'openRw create left the file it created')
+  const existing = join(mountPoint, 'existing.bin')
+  writeFileSync(existing, ORIGINAL)
+  throwsLike(t, () => MemoryMappedFile.openRw(existing, { size: 4 << 20 }), ENOSPC, 'openRw size')
+  assertUnchanged(t, existing, 'existing', 'openRw size')
+  const file = MemoryMappedFile.openRw(existing)
+  throwsLike(t, () => file.resize(4 << 20), ENOSPC, 'resize')
+  t.is(file.length, ORIGINAL.length)
+  file.close()
+  assertUnchanged(t, existing, 'existing', 'resize')
 })

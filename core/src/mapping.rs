@@ -497,13 +497,16 @@ impl MappedFile {
     region.map = None;
     region.len = 0;
     let result = (|| {
-      if new_len
-        > file
-          .metadata()
-          .map_err(|e| self.io_error(e, "fstat"))?
-          .len()
-      {
-        grow_file(file, new_len).map_err(|e| self.io_error(e, "ftruncate"))?;
+      let old_len = file
+        .metadata()
+        .map_err(|e| self.io_error(e, "fstat"))?
+        .len();
+      if new_len > old_len {
+        // A refused growth (a full disk) leaves the old length, not a partly grown file.
+        grow_file(file, new_len).map_err(|e| {
+          let _ = file.set_len(old_len);
+          self.io_error(e, "ftruncate")
+        })?;
       } else {
         file
           .set_len(new_len)
