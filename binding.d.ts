@@ -502,16 +502,27 @@ export declare class MemoryMappedFile {
   countByte(byte: number, offset?: number, length?: number): number
   /** Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores. */
   countLines(offset?: number, length?: number): number
-  /** Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1. */
+  /**
+   * Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
+   * An empty pattern is `ERR_INVALID_ARG_VALUE`, as for every scan.
+   */
   indexOf(pattern: Uint8Array | string, fromOffset?: number): number
   /**
    * Non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once in 'aaaaa'),
    * on `options.threads` threads (default: all cores), identical to a one-thread scan.
    */
   count(pattern: Uint8Array | string, options?: ScanOptions): number
-  /** Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`. */
+  /**
+   * Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+   * At most 16,777,216 (2**24) offsets: a scan that finds more, without a `limit` at or below
+   * that, throws a `RangeError` (`ERR_OUT_OF_RANGE`) instead of exhausting the heap.
+   */
   findAll(pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }): number[]
-  /** `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
+  /**
+   * `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`
+   * (called at least once; the last call, before the Promise settles, has
+   * `bytesDone === bytesTotal`).
+   */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
   /** `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
@@ -652,16 +663,27 @@ export declare class Segment {
   countByte(byte: number, offset?: number, length?: number): number
   /** Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores. */
   countLines(offset?: number, length?: number): number
-  /** Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1. */
+  /**
+   * Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
+   * An empty pattern is `ERR_INVALID_ARG_VALUE`, as for every scan.
+   */
   indexOf(pattern: Uint8Array | string, fromOffset?: number): number
   /**
    * Non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once in 'aaaaa'),
    * on `options.threads` threads (default: all cores), identical to a one-thread scan.
    */
   count(pattern: Uint8Array | string, options?: ScanOptions): number
-  /** Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`. */
+  /**
+   * Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+   * At most 16,777,216 (2**24) offsets: a scan that finds more, without a `limit` at or below
+   * that, throws a `RangeError` (`ERR_OUT_OF_RANGE`) instead of exhausting the heap.
+   */
   findAll(pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }): number[]
-  /** `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
+  /**
+   * `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`
+   * (called at least once; the last call, before the Promise settles, has
+   * `bytesDone === bytesTotal`).
+   */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
   /** `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>

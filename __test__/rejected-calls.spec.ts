@@ -2,12 +2,13 @@
 // length the file WILL have, the mode against create/size, enum and number options) before it
 // creates, truncates or grows the file. Table-driven: for each rejected combination, the file's
 // existence, size and bytes are the same afterwards, and the error is the typed one.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import test from 'ava'
 
-import { MemoryMappedFile, loadMmap, writeMmap } from '../index.js'
+import { MemoryMappedFile, loadMmap, pageSize, writeMmap } from '../index.js'
 import { rejectsLike, tempDir, throwsLike, type ErrorShape } from './helpers.mjs'
 
 const VALUE: ErrorShape = { class: TypeError, code: 'ERR_INVALID_ARG_VALUE' }
@@ -209,4 +210,52 @@ test('the accepted neighbours of the rejected rows still work', (t) => {
   t.is(created.length, 0)
   created.close()
   t.is(readFileSync(c).length, 10)
+})
+
+test('updateRegion from a view of another mapping whose file was truncated writes nothing', (t) => {
+  const dir = tempDir(t)
+  const page = pageSize()
+  const sourcePath = join(dir, 'source.bin')
+  const targetPath = join(dir, 'target.bin')
+  writeFileSync(sourcePath, Buffer.alloc(4 * page, 0xab))
+  writeFileSync(targetPath, Buffer.alloc(4 * page, 0x11))
+  const source = MemoryMappedFile.openRw(sourcePath)
+  const target = MemoryMappedFile.openRw(targetPath)
+  const view = source.asBuffer()
+  truncateSync(sourcePath, page) // another process shrinks the source: its pages 2-4 fault
+  throwsLike(t, () => target.updateRegion(0, view), { class: Error, code: 'ERR_MMAP_TRUNCATED' })
+  t.is(target.pendingBytes, 0)
+  target.flush()
+  t.true(readFileSync(targetPath).equals(Buffer.alloc(4 * page, 0x11)), 'part of the source was written')
+  target.updateRegion(0, view.subarray(0, page))
+  t.true(target.read(0, page).equals(Buffer.alloc(page, 0xab)), 'the part that still exists can be written')
+  target.close()
+  source.close()
+})
+
+test('on a full disk (ENOSPC) a rejected call leaves no new file, no grown file and no changed length', (t) => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    return t.pass('needs root on Linux to mount a 1 MiB tmpfs; run in CI (root)')
+  }
+  const mountPoint = tempDir(t)
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint])
+  if (mounted.status !== 0) return t.pass(`cannot mount a tmpfs here: ${mounted.stderr}`)
+  t.teardown(() => spawnSync('umount', [mountPoint]))
+  const ENOSPC: ErrorShape = { class: Error, code: 'ENOSPC' }
+  const fresh = join(mountPoint, 'fresh.bin')
+  throwsLike(t, () => MemoryMappedFile.createRw(fresh, 4 << 20), ENOSPC, 'createRw')
+  t.false(existsSync(fresh), 'createRw left the file it created')
+  throwsLike(t, () => MemoryMappedFile.openOrCreate(fresh, 4 << 20), ENOSPC, 'openOrCreate')
+  t.false(existsSync(fresh), 'openOrCreate left the file it created')
+  throwsLike(t, () => MemoryMappedFile.openRw(fresh, { create: true, size: 4 << 20 }), ENOSPC, 'openRw create')
+  t.false(existsSync(fresh), 'openRw create left the file it created')
+  const existing = join(mountPoint, 'existing.bin')
+  writeFileSync(existing, ORIGINAL)
+  throwsLike(t, () => MemoryMappedFile.openRw(existing, { size: 4 << 20 }), ENOSPC, 'openRw size')
+  assertUnchanged(t, existing, 'existing', 'openRw size')
+  const file = MemoryMappedFile.openRw(existing)
+  throwsLike(t, () => file.resize(4 << 20), ENOSPC, 'resize')
+  t.is(file.length, ORIGINAL.length)
+  file.close()
+  assertUnchanged(t, existing, 'existing', 'resize')
 })

@@ -127,3 +127,18 @@ test('every async scan calls onProgress at least once, last with bytesDone === b
     }
   }
 })
+
+test('an onProgress that throws surfaces as an uncaughtException; the scan still resolves', (t) => {
+  const path = tempFile(t, 'a\nb\n')
+  const script = `
+    const { MemoryMappedFile } = require(${JSON.stringify(INDEX)})
+    const seen = []
+    process.on('uncaughtException', (e) => seen.push(e.message))
+    MemoryMappedFile.openRo(${JSON.stringify(path)})
+      .countLinesAsync({ onProgress: () => { throw new Error('boom') } })
+      .then((n) => setTimeout(() => process.stdout.write(JSON.stringify({ n, seen })), 50))
+  `
+  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 })
+  t.is(child.status, 0, child.stderr)
+  t.deepEqual(JSON.parse(child.stdout), { n: 2, seen: ['boom'] })
+})

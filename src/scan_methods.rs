@@ -350,6 +350,7 @@ macro_rules! impl_scan_methods {
       }
 
       /// Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
+      /// An empty pattern is `ERR_INVALID_ARG_VALUE`, as for every scan.
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, fromOffset?: number")]
       pub fn index_of(&self, env: Env, pattern: Unknown, from_offset: Option<Unknown>) -> Result<f64> {
         $crate::scan_methods::index_of(&env, self.span(), pattern.raw(), from_offset.map(|v| v.raw()))
@@ -364,13 +365,17 @@ macro_rules! impl_scan_methods {
       }
 
       /// Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+      /// At most 16,777,216 (2**24) offsets: a scan that finds more, without a `limit` at or below
+      /// that, throws a `RangeError` (`ERR_OUT_OF_RANGE`) instead of exhausting the heap.
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }", ts_return_type = "number[]")]
       pub fn find_all<'a>(&self, env: &'a Env, pattern: Unknown, options: Option<Unknown>) -> Result<Unknown<'a>> {
         let value = $crate::scan_methods::find_all(env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
         Ok($crate::js::Js::from_env(env).unknown(value))
       }
 
-      /// `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+      /// `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`
+      /// (called at least once; the last call, before the Promise settles, has
+      /// `bytesDone === bytesTotal`).
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
       pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
         let newline = Some($crate::js::Js::from_env(&env).string("\n").unwrap_or(std::ptr::null_mut()));

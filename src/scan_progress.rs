@@ -115,9 +115,11 @@ impl Progress {
     let status = self.0.call_with_return_value(
       FnArgs::from((done as f64, total as f64)),
       ThreadsafeFunctionCallMode::NonBlocking,
-      move |_, _| {
+      move |returned, _| {
         let _ = ran.send(());
-        Ok(())
+        // An exception thrown by onProgress surfaces as an uncaughtException, as it would from
+        // any other callback Node calls; the scan's result is not affected.
+        returned.map(drop)
       },
     );
     if status == Status::Ok {

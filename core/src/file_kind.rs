@@ -3,8 +3,10 @@
 //! A FIFO, a socket or a device has no bytes to map (a FIFO opened for reading would even block
 //! until a writer comes), and the files of the kernel's pseudo file systems (`/proc`, `/sys`, ...)
 //! are regular files whose `st_size` is 0 (or a made-up number) while reading them yields
-//! generated text: a mapping of them is empty or fails with `SIGBUS`. All of these are refused with
-//! [`MmapError::NotRegularFile`]. The check runs on the open descriptor (`fstat`, `fstatfs`), after
+//! generated text: a mapping of them is empty or fails with `SIGBUS`. The same holds for files of
+//! other file systems that report size 0 yet yield bytes when read (lxcfs's FUSE `/proc` files in
+//! containers): an empty regular file is probed with a one-byte `pread`. All of these are refused
+//! with [`MmapError::NotRegularFile`]. The check runs on the open descriptor (`fstat`, `fstatfs`), after
 //! a non-blocking open, so it cannot race with a rename of the path.
 
 use std::fs::{File, Metadata};
@@ -26,7 +28,33 @@ pub(crate) fn check_mappable(file: &File, metadata: &Metadata, path: &str) -> Re
       "a file of the {fs} pseudo file system (generated when read, its size is not its length)"
     )));
   }
+  if metadata.len() == 0 && empty_but_yields_bytes(file) {
+    return Err(refuse(
+      "a generated file: its size is 0 but reading it yields bytes (a FUSE or network pseudo \
+       file, such as lxcfs's /proc in a container)",
+    ));
+  }
   Ok(())
+}
+
+/// Whether a file that `fstat` calls empty yields bytes when read: the pseudo files of file
+/// systems not in [`PSEUDO_FILE_SYSTEMS`] (lxcfs mounts FUSE files over `/proc/cpuinfo` in
+/// containers). One `pread` of one byte at offset 0; a real empty file answers 0 at once. A file
+/// that another process is just starting to write is told apart by a second `fstat`: its size
+/// is no longer 0.
+fn empty_but_yields_bytes(file: &File) -> bool {
+  #[cfg(unix)]
+  {
+    use std::os::unix::fs::FileExt;
+    let mut byte = [0u8; 1];
+    matches!(file.read_at(&mut byte, 0), Ok(n) if n > 0)
+      && file.metadata().is_ok_and(|m| m.len() == 0)
+  }
+  #[cfg(not(unix))]
+  {
+    let _ = file;
+    false
+  }
 }
 
 /// What a non-regular, non-directory file is, in words.
@@ -109,6 +137,16 @@ mod tests {
   fn regular_files_pass() {
     let file = tempfile::NamedTempFile::new().unwrap();
     check(file.path().to_str().unwrap()).unwrap();
+    assert!(!empty_but_yields_bytes(file.as_file()));
+  }
+
+  #[cfg(target_os = "linux")]
+  #[test]
+  fn an_empty_file_that_yields_bytes_is_told_apart() {
+    // /proc/cpuinfo is caught by its file system first; here it stands for any such file.
+    let cpuinfo = File::open("/proc/cpuinfo").unwrap();
+    assert_eq!(cpuinfo.metadata().unwrap().len(), 0);
+    assert!(empty_but_yields_bytes(&cpuinfo));
   }
 
   #[cfg(target_os = "linux")]

@@ -37,6 +37,7 @@ pub mod error;
 mod file_kind;
 pub mod flush_policy;
 pub mod guard;
+mod live_maps;
 pub mod lock;
 pub mod mapping;
 pub mod matches;

@@ -18,6 +18,7 @@ use memmap2::{MmapOptions, MmapRaw};
 use crate::error::{MmapError, Result};
 use crate::flush_policy::{FlushPolicy, Flusher};
 use crate::guard::guarded;
+use crate::live_maps::{overlaps_a_mapping, TrackedMap};
 use crate::lock;
 use crate::mode::Mode;
 use crate::open::grow_file;
@@ -28,7 +29,7 @@ use crate::range::checked_range;
 /// The live part of a mapping: what `close` drops.
 pub(crate) struct Region {
   /// `None` for a zero-length mapping (nothing to map).
-  pub(crate) map: Option<MmapRaw>,
+  pub(crate) map: Option<TrackedMap>,
   pub(crate) len: usize,
   /// `None` for anonymous memory. Kept open for resize, flush and (later) locks.
   pub(crate) file: Option<File>,
@@ -152,7 +153,7 @@ impl MappedFile {
         .len(len)
         .map_anon()
         .map_err(|e| MmapError::io(e, "mmap", None))?;
-      Some(MmapRaw::from(map))
+      Some(TrackedMap::new(MmapRaw::from(map)))
     };
     Ok(MappedFile::from_region(
       Region {
@@ -322,10 +323,22 @@ impl MappedFile {
       "offset",
       "data.byteLength",
     )?;
-    let (src, dst) = (data.as_ptr(), region.ptr().wrapping_add(range.start));
-    // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` may be a
-    // view of the mapping itself, hence `copy` (memmove). The closure owns nothing.
-    unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }?;
+    let dst = region.ptr().wrapping_add(range.start);
+    if overlaps_a_mapping(data.as_ptr(), data.len()) {
+      // The source lies in a mapping (this one or another): its file may have been truncated by
+      // another process, and a copy that faults halfway would leave a partial write. Read it
+      // into private memory first, under the guard: a fault there rejects the call with nothing
+      // written; the second copy cannot fault on its source.
+      let private = read_privately(data)?;
+      // SAFETY: the range is inside the live, writable mapping (mode checked above); `private`
+      // is our own buffer of exactly `range.len()` bytes. The closure owns nothing.
+      unsafe { guarded(|| std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())) }?;
+    } else {
+      let src = data.as_ptr();
+      // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` lies
+      // in no mapping, so reading it cannot fault. The closure owns nothing.
+      unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }?;
+    }
     let shared = &self.shared;
     let bytes = shared
       .pending_bytes
@@ -484,13 +497,16 @@ impl MappedFile {
     region.map = None;
     region.len = 0;
     let result = (|| {
-      if new_len
-        > file
-          .metadata()
-          .map_err(|e| self.io_error(e, "fstat"))?
-          .len()
-      {
-        grow_file(file, new_len).map_err(|e| self.io_error(e, "ftruncate"))?;
+      let old_len = file
+        .metadata()
+        .map_err(|e| self.io_error(e, "fstat"))?
+        .len();
+      if new_len > old_len {
+        // A refused growth (a full disk) leaves the old length, not a partly grown file.
+        grow_file(file, new_len).map_err(|e| {
+          let _ = file.set_len(old_len);
+          self.io_error(e, "ftruncate")
+        })?;
       } else {
         file
           .set_len(new_len)
@@ -509,7 +525,7 @@ impl MappedFile {
         .len(actual)
         .map_raw(file)
         .map_err(|e| self.io_error(e, "mmap"))?;
-      region.map = Some(map);
+      region.map = Some(TrackedMap::new(map));
     }
     region.len = actual;
     result
@@ -555,6 +571,22 @@ impl std::ops::Deref for LiveRegion<'_> {
       .as_ref()
       .expect("LiveRegion is only built over a live region")
   }
+}
+
+/// A private copy of `data`, which lies (at least partly) in a mapping: `ERR_MMAP_TRUNCATED` if
+/// reading it faults, `ENOMEM`-like if there is no memory for the copy.
+fn read_privately(data: &[u8]) -> Result<Vec<u8>> {
+  let mut private = Vec::new();
+  private
+    .try_reserve_exact(data.len())
+    .map_err(|_| MmapError::io(std::io::ErrorKind::OutOfMemory.into(), "malloc", None))?;
+  let (src, tmp) = (data.as_ptr(), private.as_mut_ptr());
+  // SAFETY: `tmp` has room for `data.len()` bytes (reserved above); `src` is the caller's slice.
+  // The closure owns nothing (the Vec is owned outside), as `guarded` requires.
+  unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, tmp, data.len())) }?;
+  // SAFETY: the copy above initialised all `data.len()` bytes.
+  unsafe { private.set_len(data.len()) };
+  Ok(private)
 }
 
 pub(crate) fn to_usize(value: u64, name: &str) -> Result<usize> {

@@ -23,6 +23,7 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{MmapError, Result};
 use crate::file_kind::check_mappable;
+use crate::live_maps::TrackedMap;
 use crate::lock;
 use crate::mapping::{to_usize, MappedFile, Region};
 use crate::mode::Mode;
@@ -195,6 +196,26 @@ fn fs_options(mode: Mode) -> FsOpenOptions {
   fs_options
 }
 
+/// Makes the descriptor of a file known to be regular an ordinary blocking one again (Linux
+/// ignores `O_NONBLOCK` on regular files, but the descriptor is kept for the mapping's life and
+/// should not carry a flag that only mattered for opening). Best effort.
+fn clear_non_blocking(file: &File) {
+  #[cfg(unix)]
+  {
+    use std::os::unix::io::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: F_GETFL/F_SETFL on a descriptor we own only read and change its status flags.
+    unsafe {
+      let flags = libc::fcntl(fd, libc::F_GETFL);
+      if flags >= 0 && flags & libc::O_NONBLOCK != 0 {
+        libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+      }
+    }
+  }
+  #[cfg(not(unix))]
+  let _ = file;
+}
+
 /// Steps 2 to 4 on an opened file; the caller removes a created file if this fails.
 fn map_opened(
   path: &str,
@@ -209,6 +230,7 @@ fn map_opened(
     return Err(io_err(is_a_directory(), "open"));
   }
   check_mappable(&file, &metadata, path)?;
+  clear_non_blocking(&file);
 
   let mut file_len = metadata.len();
   if let Some(kind) = options.lock {
@@ -297,7 +319,7 @@ fn map_window(
       }
     }
     .map_err(|e| MmapError::io(e, "mmap", Some(path)))?;
-    Some(map)
+    Some(TrackedMap::new(map))
   };
   let mapped = MappedFile::from_region(
     Region {
