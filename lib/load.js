@@ -38,7 +38,7 @@ function causes(error, seen = new Set()) {
 /** The cause that explains the failure: not "module not found" for a package that cannot exist here. */
 function realCause(error, packageName) {
   const all = causes(error).slice(1)
-  const notFound = (e) => e.code === 'MODULE_NOT_FOUND' || /^Cannot find module /.test(String(e.message))
+  const notFound = (e) => e.code === 'MODULE_NOT_FOUND' || String(e.message).startsWith('Cannot find module ')
   return (
     all.find((e) => !notFound(e)) ?? all.find((e) => String(e.message).includes(`'${packageName}'`)) ?? all[0] ?? error
   )
