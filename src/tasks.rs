@@ -145,7 +145,12 @@ impl Task for ScanTask {
     let mapping = &self.mapping;
     let progress = self.progress.as_ref();
     Ok(std::thread::scope(|scope| {
-      let worker = scope.spawn(|| job.run(mapping, &control));
+      // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
+      let worker =
+        match std::thread::Builder::new().spawn_scoped(scope, || job.run(mapping, &control)) {
+          Ok(worker) => worker,
+          Err(error) => return Err(crate::waits::thread_error(error)),
+        };
       let mut last_report = Instant::now();
       let mut reported = u64::MAX;
       while !worker.is_finished() {
