@@ -1,5 +1,6 @@
 //! The async twins: each Task runs the same core function as its sync method, on the libuv
-//! threadpool, and settles the Promise on the JS thread with Node-style errors.
+//! threadpool, and settles the Promise on the JS thread with Node-style errors. Waits that may
+//! last forever (`popAsync`, `lockAsync`) do not belong on that pool: see `waits.rs`.
 //!
 //! Argument errors found before the work starts are kept in the task (`early`) so that the
 //! Promise rejects with them, as `fs/promises` does, instead of the call throwing.
