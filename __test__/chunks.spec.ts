@@ -6,12 +6,11 @@ import { dirname } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
 import { MemoryMappedFile, pageSize } from '../index.js'
-import { tempFile, throwsLike } from './helpers.mjs'
+import { readableCopy, tempFile, throwsLike } from './helpers.mjs'
 
 // RLIMIT_MEMLOCK and `ulimit -l` are Linux's.
 const linuxOnly = process.platform === 'linux' ? test : test.skip
@@ -186,7 +185,8 @@ test('advise, touchPages and prefetch accept unaligned ranges', (t) => {
 linuxOnly('lockMemory over RLIMIT_MEMLOCK is a Node-style OS error', (t) => {
   const path = tempFile(t, Buffer.alloc(4 * MiB))
   chmodSync(dirname(path), 0o755) // readable by the unprivileged child
-  const binding = fileURLToPath(new URL('../index.js', import.meta.url))
+  // The child runs as nobody: it loads a world-readable copy of the package.
+  const { binding } = readableCopy(t)
   const script = `
     const { MemoryMappedFile } = require(${JSON.stringify(binding)})
     const file = MemoryMappedFile.openRo(${JSON.stringify(path)})

@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import { pageSize } from '../index.js'
 import { bar, createProgress } from '../bin/lib/progress.mjs'
-import { tempDir, tempFile } from './helpers.mjs'
+import { readableCopy, tempDir, tempFile } from './helpers.mjs'
 
 // Windows has no POSIX permissions or uid switching, and NTFS files are not sparse by default.
 const posixOnly = process.platform === 'win32' ? test.skip : test
@@ -24,8 +24,8 @@ interface Run {
   stderr: string
 }
 
-function mmapkit(args: string[], options: SpawnSyncOptions = {}): Run {
-  const child = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', ...options })
+function mmapkit(args: string[], options: SpawnSyncOptions = {}, bin = BIN): Run {
+  const child = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', ...options })
   return { status: child.status, stdout: String(child.stdout), stderr: String(child.stderr) }
 }
 
@@ -270,8 +270,15 @@ posixOnly('no permission is EACCES with exit 2 (checked as an unprivileged user)
   const asRoot = process.getuid?.() === 0
   if (!asRoot) chmodSync(secret, 0o000)
   const options = asRoot ? { uid: 65534, gid: 65534 } : {}
+  // The child runs as nobody: it runs a world-readable copy of the package.
+  const { bin } = readableCopy(t)
   for (const args of [['lines'], ['count', 'secret'], ['find', 'secret'], ['stat']]) {
-    failsWith(t, mmapkit([...args, secret], options), `mmapkit: EACCES: permission denied, open '${secret}'`, args[0])
+    failsWith(
+      t,
+      mmapkit([...args, secret], options, bin),
+      `mmapkit: EACCES: permission denied, open '${secret}'`,
+      args[0],
+    )
   }
   chmodSync(secret, 0o600)
 })

@@ -4,12 +4,11 @@ import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
 import { MemoryMappedFile, createMmap, loadMmap, writeMmap } from '../index.js'
-import { rejectsLike, sha256, tempDir, tempFile, throwsLike, type ErrorShape } from './helpers.mjs'
+import { readableCopy, rejectsLike, sha256, tempDir, tempFile, throwsLike, type ErrorShape } from './helpers.mjs'
 
 // Windows has no POSIX permissions or uid switching, and NTFS files are not sparse by default.
 const posixOnly = process.platform === 'win32' ? test.skip : test
@@ -228,8 +227,10 @@ posixOnly('no permission is EACCES, also for root (checked as an unprivileged us
   writeFileSync(secret, 'top secret')
   chmodSync(secret, 0o600)
   const before = sha256(secret)
+  // The child runs as nobody: it loads a world-readable copy of the package.
+  const { binding } = readableCopy(t)
   const script = `
-    const { MemoryMappedFile } = require(${JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))})
+    const { MemoryMappedFile } = require(${JSON.stringify(binding)})
     const results = []
     for (const mode of ['readOnly', 'readWrite', 'copyOnWrite']) {
       try { MemoryMappedFile.open(${JSON.stringify(secret)}, { mode }); results.push('opened') }

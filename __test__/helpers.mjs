@@ -2,9 +2,10 @@
 // Plain ESM with JSDoc types: ava 7 on Node 20 loads specs through require(esm), where a spec's
 // own TypeScript imports cannot be transpiled, so shared code is JavaScript (type-checked by tsc).
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** @typedef {import('ava').ExecutionContext} ExecutionContext */
 
@@ -86,4 +87,34 @@ function checkShape(t, error, shape, label) {
   if (shape.name) t.is(error.name, shape.name, `${label}: name`)
   if (typeof shape.message === 'string') t.is(error.message, shape.message, `${label}: message`)
   else if (shape.message) t.regex(error.message, shape.message, `${label}: message`)
+}
+
+/**
+ * A world-readable copy of the package (package.json, the root's .js/.node files, `bin/` and
+ * `lib/`), for children run as an unprivileged user: the checkout itself may sit in a directory
+ * only root can enter (as `mktemp -d` makes). Removed when the test ends.
+ * @param {ExecutionContext} t
+ * @returns {{ root: string, binding: string, bin: string }}
+ */
+export function readableCopy(t) {
+  const source = dirname(dirname(fileURLToPath(import.meta.url)))
+  const root = mkdtempSync(join(tmpdir(), 'mmapkit-package-'))
+  t.teardown(() => rmSync(root, { recursive: true, force: true }))
+  for (const name of readdirSync(source)) {
+    if (name === 'package.json' || /\.(c?js|mjs|node)$/.test(name) || name === 'bin' || name === 'lib') {
+      cpSync(join(source, name), join(root, name), { recursive: true, dereference: true })
+    }
+  }
+  /** @param {string} path */
+  const open = (path) => {
+    chmodSync(path, 0o755)
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const child = join(path, entry.name)
+      if (entry.isDirectory()) open(child)
+      else chmodSync(child, 0o644)
+    }
+  }
+  open(root)
+  if (!existsSync(join(root, 'index.js'))) throw new Error(`no index.js in ${source}`)
+  return { root, binding: join(root, 'index.js'), bin: join(root, 'bin', 'mmapkit.mjs') }
 }

@@ -113,17 +113,26 @@ test.serial(
         while (!ring.push(message)) Atomics.wait(nap, 0, 0, 0.05)
       }`
       const child = spawn(process.execPath, ['-e', script, path, String(next)], { stdio: 'ignore' })
-      const exited = new Promise((resolve) => child.on('exit', resolve))
-      // Consume while it produces, then kill it at a random moment.
-      const killAt = Date.now() + 20 + Math.random() * 150
-      while (Date.now() < killAt) {
+      let running = true
+      const exited = new Promise((resolve) =>
+        child.on('exit', (code, signal) => {
+          running = false
+          resolve(code ?? signal)
+        }),
+      )
+      // Consume while it produces, and kill it at a random moment after it has delivered work (a
+      // busy machine may take long to start it: the clock starts at its first message).
+      const first = next
+      let killAt = Infinity
+      while (running && Date.now() < killAt) {
         const message = ring.pop() ?? (await ring.popAsync({ timeoutMs: 5 }))
         if (message) {
           const problem = checkMessage(message, next)
           if (problem) return t.fail(`round ${round}: ${problem}`)
-          next++
+          if (next++ === first) killAt = Date.now() + Math.random() * 150
         }
       }
+      if (!running) return t.fail(`round ${round}: the producer exited by itself (${await exited})`)
       child.kill('SIGKILL')
       await exited
       for (let message = ring.pop(); message; message = ring.pop()) {
@@ -268,13 +277,16 @@ test('corrupt or foreign files are ERR_MMAP_CORRUPT, never a crash', (t) => {
 
 test('popAsync waits without spinning, times out with null, and aborts', async (t) => {
   const ring = RingBuffer.create(join(tempDir(t), 'async.ring'), 1024)
+  // Progress, not wall time: the push comes from the event loop's 10th tick while the wait is
+  // pending, so a wait that blocked the JS thread would never be woken (and time out with null).
   let ticks = 0
-  const interval = setInterval(() => ticks++, 1)
-  const waiting = ring.popAsync({ timeoutMs: 5000 })
-  setTimeout(() => ring.push('wake'), 50)
+  const waiting = ring.popAsync({ timeoutMs: 60_000 })
+  const interval = setInterval(() => {
+    if (++ticks === 10) ring.push('wake')
+  }, 1)
   t.is((await waiting)?.toString(), 'wake')
   clearInterval(interval)
-  t.true(ticks > 10, `${ticks} ticks while waiting`)
+  t.true(ticks >= 10, `${ticks} ticks while waiting`)
   t.is(await ring.popAsync({ timeoutMs: 20 }), null)
   const controller = new AbortController()
   const aborted = ring.popAsync({ signal: controller.signal })

@@ -135,6 +135,12 @@ impl AbortWatch {
   }
 }
 
+/// An error from Node-API itself (never expected): `ERR_INTERNAL_ASSERTION`, as Node names its own
+/// "this cannot happen" errors, rather than a napi-rs status code.
+fn internal(js: Js, message: &str) -> Error {
+  crate::node_error::coded_error(js, "ERR_INTERNAL_ASSERTION", &format!("mmapkit: {message}"))
+}
+
 /// Clears the pending JS exception, if any, and returns it as an error that rejects with it.
 fn take_exception(js: Js) -> Option<Error> {
   let mut pending = false;
@@ -154,10 +160,7 @@ fn strong_ref(js: Js, value: Value) -> Result<sys::napi_ref> {
   // SAFETY: `value` is a live handle; refcount 1 keeps it alive until deleted in `release`.
   let status = unsafe { sys::napi_create_reference(js.0, value, 1, &mut out) };
   if status != sys::Status::napi_ok {
-    return Err(Error::new(
-      Status::from(status),
-      "Could not reference the AbortSignal",
-    ));
+    return Err(internal(js, "Could not reference the AbortSignal"));
   }
   Ok(out)
 }
@@ -167,7 +170,7 @@ fn deref(js: Js, reference: sys::napi_ref) -> Result<Value> {
   // SAFETY: `reference` is a live strong reference of this env.
   let status = unsafe { sys::napi_get_reference_value(js.0, reference, &mut out) };
   if status != sys::Status::napi_ok || out.is_null() {
-    return Err(Error::from_reason("The AbortSignal reference is gone"));
+    return Err(internal(js, "The AbortSignal reference is gone"));
   }
   Ok(out)
 }
@@ -191,10 +194,7 @@ fn create_listener(js: Js, flag: &Arc<AtomicBool>) -> Result<Value> {
   if status != sys::Status::napi_ok {
     // SAFETY: the function was not created, so we still own the count we leaked above.
     drop(unsafe { Arc::from_raw(data as *const AtomicBool) });
-    return Err(Error::new(
-      Status::from(status),
-      "Could not create the abort listener",
-    ));
+    return Err(internal(js, "Could not create the abort listener"));
   }
   // SAFETY: ties the Arc count to the function's lifetime; `free_flag` reclaims it exactly once.
   let status = unsafe {
@@ -210,10 +210,7 @@ fn create_listener(js: Js, flag: &Arc<AtomicBool>) -> Result<Value> {
   if status != sys::Status::napi_ok {
     // SAFETY: no finalizer was attached, so the count is still ours to drop.
     drop(unsafe { Arc::from_raw(data as *const AtomicBool) });
-    return Err(Error::new(
-      Status::from(status),
-      "Could not attach the abort listener",
-    ));
+    return Err(internal(js, "Could not attach the abort listener"));
   }
   Ok(function)
 }

@@ -2,6 +2,7 @@
 //! u64 (bigint) words, shared with every process that maps the same file. One body, [`atomic`],
 //! serves the eight hot calls (`hot/calls.rs`).
 
+use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 
 use crate::args;
@@ -34,41 +35,78 @@ pub(crate) fn atomic(span: &Span, env: &Env, operation: Atomic, args: [Value; 3]
   // SAFETY (for the `to_napi_value` calls): `env` is the current call's env.
   let bigint = |n: u64| unsafe { BigInt::to_napi_value(env.raw(), BigInt::from(n)) };
   match operation {
-    Atomic::LoadU32 => number(mapping.atomic_load_u32(offset).or_throw(env)?),
+    Atomic::LoadU32 => number(
+      mapping
+        .atomic_load_u32(offset)
+        .map_err(|e| js_name(e, "atomicLoadU32"))
+        .or_throw(env)?,
+    ),
     Atomic::StoreU32 => {
       let value = u32_arg(1, "value", false)?;
-      mapping.atomic_store_u32(offset, value).or_throw(env)?;
+      mapping
+        .atomic_store_u32(offset, value)
+        .map_err(|e| js_name(e, "atomicStoreU32"))
+        .or_throw(env)?;
       js.undefined()
     }
     Atomic::AddU32 => {
       let delta = u32_arg(1, "delta", true)?;
-      number(mapping.atomic_add_u32(offset, delta).or_throw(env)?)
+      number(
+        mapping
+          .atomic_add_u32(offset, delta)
+          .map_err(|e| js_name(e, "atomicAddU32"))
+          .or_throw(env)?,
+      )
     }
     Atomic::CompareExchangeU32 => {
       let (expected, value) = (u32_arg(1, "expected", false)?, u32_arg(2, "value", false)?);
       number(
         mapping
           .atomic_compare_exchange_u32(offset, expected, value)
+          .map_err(|e| js_name(e, "atomicCompareExchangeU32"))
           .or_throw(env)?,
       )
     }
-    Atomic::LoadU64 => bigint(mapping.atomic_load_u64(offset).or_throw(env)?),
+    Atomic::LoadU64 => bigint(
+      mapping
+        .atomic_load_u64(offset)
+        .map_err(|e| js_name(e, "atomicLoadU64"))
+        .or_throw(env)?,
+    ),
     Atomic::StoreU64 => {
       let value = u64_arg(1, "value", false)?;
-      mapping.atomic_store_u64(offset, value).or_throw(env)?;
+      mapping
+        .atomic_store_u64(offset, value)
+        .map_err(|e| js_name(e, "atomicStoreU64"))
+        .or_throw(env)?;
       js.undefined()
     }
     Atomic::AddU64 => {
       let delta = u64_arg(1, "delta", true)?;
-      bigint(mapping.atomic_add_u64(offset, delta).or_throw(env)?)
+      bigint(
+        mapping
+          .atomic_add_u64(offset, delta)
+          .map_err(|e| js_name(e, "atomicAddU64"))
+          .or_throw(env)?,
+      )
     }
     Atomic::CompareExchangeU64 => {
       let (expected, value) = (u64_arg(1, "expected", false)?, u64_arg(2, "value", false)?);
       bigint(
         mapping
           .atomic_compare_exchange_u64(offset, expected, value)
+          .map_err(|e| js_name(e, "atomicCompareExchangeU64"))
           .or_throw(env)?,
       )
     }
+  }
+}
+
+/// The core names an operation by its Rust function (`atomic_add_u32`); JS users know it by the
+/// method they called (`atomicAddU32`).
+fn js_name(error: MmapError, method: &'static str) -> MmapError {
+  match error {
+    MmapError::ReadOnly { .. } => MmapError::ReadOnly { operation: method },
+    other => other,
   }
 }

@@ -5,6 +5,8 @@
 //! `[Symbol.iterator]`, `[Symbol.asyncIterator]` and the `Iterator.prototype` helpers are attached
 //! at load time (see `lib/iterate.js`).
 
+use std::cell::Cell;
+
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -16,25 +18,29 @@ use crate::span::Span;
 /// Iterates zero-copy `Buffer` views of consecutive chunks; the last one is shorter. Works with
 /// `for...of`, `for await...of`, and iterator helpers where the runtime has them
 /// (`file.chunks(1 << 20).map(...)`).
+//
+// `next()` takes `&self` (its state is in `Cell`s): a call made from inside another one (a setter
+// on `Object.prototype` run while the result object is built, say) simply gets the next chunk,
+// instead of napi-rs's "cannot be borrowed mutably" error with code `InvalidArg`.
 #[napi]
 pub struct ChunkIterator {
   span: Span,
   /// Next chunk's offset in the mapping.
-  cursor: u64,
+  cursor: Cell<u64>,
   /// End of the iteration in the mapping.
   end: u64,
   size: u64,
-  done: bool,
+  done: Cell<bool>,
 }
 
 impl ChunkIterator {
   pub fn new(span: Span, start: u64, length: u64, size: u64) -> Self {
     ChunkIterator {
       span,
-      cursor: start,
+      cursor: Cell::new(start),
       end: start + length,
       size,
-      done: false,
+      done: Cell::new(false),
     }
   }
 }
@@ -47,21 +53,23 @@ impl ChunkIterator {
     catch_unwind,
     ts_return_type = "IteratorResult<MappedBuffer, undefined>"
   )]
-  pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
-    if self.done || self.cursor >= self.end {
-      self.done = true;
+  pub fn next<'a>(&self, env: &'a Env) -> Result<Object<'a>> {
+    let cursor = self.cursor.get();
+    if self.done.get() || cursor >= self.end {
+      self.done.set(true);
       return iterator_result(env, None);
     }
     if !self.span.is_valid() {
-      self.done = true;
+      self.done.set(true);
       return Err(throw(env, MmapError::Closed));
     }
-    let length = self.size.min(self.end - self.cursor);
+    let length = self.size.min(self.end - cursor);
+    // Claimed before any JS can run, so that a re-entrant call takes the chunk after this one.
+    self.cursor.set(cursor + length);
     let view = self
       .span
-      .view(env, self.cursor, length)
-      .inspect_err(|_| self.done = true)?;
-    self.cursor += length;
+      .view(env, cursor, length)
+      .inspect_err(|_| self.done.set(true))?;
     iterator_result(env, Some(view))
   }
 
@@ -70,8 +78,8 @@ impl ChunkIterator {
     js_name = "return",
     ts_return_type = "IteratorResult<MappedBuffer, undefined>"
   )]
-  pub fn finish<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
-    self.done = true;
+  pub fn finish<'a>(&self, env: &'a Env) -> Result<Object<'a>> {
+    self.done.set(true);
     iterator_result(env, None)
   }
 }

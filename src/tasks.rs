@@ -1,5 +1,6 @@
 //! The async twins: each Task runs the same core function as its sync method, on the libuv
-//! threadpool, and settles the Promise on the JS thread with Node-style errors.
+//! threadpool, and settles the Promise on the JS thread with Node-style errors. Waits that may
+//! last forever (`popAsync`, `lockAsync`) do not belong on that pool: see `waits.rs`.
 //!
 //! Argument errors found before the work starts are kept in the task (`early`) so that the
 //! Promise rejects with them, as `fs/promises` does, instead of the call throwing.
@@ -145,7 +146,12 @@ impl Task for ScanTask {
     let mapping = &self.mapping;
     let progress = self.progress.as_ref();
     Ok(std::thread::scope(|scope| {
-      let worker = scope.spawn(|| job.run(mapping, &control));
+      // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
+      let worker =
+        match std::thread::Builder::new().spawn_scoped(scope, || job.run(mapping, &control)) {
+          Ok(worker) => worker,
+          Err(error) => return Err(crate::waits::thread_error(error)),
+        };
       let mut last_report = Instant::now();
       let mut reported = u64::MAX;
       while !worker.is_finished() {

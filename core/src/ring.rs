@@ -484,8 +484,12 @@ impl RingBuffer {
     }
   }
 
-  /// Unmaps the ring and closes the file. Idempotent.
+  /// Unmaps the ring and closes the file. Idempotent. A `wait` in progress on another thread ends
+  /// at once with `ERR_MMAP_CLOSED` (its futex is woken; a waiter in another process just looks
+  /// again).
   pub fn close(&self) {
+    // SAFETY: a futex wake on a header word; touches no memory.
+    let _ = unsafe { self.view(|v| wake_all(v.u32(OFF_SEQ))) };
     self.file.close();
   }
 

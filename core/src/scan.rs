@@ -66,6 +66,10 @@ fn split(len: usize, threads: usize) -> Vec<Range<usize>> {
 }
 
 /// Runs `work` on each part, on scoped threads (the first part on the calling thread).
+///
+/// When the OS refuses a thread (`EAGAIN` under RLIMIT_NPROC or a container's pid limit) the scan
+/// fails with that OS error (`syscall: 'pthread_create'`) after the threads already started
+/// have finished; it never panics.
 fn in_parallel<T: Send>(
   parts: &[Range<usize>],
   work: impl Fn(Range<usize>) -> Result<T> + Sync,
@@ -74,21 +78,32 @@ fn in_parallel<T: Send>(
     return parts.iter().map(|p| work(p.clone())).collect();
   }
   std::thread::scope(|scope| {
-    let handles: Vec<_> = parts[1..]
-      .iter()
-      .map(|part| {
-        let work = &work;
-        let part = part.clone();
-        scope.spawn(move || work(part))
-      })
-      .collect();
-    let mut results = vec![work(parts[0].clone())];
+    let mut handles = Vec::with_capacity(parts.len() - 1);
+    let mut refused = None;
+    for part in &parts[1..] {
+      let work = &work;
+      let part = part.clone();
+      match std::thread::Builder::new().spawn_scoped(scope, move || work(part)) {
+        Ok(handle) => handles.push(handle),
+        Err(error) => {
+          refused = Some(error);
+          break;
+        }
+      }
+    }
+    let mut results = Vec::with_capacity(parts.len());
+    if refused.is_none() {
+      results.push(work(parts[0].clone()));
+    }
     for handle in handles {
       results.push(
         handle
           .join()
           .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
       );
+    }
+    if let Some(error) = refused {
+      return Err(MmapError::io(error, "pthread_create", None));
     }
     results.into_iter().collect()
   })
