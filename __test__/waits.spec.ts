@@ -222,3 +222,24 @@ test('an aborted signal whose reason getter throws still settles every promise w
   // Aborted after the call: popAsync and lockAsync were waiting; the others may have finished first.
   t.is(report.outcomes[4], 'AbortError ABORT_ERR', result.output)
 })
+
+test('a signal whose aborted getter throws rejects the call with what it threw', async (t) => {
+  const path = join(tempDir(t), 'aborted.ring')
+  const ring = RingBuffer.create(path, 1024)
+  const file = MemoryMappedFile.openRo(path)
+  const controller = new AbortController()
+  Object.defineProperty(controller.signal, 'aborted', {
+    get() {
+      throw new Error('aborted getter')
+    },
+  })
+  for (const promise of [
+    ring.popAsync({ signal: controller.signal }),
+    file.lockAsync('shared', { signal: controller.signal }),
+    file.countLinesAsync({ signal: controller.signal }),
+  ]) {
+    await t.throwsAsync(promise, { message: 'aborted getter' })
+  }
+  ring.close()
+  file.close()
+})
