@@ -42,6 +42,9 @@ function ended(child: ChildProcess): Promise<{ code: number | null; signal: stri
   })
 }
 
+/** Tests that need flock(1) (util-linux) to hold or probe a lock from another process. */
+const withFlock = spawnSync('flock', ['--version']).status === 0 ? test : test.skip
+
 /** Whether another process can take an exclusive lock on `path` right now (`flock -n`). */
 function lockIsFree(path: string): boolean {
   return spawnSync('flock', ['-n', '-x', path, 'true']).status === 0
@@ -75,7 +78,7 @@ test('process.exit() is not held by a pending popAsync() without a timeout', asy
   t.is(result.code, 7, result.output)
 })
 
-test('process.exit() is not held by lockAsync() waiting for a lock another process holds', async (t) => {
+withFlock('process.exit() is not held by lockAsync() waiting for a lock another process holds', async (t) => {
   const path = join(tempDir(t), 'locked.bin')
   await writeFile(path, 'x')
   await holdLock(t, path)
@@ -90,7 +93,7 @@ test('process.exit() is not held by lockAsync() waiting for a lock another proce
   t.is(result.code, 7, result.output)
 })
 
-test('worker.terminate() settles while the worker has pending popAsync() and lockAsync() calls', async (t) => {
+withFlock('worker.terminate() settles while the worker has pending popAsync() and lockAsync() calls', async (t) => {
   const dir = tempDir(t)
   const ringPath = join(dir, 'worker.ring')
   RingBuffer.create(ringPath, 1024).close()
@@ -135,7 +138,7 @@ test('pending popAsync() calls do not starve the libuv threadpool; close() rejec
   for (const wait of waits) await rejectsLike(t, wait, { class: Error, code: 'ERR_MMAP_CLOSED' })
 })
 
-test('close() rejects a pending lockAsync() with ERR_MMAP_CLOSED and leaves no lock held', async (t) => {
+withFlock('close() rejects a pending lockAsync() with ERR_MMAP_CLOSED and leaves no lock held', async (t) => {
   const dir = tempDir(t)
   const path = join(dir, 'close.lock')
   await writeFile(path, 'x')
@@ -149,7 +152,7 @@ test('close() rejects a pending lockAsync() with ERR_MMAP_CLOSED and leaves no l
   t.true(lockIsFree(path), 'another process can take the lock')
 })
 
-test('a lock granted as the file closes is released at once, whatever the order', async (t) => {
+withFlock('a lock granted as the file closes is released at once, whatever the order', async (t) => {
   const dir = tempDir(t)
   const path = join(dir, 'race.lock')
   await writeFile(path, 'x')
@@ -221,4 +224,25 @@ test('an aborted signal whose reason getter throws still settles every promise w
   for (const outcome of report.outcomes.slice(0, 4)) t.is(outcome, 'AbortError ABORT_ERR', result.output)
   // Aborted after the call: popAsync and lockAsync were waiting; the others may have finished first.
   t.is(report.outcomes[4], 'AbortError ABORT_ERR', result.output)
+})
+
+test('a signal whose aborted getter throws rejects the call with what it threw', async (t) => {
+  const path = join(tempDir(t), 'aborted.ring')
+  const ring = RingBuffer.create(path, 1024)
+  const file = MemoryMappedFile.openRo(path)
+  const controller = new AbortController()
+  Object.defineProperty(controller.signal, 'aborted', {
+    get() {
+      throw new Error('aborted getter')
+    },
+  })
+  for (const promise of [
+    ring.popAsync({ signal: controller.signal }),
+    file.lockAsync('shared', { signal: controller.signal }),
+    file.countLinesAsync({ signal: controller.signal }),
+  ]) {
+    await t.throwsAsync(promise, { message: 'aborted getter' })
+  }
+  ring.close()
+  file.close()
 })

@@ -49,7 +49,14 @@ where
 {
   let (deferred, promise) = env.create_deferred::<Out, Resolver<Out>>()?;
   let stop = settle.abort.flag();
-  let hook = TeardownHook::add(env, Arc::clone(&stop))?;
+  let hook = match TeardownHook::add(env, Arc::clone(&stop)) {
+    Ok(hook) => hook,
+    Err(error) => {
+      // Settled, not dropped: a dropped deferred would leave its promise pending forever.
+      deferred.reject(error);
+      return Ok(promise);
+    }
+  };
   let job = Job {
     deferred,
     settle,

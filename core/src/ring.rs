@@ -666,6 +666,7 @@ mod tests {
   /// Damage written by another process while the ring is open: every operation checks head, tail
   /// and record lengths before any access.
   #[test]
+  #[cfg(unix)]
   fn damage_written_after_open_is_corrupt_for_every_operation() {
     use std::os::unix::fs::FileExt;
     let capacity = 64u64;
