@@ -66,7 +66,7 @@ const where = (decl) => {
 function docOf(decl) {
   const docs = ts.getJSDocCommentsAndTags(decl).filter((node) => node.kind === ts.SyntaxKind.JSDoc)
   const jsDoc = docs.at(-1)
-  const text = (comment) => (typeof comment === 'string' ? comment : ts.getTextOfJSDocComment(comment) ?? '')
+  const text = (comment) => (typeof comment === 'string' ? comment : (ts.getTextOfJSDocComment(comment) ?? ''))
   return {
     description: jsDoc ? text(jsDoc.comment).trim() : '',
     tags: jsDoc?.tags ? [...jsDoc.tags] : [],
@@ -90,9 +90,7 @@ function checkCallable(label, decl) {
   const { description, tags } = docOf(decl)
   const missing = []
   if (!description) missing.push('a description')
-  const params = new Set(
-    tags.filter(ts.isJSDocParameterTag).map((tag) => tag.name.getText()),
-  )
+  const params = new Set(tags.filter(ts.isJSDocParameterTag).map((tag) => tag.name.getText()))
   for (const param of decl.parameters ?? []) {
     const name = param.name.getText()
     if (!params.has(name)) missing.push(`@param ${name}`)
@@ -121,11 +119,7 @@ function checkMember(owner, symbol) {
     seenDeclarations.add(decl)
     if (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl) || ts.isFunctionDeclaration(decl)) {
       checkCallable(label, decl)
-    } else if (
-      ts.isGetAccessorDeclaration(decl) ||
-      ts.isPropertyDeclaration(decl) ||
-      ts.isPropertySignature(decl)
-    ) {
+    } else if (ts.isGetAccessorDeclaration(decl) || ts.isPropertyDeclaration(decl) || ts.isPropertySignature(decl)) {
       checkProperty(label, decl)
     }
   }
@@ -181,4 +175,6 @@ if (problems.length) {
   )
   process.exit(1)
 }
-console.log(`check-jsdoc: ${checked} public members documented (${PENDING_TOOLKIT_DOCS.size} skipped, pending toolkit docs)`)
+console.log(
+  `check-jsdoc: ${checked} public members documented (${PENDING_TOOLKIT_DOCS.size} skipped, pending toolkit docs)`,
+)
