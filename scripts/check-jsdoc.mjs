@@ -59,7 +59,7 @@ const pendingSeen = new Set()
 const where = (decl) => {
   const file = decl.getSourceFile()
   const { line } = file.getLineAndCharacterOfPosition(decl.getStart())
-  return `${relative(root, file.fileName)}:${line + 1}`
+  return `${relative(process.cwd(), file.fileName)}:${line + 1}`
 }
 
 /** The description and tags of the JSDoc comment directly on `decl`. */
