@@ -58,6 +58,7 @@ export interface MapOptions {
 
 /** `open` options for a readWrite mapping: the only mode that may create or grow the file. */
 export interface ReadWriteOpenOptions extends MapOptions {
+  /** Required here: only a readWrite mapping may create or grow the file. */
   mode: 'readWrite'
   /** Create the file if missing. Default false. */
   create?: boolean
@@ -69,7 +70,9 @@ export interface ReadWriteOpenOptions extends MapOptions {
 export interface PrivateOpenOptions extends MapOptions {
   /** Default `'readOnly'`. */
   mode?: 'readOnly' | 'copyOnWrite'
+  /** Only readWrite mappings create files. */
   create?: false
+  /** Only readWrite mappings set the file's length. */
   size?: never
 }
 
@@ -133,7 +136,9 @@ export interface SplitRangesOptions {
 
 /** A byte range: `offset` relative to the receiver, `length` bytes. */
 export interface Range {
+  /** The range's first byte, relative to the receiver. */
   offset: number
+  /** The range's length in bytes. */
   length: number
 }
 
@@ -161,7 +166,9 @@ export type TypedArrayConstructor =
 
 /** What `residency()` returns: how much of a range is in the page cache. */
 export interface Residency {
+  /** Bytes of the range whose pages are in RAM (whole pages, capped at `totalBytes`). */
   residentBytes: number
+  /** The range's length in bytes. */
   totalBytes: number
 }
 
@@ -177,7 +184,11 @@ export interface ReadStreamOptions {
 
 /** What `watch` returns. */
 export interface MappedFileWatcher {
-  /** Stops watching (also done by the file's `close()`). */
+  /**
+   * Stops watching (also done by the file's `close()`); idempotent.
+   * @throws Never.
+   * @example const watcher = file.watch(reload); process.on('SIGTERM', () => watcher.close())
+   */
   close(): void
 }
 
@@ -193,8 +204,9 @@ export interface SpanMethods {
   /**
    * Copies `target.byteLength` bytes starting at `offset` into `target`.
    * @param offset Byte offset in this mapping or segment.
-   * @param target Where the bytes go; its whole length is filled.
+   * @param target A `Uint8Array` (or Buffer); its whole length is filled.
    * @returns The number of bytes copied (`target.byteLength`).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `target` is not a `Uint8Array`.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end (nothing is copied).
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const header = Buffer.alloc(16); file.readInto(0, header)
@@ -202,8 +214,11 @@ export interface SpanMethods {
   readInto(offset: number, target: Uint8Array): number
   /**
    * A copy of `length` bytes at `offset`, in a new Buffer.
+   * @param offset Byte offset in this mapping or segment.
+   * @param length How many bytes to copy.
+   * @returns A new Buffer that the file's `close()` never changes.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const magic = file.read(0, 4).toString('latin1')
    */
   read(offset: number, length: number): MappedBuffer
@@ -211,14 +226,22 @@ export interface SpanMethods {
    * A zero-copy Buffer over `length` bytes at `offset` (default: to the end). In readWrite mode
    * its writes are writes to the file (durable after `flush()`); in copyOnWrite and readOnly mode
    * they stay private to this process. `close()` and `resize()` detach it (`byteLength` 0).
+   * @param offset Byte offset in this mapping or segment. Default 0.
+   * @param length The view's length in bytes. Default: to the end.
+   * @returns A Buffer aliasing the mapping (`view.buffer` is the whole mapping).
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or the view would be
    * longer than `buffer.constants.MAX_LENGTH`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_NO_ZERO_COPY` for a readWrite
+   * view where the runtime forbids external buffers (Electron).
    * @example const view = file.asBuffer(4096, 512); view[0] = 1
    */
   asBuffer(offset?: number, length?: number): MappedBuffer
   /**
-   * Writes `data` (bytes, or a string as UTF-8) at `offset`.
-   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping.
+   * Writes `data` at `offset`; counted by the flush policy (`pendingBytes`).
+   * @param offset Byte offset in this mapping or segment.
+   * @param data Bytes, or a string written as UTF-8.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`;
+   * `ERR_MMAP_TRUNCATED` if the file shrank; with `flushPolicy: 'always'`, the OS error of the sync.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` (writing nothing) if the data would pass the end.
    * @example file.updateRegion(0, 'MMAP')
    */
@@ -229,75 +252,122 @@ export interface Segment extends SpanMethods {}
 
 export interface MemoryMappedFile extends SpanMethods {
   /**
-   * Atomically reads the u32 at `offset` (a multiple of 4). Works in every mode.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 4.
+   * Atomically reads the u32 at `offset` (sequentially consistent). Works in every mode.
+   * @param offset Byte offset, a multiple of 4.
+   * @returns The value, in the host's byte order.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 4;
+   * `ERR_OUT_OF_RANGE` if the word passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const count = file.atomicLoadU32(0)
    */
   atomicLoadU32(offset: number): number
   /**
-   * Atomically writes `value` (0 to 2**32 - 1) to the u32 at `offset`.
-   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping.
+   * Atomically writes the u32 at `offset`.
+   * @param offset Byte offset, a multiple of 4.
+   * @param value 0 to 2**32 - 1.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
    * @example file.atomicStoreU32(0, 1)
    */
   atomicStoreU32(offset: number, value: number): void
   /**
-   * Atomically adds `delta` (wrapping; negative subtracts) to the u32 at `offset`.
+   * Atomically adds `delta` to the u32 at `offset`, wrapping around 2**32.
+   * @param offset Byte offset, a multiple of 4.
+   * @param delta An integer; negative subtracts.
    * @returns The previous value.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
    * @example const ticket = file.atomicAddU32(0, 1)
    */
   atomicAddU32(offset: number, delta: number): number
   /**
    * Atomically replaces the u32 at `offset` with `value` if it equals `expected`.
+   * @param offset Byte offset, a multiple of 4.
+   * @param expected The value the word must hold.
+   * @param value The value to store, 0 to 2**32 - 1.
    * @returns The previous value (equal to `expected` when the exchange happened).
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad value or offset.
    * @example if (file.atomicCompareExchangeU32(0, 0, 1) === 0) console.log('claimed')
    */
   atomicCompareExchangeU32(offset: number, expected: number, value: number): number
   /**
-   * Atomically reads the u64 at `offset` (a multiple of 8).
+   * Atomically reads the u64 at `offset` (sequentially consistent). Works in every mode.
+   * @param offset Byte offset, a multiple of 8.
+   * @returns The value as a bigint, in the host's byte order.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 8;
+   * `ERR_OUT_OF_RANGE` if the word passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const total = file.atomicLoadU64(8)
    */
   atomicLoadU64(offset: number): bigint
   /**
-   * Atomically writes `value` (0n to 2n**64n - 1n) to the u64 at `offset`.
+   * Atomically writes the u64 at `offset`.
+   * @param offset Byte offset, a multiple of 8.
+   * @param value 0n to 2n**64n - 1n.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
    * @example file.atomicStoreU64(8, 0n)
    */
   atomicStoreU64(offset: number, value: bigint): void
   /**
-   * Atomically adds `delta` (wrapping; negative subtracts) to the u64 at `offset`.
+   * Atomically adds `delta` to the u64 at `offset`, wrapping around 2n**64n.
+   * @param offset Byte offset, a multiple of 8.
+   * @param delta 0n to 2n**64n - 1n; to subtract `n`, add `2n ** 64n - n` (a negative bigint is
+   * refused today).
    * @returns The previous value.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
    * @example file.atomicAddU64(8, 512n)
    */
   atomicAddU64(offset: number, delta: bigint): bigint
   /**
    * Atomically replaces the u64 at `offset` with `value` if it equals `expected`.
-   * @returns The previous value.
+   * @param offset Byte offset, a multiple of 8.
+   * @param expected The value the word must hold.
+   * @param value The value to store, 0n to 2n**64n - 1n.
+   * @returns The previous value (equal to `expected` when the exchange happened).
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad value or offset.
    * @example file.atomicCompareExchangeU64(8, 0n, 1n)
    */
   atomicCompareExchangeU64(offset: number, expected: bigint, value: bigint): bigint
   /**
    * Same as `close()`: `using file = MemoryMappedFile.openRo(path)` closes it at the end of the
    * block (TypeScript 5.2+, and a runtime with `using`: Node 24+).
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
+   * @example using file = MemoryMappedFile.openRo('data.bin')
    */
   [Symbol.dispose](): void
   /**
    * A Node `Readable` over the mapping with backpressure; `end` is inclusive, as in
    * `fs.createReadStream`. Each chunk is a copy that belongs to the consumer: closing the file
    * later never changes it. Closing the file ends the stream with `ERR_MMAP_CLOSED` at its next read.
+   * @param options `start`, `end` (inclusive) in bytes; `highWaterMark` (default 64 KiB).
+   * @returns A `Readable` of Buffer chunks.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `start`, `end` or `highWaterMark`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example file.createReadStream({ start: 0, end: 1023 }).pipe(process.stdout)
    */
   createReadStream(options?: ReadStreamOptions): Readable
   /**
    * Calls `listener` when the file changes on disk (`fs.watch`). Closed by `close()` of the
    * returned watcher or of the file.
+   * @param listener Called with `'change'` or `'rename'`, as `fs.watch` reports.
+   * @returns A watcher whose `close()` stops it.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `listener` is not a function.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_INVALID_MODE` for anonymous memory.
    * @example const watcher = file.watch((event) => console.log(event)); watcher.close()
    */
   watch(listener: (event: 'change' | 'rename') => void): MappedFileWatcher
 }
 
 export interface RingBuffer {
-  /** Same as `close()`. */
+  /**
+   * Same as `close()`, for `using` (TypeScript 5.2+, Node 24+).
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a RingBuffer.
+   * @example using queue = RingBuffer.open('jobs.ring')
+   */
   [Symbol.dispose](): void
 }
 
@@ -307,7 +377,20 @@ export interface ChunkIterator
     Iterator<MappedBuffer, undefined>,
     IteratorObject<MappedBuffer, undefined, unknown>,
     AsyncIterable<MappedBuffer> {
+  /**
+   * The iterator itself, for `for...of`.
+   * @returns `this`.
+   * @throws Never; `next()` throws.
+   * @example const it = file.chunks(4096); it[Symbol.iterator]() === it // true
+   */
   [Symbol.iterator](): ChunkIterator
+  /**
+   * An async view of the same iteration, for `for await...of`: each `next()` resolves with the
+   * next chunk or rejects with what the sync `next()` throws.
+   * @returns An async iterator over the same position.
+   * @throws Never; its `next()` rejects instead.
+   * @example for await (const chunk of file.chunks(65536)) hash.update(chunk)
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
 }
 
@@ -317,14 +400,41 @@ export interface LineIterator
     Iterator<MappedBuffer, undefined>,
     IteratorObject<MappedBuffer, undefined, unknown>,
     AsyncIterable<MappedBuffer> {
+  /**
+   * The iterator itself, for `for...of`.
+   * @returns `this`.
+   * @throws Never; `next()` throws.
+   * @example const it = file.lines(); it[Symbol.iterator]() === it // true
+   */
   [Symbol.iterator](): LineIterator
+  /**
+   * An async view of the same iteration, for `for await...of`: each `next()` resolves with the
+   * next record or rejects with what the sync `next()` throws.
+   * @returns An async iterator over the same position.
+   * @throws Never; its `next()` rejects instead.
+   * @example for await (const line of file.lines()) await handle(line)
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
 }
 
 /** What `matches()` returns: match offsets in order, for `for...of` and `for await...of`. */
 export interface MatchIterator
   extends Iterator<number, undefined>, IteratorObject<number, undefined, unknown>, AsyncIterable<number> {
+  /**
+   * The iterator itself, for `for...of`.
+   * @returns `this`.
+   * @throws Never; `next()` throws.
+   * @example const it = file.matches('ERROR'); it[Symbol.iterator]() === it // true
+   */
   [Symbol.iterator](): MatchIterator
+  /**
+   * An async view of the same iteration, for `for await...of`: each `next()` resolves with the
+   * next match offset or rejects with what the sync `next()` throws, or with an `AbortError`
+   * once `matches()`'s `signal` aborts.
+   * @returns An async iterator over the same position.
+   * @throws Never; its `next()` rejects instead.
+   * @example for await (const at of file.matches('ERROR', { signal })) console.log(at)
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<number>
 }
 
@@ -357,10 +467,19 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class ChunkIterator {
   /**
    * The next chunk: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
-   * Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk) meanwhile.
+   * @returns The next zero-copy view, or `done: true` at the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk)
+   * meanwhile.
+   * @example const first = file.chunks(4096).next().value
    */
   next(): IteratorResult<MappedBuffer, undefined>
-  /** Ends the iteration early (`break` in a `for...of` calls it). */
+  /**
+   * Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
+   * @returns `{ value: undefined, done: true }`.
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a
+   * ChunkIterator.
+   * @example const chunks = file.chunks(4096); chunks.next(); chunks.return()
+   */
   return(): IteratorResult<MappedBuffer, undefined>
 }
 
@@ -400,29 +519,92 @@ export declare class MatchIterator {
 export declare class MemoryMappedFile {
   /**
    * Maps the file at `path`. `options.mode` defaults to `'readOnly'`.
-   *
+   * @param path A path, a file descriptor or a `FileHandle` (duplicated: the caller keeps its
+   * own).
+   * @param options Mode, window (`offset`/`length` in bytes), lock, flush policy, advice.
+   * @returns The open mapping.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE` for a bad path or option.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the window passes the end of the file, or for a
+   * descriptor that is not a non-negative integer.
+   * @throws {Error} The OS error (`ENOENT`, `EACCES`, ...) with `errno`, `syscall`, `path`;
+   * `ERR_MMAP_NOT_REGULAR_FILE` for a FIFO, a device or a `/proc` file.
    * @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
    */
   static open(path: MapSource, options?: OpenOptions): MemoryMappedFile
-  /** `open` off the JS thread (useful with `populate` on large files). Accepts `options.signal`. */
+  /**
+   * `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for).
+   * @param path A path, a file descriptor or a `FileHandle`.
+   * @param options `open`'s options plus `signal`.
+   * @returns A Promise of the open mapping.
+   * @throws Never synchronously: every error of `open`, argument errors included, rejects the
+   * Promise; an abort rejects it with an `AbortError` (`ABORT_ERR`).
+   * @example const file = await MemoryMappedFile.openAsync('data.bin', { populate: true })
+   */
   static openAsync(path: MapSource, options?: OpenOptions & { signal?: AbortSignal }): Promise<MemoryMappedFile>
-  /** `open(path, { ...options, mode: 'readOnly' })`. */
+  /**
+   * `open(path, { ...options, mode: 'readOnly' })`: reads see the file, writes never reach it.
+   * @param path A path, a file descriptor or a `FileHandle`.
+   * @param options `open`'s options; `mode`, if given, must be `'readOnly'`.
+   * @returns The open readOnly mapping.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `options.mode`; otherwise as `open`.
+   * @throws {Error} The OS error (`ENOENT`, `EACCES`, ...), as `open`.
+   * @example const file = MemoryMappedFile.openRo('data.bin')
+   */
   static openRo(path: MapSource, options?: FactoryOptions<'readOnly'>): MemoryMappedFile
-  /** `open(path, { ...options, mode: 'readWrite' })`. */
+  /**
+   * `open(path, { ...options, mode: 'readWrite' })`: writes go to the file.
+   * @param path A path, a file descriptor or a `FileHandle`.
+   * @param options `open`'s options; `mode`, if given, must be `'readWrite'`.
+   * @returns The open readWrite mapping.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `options.mode`; otherwise as `open`.
+   * @throws {Error} The OS error (`ENOENT`, `EACCES`, ...), as `open`.
+   * @example const file = MemoryMappedFile.openRw('data.bin', { lock: 'exclusive' })
+   */
   static openRw(path: MapSource, options?: FactoryOptions<'readWrite'>): MemoryMappedFile
-  /** `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process. */
+  /**
+   * `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process.
+   * @param path A path, a file descriptor or a `FileHandle`.
+   * @param options `open`'s options; `mode`, if given, must be `'copyOnWrite'`.
+   * @returns The open copyOnWrite mapping.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `options.mode`; otherwise as `open`.
+   * @throws {Error} The OS error (`ENOENT`, `EACCES`, ...), as `open`.
+   * @example const scratch = MemoryMappedFile.openCow('data.bin')
+   */
   static openCow(path: MapSource, options?: FactoryOptions<'copyOnWrite'>): MemoryMappedFile
   /**
    * Creates the file (or truncates an existing one) to `size` bytes, preallocates its disk blocks
    * (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
+   * @param path A path, a file descriptor or a `FileHandle`.
+   * @param size The file's new length in bytes (0 allowed).
+   * @param options `open`'s options; `mode`, if given, must be `'readWrite'`.
+   * @returns The open readWrite mapping of the whole file.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
+   * @throws {Error} The OS error (`ENOSPC`, `EACCES`, `EISDIR`, ...); a rejected call changes
+   * nothing.
+   * @example const file = MemoryMappedFile.createRw('new.bin', 1 << 20)
    */
   static createRw(path: MapSource, size: number, options?: FactoryOptions<'readWrite'>): MemoryMappedFile
   /**
-   * Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes (preallocated).
+   * Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes
+   * (preallocated).
    * An existing file keeps its length.
+   * @param path A path, a file descriptor or a `FileHandle`.
+   * @param defaultSize The length in bytes of a file this call creates.
+   * @param options `open`'s options; `mode`, if given, must be `'readWrite'`.
+   * @returns The open readWrite mapping.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `defaultSize`.
+   * @throws {Error} The OS error (`ENOSPC`, `EACCES`, ...).
+   * @example const store = MemoryMappedFile.openOrCreate('store.bin', 1 << 20)
    */
   static openOrCreate(path: MapSource, defaultSize: number, options?: FactoryOptions<'readWrite'>): MemoryMappedFile
-  /** `size` bytes of zeroed anonymous memory, readWrite; `path` is null and `flush()` does nothing. */
+  /**
+   * `size` bytes of zeroed anonymous memory, readWrite; `path` is null and `flush()` does nothing.
+   * @param size The length in bytes.
+   * @returns A readWrite mapping backed by no file.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
+   * @throws {Error} `ENOMEM` if the OS refuses the memory.
+   * @example const scratch = MemoryMappedFile.anonymous(64 * 1024)
+   */
   static anonymous(size: number): MemoryMappedFile
   /** The mapped file's path; `null` for anonymous memory. */
   get path(): string | null
@@ -441,112 +623,282 @@ export declare class MemoryMappedFile {
   get pendingBytes(): number
   /** The flush policy chosen at open (`'manual'` unless `options.flushPolicy` said otherwise). */
   get flushPolicy(): FlushPolicy
-  /** A bounds-checked window of `length` bytes at `offset`; it keeps this file alive. */
+  /**
+   * A bounds-checked window of `length` bytes at `offset`; it keeps this file alive.
+   * @param offset Byte offset of the window in this mapping.
+   * @param length The window's length in bytes.
+   * @returns A `Segment` whose methods take offsets relative to `offset`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the window passes the end of the mapping.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const header = file.segment(0, 64)
+   */
   segment(offset: number, length: number): Segment
   /**
    * Zero-copy views of consecutive `size`-byte chunks of the mapping; the last one is shorter.
    * In readWrite mode the chunks are writable views of the file.
+   * @param size Chunk length in bytes (at least 1).
+   * @returns An iterator (sync and async) of `Buffer` views.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example for (const chunk of file.chunks(1 << 20)) hash.update(chunk)
    */
   chunks(size: number): ChunkIterator
-  /** `chunks(pageSize())`. */
+  /**
+   * `chunks(pageSize())`: one view per OS page.
+   * @returns An iterator (sync and async) of page-sized `Buffer` views.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example for (const page of file.pages()) if (page[0] !== 0) dirty++
+   */
   pages(): ChunkIterator
   /**
    * Faults the pages of a range (default: all) in now by reading a byte of each, so later
    * accesses do not stall on page faults.
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
+   * @example file.touchPages()
    */
   touchPages(offset?: number, length?: number): void
   /**
    * Asks the OS to read a range (default: all) ahead, without waiting (`madvise(MADV_WILLNEED)`;
    * a no-op on Windows).
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example file.prefetch(0, 16 << 20)
    */
   prefetch(offset?: number, length?: number): void
   /**
-   * Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`). Over the
-   * `RLIMIT_MEMLOCK` limit it throws the OS error (`ENOMEM` or `EPERM`, `syscall: 'mlock'`).
+   * Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`).
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @throws {Error} `ENOMEM` or `EPERM` (`syscall: 'mlock'`) over the `RLIMIT_MEMLOCK` limit;
+   * `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @example file.lockMemory(0, 4096)
    */
   lockMemory(offset?: number, length?: number): void
-  /** Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`). */
+  /**
+   * Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`).
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
+   * @example file.unlockMemory(0, 4096)
+   */
   unlockMemory(offset?: number, length?: number): void
   /**
    * Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:
    * `FlushViewOfFile` + `FlushFileBuffers`) on every call, whatever the policy, including bytes
    * written through views. A no-op for readOnly, copyOnWrite and anonymous mappings.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`EIO`, `ENOSPC`), also one a
+   * background `everyMillis` flush met.
+   * @example file.updateRegion(0, 'v2'); file.flush()
    */
   flush(): void
-  /** Durably writes `length` bytes at `offset` (widened to whole pages internally). */
+  /**
+   * Durably writes `length` bytes at `offset` (widened to whole pages internally).
+   * @param offset Byte offset of the range.
+   * @param length The range's length in bytes.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`EIO`, `ENOSPC`).
+   * @example file.flushRange(4096, 100)
+   */
   flushRange(offset: number, length: number): void
   /**
-   * `flush()` off the JS thread. Accepts `options.signal`: an abort before the flush settles
-   * rejects with an `AbortError`.
+   * `flush()` off the JS thread (on libuv's pool).
+   * @param options `signal`: an abort before the flush settles rejects the Promise.
+   * @returns A Promise that resolves once the mapping is durable.
+   * @throws Never synchronously: `ERR_MMAP_CLOSED`, the OS error, argument errors and an
+   * `AbortError` (`ABORT_ERR`) reject the Promise.
+   * @example await file.flushAsync({ signal: AbortSignal.timeout(5000) })
    */
   flushAsync(options?: { signal?: AbortSignal }): Promise<void>
-  /** `flushRange()` off the JS thread. Accepts `options.signal`. */
+  /**
+   * `flushRange()` off the JS thread (on libuv's pool).
+   * @param offset Byte offset of the range.
+   * @param length The range's length in bytes.
+   * @param options `signal`: an abort before the flush settles rejects the Promise.
+   * @returns A Promise that resolves once the range is durable.
+   * @throws Never synchronously: `ERR_OUT_OF_RANGE`, `ERR_MMAP_CLOSED`, the OS error and an
+   * `AbortError` reject the Promise.
+   * @example await file.flushRangeAsync(0, 4096)
+   */
   flushRangeAsync(offset: number, length: number, options?: { signal?: AbortSignal }): Promise<void>
   /**
-   * Sets the file's length to `newLength` and maps it again (readWrite whole-file mappings only;
-   * otherwise `ERR_MMAP_INVALID_MODE`). Growing preallocates disk blocks. Every earlier view is
-   * detached first.
+   * Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks.
+   * Every earlier view is detached first; on failure the file keeps its old length.
+   * @param newLength The file's new length in bytes.
+   * @throws {Error} `ERR_MMAP_INVALID_MODE` unless this is a readWrite mapping of a whole file;
+   * `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `newLength`.
+   * @example file.resize(file.length * 2)
    */
   resize(newLength: number): void
   /**
    * Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned
    * internally. Does nothing on Windows.
+   * @param advice `'normal'`, `'random'`, `'sequential'`, `'willNeed'` or `'dontNeed'`.
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown `advice`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example file.advise('sequential')
    */
   advise(advice: Advice, offset?: number, length?: number): void
   /**
-   * Detaches every view, unmaps at once and closes the file. Idempotent: a second call does nothing.
-   * Waits for a `flushAsync` in progress on another thread.
+   * Detaches every view, unmaps at once, releases the lock and closes the file. Idempotent: a
+   * second call does nothing. Waits for a `flushAsync` in progress on another thread.
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
+   * @example try { file.read(0, 4) } finally { file.close() }
    */
   close(): void
-  /** Occurrences of one byte value (0-255) in the range (default: everything). */
+  /**
+   * Occurrences of one byte value in a range (default: everything), on all cores.
+   * @param byte The byte value, 0 to 255.
+   * @param offset Byte offset of the range (relative to the receiver). Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @returns How many bytes of the range equal `byte`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a `byte` outside 0-255 or a range past the
+   * end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const commas = file.countByte(0x2c)
+   */
   countByte(byte: number, offset?: number, length?: number): number
-  /** Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores. */
+  /**
+   * Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
+   * @param offset Byte offset of the range (relative to the receiver). Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @returns The number of newline bytes.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example console.log(file.countLines(), 'lines')
+   */
   countLines(offset?: number, length?: number): number
   /**
-   * Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
-   * An empty pattern is `ERR_INVALID_ARG_VALUE`, as for every scan.
+   * Finds the first match of `pattern` at or after `fromOffset`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param fromOffset Where the search starts (relative to the receiver). Default 0.
+   * @returns The match's offset (relative to the receiver), or -1.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+   * for
+   * another type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative, fractional or too large
+   * `fromOffset`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const at = file.indexOf('ERROR', 100)
    */
   indexOf(pattern: Uint8Array | string, fromOffset?: number): number
   /**
-   * Non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once in 'aaaaa'),
-   * on `options.threads` threads (default: all cores), identical to a one-thread scan.
+   * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
+   * in
+   * 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
+   * scan.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes) restrict the scan; `threads`.
+   * @returns The number of matches.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+   * for a
+   * pattern or option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad number (`threads: 0`) or a range past
+   * the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const hits = file.count('GET /api', { threads: 2 })
    */
   count(pattern: Uint8Array | string, options?: ScanOptions): number
   /**
-   * Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
-   * At most 16,777,216 (2**24) offsets: a scan that finds more, without a `limit` at or below
-   * that, throws a `RangeError` (`ERR_OUT_OF_RANGE`) instead of exhausting the heap.
+   * Offsets of the non-overlapping matches of `pattern`, ascending, at most `options.limit`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes) restrict the scan; `threads`; `limit`.
+   * @returns The match offsets, relative to the receiver.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+   * for a
+   * pattern or option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad number or a range past the end, or for
+   * more than 2**24
+   * matches without a `limit` at or below that (stream them with `matches()`).
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const firstErrors = file.findAll('ERROR', { limit: 100 })
    */
   findAll(pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }): number[]
   /**
-   * `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`
-   * (called at least once; the last call, before the Promise settles, has
-   * `bytesDone === bytesTotal`).
+   * `countLines` off the JS thread. `onProgress(bytesDone, bytesTotal)` is called at least
+   * once,
+   * at most every 50 ms; the last call, before the Promise settles, has `bytesDone ===
+   * bytesTotal`.
+   * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
+   * @returns A Promise of the number of newline bytes.
+   * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` and an abort
+   * (`AbortError`)
+   * reject the Promise.
+   * @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
    */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
-  /** `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
+  /**
+   * `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
+   * @returns A Promise of the number of non-overlapping matches.
+   * @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
+   * errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * @example const errors = await file.countAsync('ERROR', { threads: 1 })
+   */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
-  /** `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
+  /**
+   * `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes), `threads`, `limit`, `signal`, `onProgress`.
+   * @returns A Promise of the match offsets, ascending.
+   * @throws Never synchronously: argument errors, more than 2**24 matches
+   * (`ERR_OUT_OF_RANGE`),
+   * `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
+   */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
   /**
-   * Takes an advisory lock on the whole file (`'exclusive'` by default), waiting until it is
-   * granted; this blocks the JS thread, so prefer `lockAsync` where others may hold it long.
-   * Locks are between processes (and between separate opens of the file); `close()` releases it.
+   * Takes an advisory lock on the whole file, waiting until it is granted; this blocks the JS
+   * thread, so prefer `lockAsync` where others may hold it long. Locks are between processes (and
+   * between separate opens of the file); `close()` releases it.
+   * @param kind `'shared'` or `'exclusive'` (the default).
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`flock`).
+   * @example file.lock('exclusive'); try { file.updateRegion(0, 'x') } finally { file.unlock() }
    */
   lock(kind?: LockKind): void
   /**
-   * `lock` off the JS thread (on a thread of its own, not libuv's pool). `options.signal` ends the
-   * wait with an `AbortError`, `close()` with `ERR_MMAP_CLOSED` (a lock granted just as the file
-   * closed is released at once); a pending wait never delays `process.exit()` or
-   * `worker.terminate()`.
+   * `lock` off the JS thread (on a thread of its own, not libuv's pool); a pending wait never
+   * delays `process.exit()` or `worker.terminate()`.
+   * @param kind `'shared'` or `'exclusive'` (the default).
+   * @param options `signal` ends the wait (a lock granted as it aborts is released at once).
+   * @returns A Promise that resolves once the lock is held.
+   * @throws Never synchronously: a bad `kind` (`ERR_INVALID_ARG_VALUE`), an abort (`AbortError`)
+   * and `close()` during the wait (`ERR_MMAP_CLOSED`) reject the Promise.
+   * @example await file.lockAsync('shared', { signal: AbortSignal.timeout(1000) })
    */
   lockAsync(kind?: LockKind, options?: { signal?: AbortSignal }): Promise<void>
   /**
-   * Takes the lock if it is free and returns `true`; returns `false` at once if another process
-   * (or another open of the file) holds a conflicting lock.
+   * Takes the lock if it is free, without waiting.
+   * @param kind `'shared'` or `'exclusive'` (the default).
+   * @returns `true` if taken; `false` if another process (or open of the file) holds a conflicting
+   * lock.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example if (!file.tryLock()) console.log('busy, try later')
    */
   tryLock(kind?: LockKind): boolean
-  /** Releases the lock this mapping holds (a no-op if it holds none). */
+  /**
+   * Releases the lock this mapping holds (a no-op if it holds none).
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()` (which released the lock already).
+   * @example file.unlock()
+   */
   unlock(): void
   /**
    * Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
@@ -594,34 +946,62 @@ export declare class MemoryMappedFile {
  */
 export declare class RingBuffer {
   /**
-   * Creates (or replaces) `path` with an empty ring whose data area holds `capacityBytes` bytes
-   * (rounded up to a multiple of 8, at least 16). Each message takes its length plus 4 bytes,
-   * rounded up to 8. With `overwrite: true`, a full ring drops its oldest messages instead of
-   * refusing a push.
+   * Creates (or replaces) `path` with an empty ring. Each message takes its length plus 4 bytes,
+   * rounded up to 8.
+   * @param path A path (string, Buffer or `file:` URL).
+   * @param capacityBytes The data area's size in bytes (rounded up to a multiple of 8, at least
+   * 16).
+   * @param options `overwrite: true`: a full ring drops its oldest messages instead of refusing a
+   * push.
+   * @returns The open, empty ring.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `capacityBytes`.
+   * @throws {Error} The OS error (`ENOENT` for a missing directory, `EACCES`, `ENOSPC`, ...).
+   * @example const queue = RingBuffer.create('jobs.ring', 1 << 20)
    */
   static create(path: PathLike, capacityBytes: number, options?: { overwrite?: boolean }): RingBuffer
   /**
-   * Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
-   * positions) throws `ERR_MMAP_CORRUPT`.
+   * Opens an existing ring, usually from another process.
+   * @param path A path (string, Buffer or `file:` URL).
+   * @returns The open ring.
+   * @throws {Error} `ERR_MMAP_CORRUPT` for a file that is not a valid ring (wrong magic, version,
+   * capacity or positions); the OS error (`ENOENT`, `EACCES`, ...).
+   * @example const jobs = RingBuffer.open('jobs.ring')
    */
   static open(path: PathLike): RingBuffer
   /**
-   * Appends a message (a string is sent as UTF-8). Returns false when it does not fit (never in
-   * overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
+   * Appends a message. One producer at a time.
+   * @param message Bytes, or a string sent as UTF-8.
+   * @returns `false` when it does not fit now (never in overwrite mode), else `true`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
+   * @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
    */
   push(message: Uint8Array | string): boolean
   /**
-   * Removes and returns the oldest message, or null if there is none. Like `Buffer.allocUnsafe`,
-   * small messages are slices of a shared pool: their `.buffer` may hold other messages' bytes.
+   * Removes and returns the oldest message. Like `Buffer.allocUnsafe`, small messages are slices
+   * of a shared pool: their `.buffer` may hold other messages' bytes.
+   * @returns The message (a copy), or `null` if the ring is empty.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
+   * @example const message = jobs.pop()?.toString()
    */
   pop(): Buffer | null
-  /** Returns a copy of the oldest message without removing it, or null. */
+  /**
+   * Reads the oldest message without removing it.
+   * @returns A copy of the message, or `null` if the ring is empty.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
+   * @example if (jobs.peek() !== null) console.log('work waiting')
+   */
   peek(): Buffer | null
   /**
    * Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
-   * systems: polling every millisecond) and pops it. Resolves null after `timeoutMs`; `signal`
-   * rejects with an `AbortError`, `close()` with `ERR_MMAP_CLOSED`. The wait runs on a thread of
-   * its own, not libuv's pool, and never delays `process.exit()` or `worker.terminate()`.
+   * systems: polling every millisecond) and pops it. The wait runs on a thread of its own, not
+   * libuv's pool, and never delays `process.exit()` or `worker.terminate()`.
+   * @param options `timeoutMs`: give up after this many milliseconds (default: wait forever);
+   * `signal`: abort the wait.
+   * @returns A Promise of the message, or of `null` after `timeoutMs`.
+   * @throws Never synchronously: an abort (`AbortError`), `close()` (`ERR_MMAP_CLOSED`) and a bad
+   * `timeoutMs` (`ERR_OUT_OF_RANGE`) reject the Promise.
+   * @example const message = await jobs.popAsync({ timeoutMs: 1000 })
    */
   popAsync(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<MappedBuffer | null>
   /** Messages waiting. */
@@ -635,6 +1015,8 @@ export declare class RingBuffer {
   /**
    * Unmaps the ring and closes the file; idempotent. A `popAsync` in progress ends with
    * `ERR_MMAP_CLOSED`.
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a RingBuffer.
+   * @example queue.close()
    */
   close(): void
 }
@@ -653,41 +1035,137 @@ export declare class Segment {
   get length(): number
   /** False once the parent is closed or no longer covers the segment. */
   get valid(): boolean
-  /** Durably flushes the pages covering this segment (`msync(MS_SYNC)`). */
+  /**
+   * Durably flushes the pages covering this segment (`msync(MS_SYNC)`); a no-op unless readWrite.
+   * @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid; the OS error (`EIO`, `ENOSPC`).
+   * @example record.updateRegion(0, 'done'); record.flush()
+   */
   flush(): void
-  /** Zero-copy views of consecutive `size`-byte chunks of the segment; the last one is shorter. */
+  /**
+   * Zero-copy views of consecutive `size`-byte chunks of the segment; the last one is shorter.
+   * @param size Chunk length in bytes (at least 1).
+   * @returns An iterator (sync and async) of `Buffer` views.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
+   * @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid.
+   * @example for (const block of segment.chunks(512)) blocks.push(block)
+   */
   chunks(size: number): ChunkIterator
-  /** A sub-segment at `offset` (relative to this segment); its `offset` is relative to the mapping. */
+  /**
+   * A sub-segment at `offset` (relative to this segment); its `offset` is relative to the mapping.
+   * @param offset Byte offset in this segment.
+   * @param length The sub-segment's length in bytes.
+   * @returns A `Segment` checked against its own bounds.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if it would pass the end of this segment.
+   * @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid.
+   * @example const field = header.segment(4, 4)
+   */
   segment(offset: number, length: number): Segment
-  /** Occurrences of one byte value (0-255) in the range (default: everything). */
+  /**
+   * Occurrences of one byte value in a range (default: everything), on all cores.
+   * @param byte The byte value, 0 to 255.
+   * @param offset Byte offset of the range (relative to the receiver). Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @returns How many bytes of the range equal `byte`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a `byte` outside 0-255 or a range past the
+   * end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const commas = file.countByte(0x2c)
+   */
   countByte(byte: number, offset?: number, length?: number): number
-  /** Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores. */
+  /**
+   * Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
+   * @param offset Byte offset of the range (relative to the receiver). Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @returns The number of newline bytes.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example console.log(file.countLines(), 'lines')
+   */
   countLines(offset?: number, length?: number): number
   /**
-   * Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
-   * An empty pattern is `ERR_INVALID_ARG_VALUE`, as for every scan.
+   * Finds the first match of `pattern` at or after `fromOffset`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param fromOffset Where the search starts (relative to the receiver). Default 0.
+   * @returns The match's offset (relative to the receiver), or -1.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+   * for
+   * another type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative, fractional or too large
+   * `fromOffset`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const at = file.indexOf('ERROR', 100)
    */
   indexOf(pattern: Uint8Array | string, fromOffset?: number): number
   /**
-   * Non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once in 'aaaaa'),
-   * on `options.threads` threads (default: all cores), identical to a one-thread scan.
+   * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
+   * in
+   * 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
+   * scan.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes) restrict the scan; `threads`.
+   * @returns The number of matches.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+   * for a
+   * pattern or option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad number (`threads: 0`) or a range past
+   * the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const hits = file.count('GET /api', { threads: 2 })
    */
   count(pattern: Uint8Array | string, options?: ScanOptions): number
   /**
-   * Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
-   * At most 16,777,216 (2**24) offsets: a scan that finds more, without a `limit` at or below
-   * that, throws a `RangeError` (`ERR_OUT_OF_RANGE`) instead of exhausting the heap.
+   * Offsets of the non-overlapping matches of `pattern`, ascending, at most `options.limit`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes) restrict the scan; `threads`; `limit`.
+   * @returns The match offsets, relative to the receiver.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+   * for a
+   * pattern or option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad number or a range past the end, or for
+   * more than 2**24
+   * matches without a `limit` at or below that (stream them with `matches()`).
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+   * shrank.
+   * @example const firstErrors = file.findAll('ERROR', { limit: 100 })
    */
   findAll(pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }): number[]
   /**
-   * `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`
-   * (called at least once; the last call, before the Promise settles, has
-   * `bytesDone === bytesTotal`).
+   * `countLines` off the JS thread. `onProgress(bytesDone, bytesTotal)` is called at least
+   * once,
+   * at most every 50 ms; the last call, before the Promise settles, has `bytesDone ===
+   * bytesTotal`.
+   * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
+   * @returns A Promise of the number of newline bytes.
+   * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` and an abort
+   * (`AbortError`)
+   * reject the Promise.
+   * @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
    */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
-  /** `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
+  /**
+   * `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
+   * @returns A Promise of the number of non-overlapping matches.
+   * @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
+   * errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * @example const errors = await file.countAsync('ERROR', { threads: 1 })
+   */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
-  /** `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
+  /**
+   * `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes), `threads`, `limit`, `signal`, `onProgress`.
+   * @returns A Promise of the match offsets, ascending.
+   * @throws Never synchronously: argument errors, more than 2**24 matches
+   * (`ERR_OUT_OF_RANGE`),
+   * `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
+   */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
   /**
    * Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
@@ -730,17 +1208,43 @@ export declare class Segment {
 /**
  * `MemoryMappedFile.createRw(path, size)`: create or truncate the file to `size` bytes and map it
  * readWrite.
+ * @param path A path (string, Buffer or `file:` URL).
+ * @param size The file's new length in bytes.
+ * @returns The open readWrite mapping.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
+ * @throws {Error} The OS error (`ENOSPC`, `EACCES`, ...).
+ * @example const file = createMmap('out.bin', 4096)
  */
 export declare function createMmap(path: PathLike, size: number): MemoryMappedFile
 
-/** `MemoryMappedFile.open(path, { mode })`. */
+/**
+ * `MemoryMappedFile.open(path, { mode })`.
+ * @param path A path (string, Buffer or `file:` URL).
+ * @param mode Default `'readOnly'`.
+ * @returns The open mapping.
+ * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown `mode`.
+ * @throws {Error} The OS error (`ENOENT`, `EACCES`, ...); `ERR_MMAP_NOT_REGULAR_FILE`.
+ * @example const file = loadMmap('data.bin', 'readWrite')
+ */
 export declare function loadMmap(path: PathLike, mode?: MmapMode): MemoryMappedFile
 
-/** The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`). */
+/**
+ * The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
+ * @returns 4096 on most systems, 16384 on Apple silicon.
+ * @throws Never.
+ * @example const pages = Math.ceil(file.length / pageSize())
+ */
 export declare function pageSize(): number
 
 /**
  * Maps `path` readWrite, writes `data` at `offset`, flushes durably and closes: one call for a
- * small in-place edit of an existing file.
+ * small in-place edit of an existing file (which it never grows).
+ * @param path A path (string, Buffer or `file:` URL) of an existing file.
+ * @param offset Byte offset in the file.
+ * @param data Bytes, or a string written as UTF-8.
+ * @throws {RangeError} `ERR_OUT_OF_RANGE` (writing nothing) if `data` would pass the end of the
+ * file.
+ * @throws {Error} The OS error (`ENOENT`, `EACCES`, ...).
+ * @example writeMmap('data.bin', 10, 'patch')
  */
 export declare function writeMmap(path: PathLike, offset: number, data: Uint8Array | string): void

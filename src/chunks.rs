@@ -48,7 +48,10 @@ impl ChunkIterator {
 #[napi]
 impl ChunkIterator {
   /// The next chunk: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
-  /// Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk) meanwhile.
+  /// @returns The next zero-copy view, or `done: true` at the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk)
+  /// meanwhile.
+  /// @example const first = file.chunks(4096).next().value
   #[napi(
     catch_unwind,
     ts_return_type = "IteratorResult<MappedBuffer, undefined>"
@@ -73,7 +76,11 @@ impl ChunkIterator {
     iterator_result(env, Some(view))
   }
 
-  /// Ends the iteration early (`break` in a `for...of` calls it).
+  /// Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
+  /// @returns `{ value: undefined, done: true }`.
+  /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a
+  /// ChunkIterator.
+  /// @example const chunks = file.chunks(4096); chunks.next(); chunks.return()
   #[napi(
     js_name = "return",
     ts_return_type = "IteratorResult<MappedBuffer, undefined>"

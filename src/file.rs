@@ -123,14 +123,28 @@ impl ObjectFinalize for MemoryMappedFile {
 #[napi]
 impl MemoryMappedFile {
   /// Maps the file at `path`. `options.mode` defaults to `'readOnly'`.
-  ///
+  /// @param path A path, a file descriptor or a `FileHandle` (duplicated: the caller keeps its
+  /// own).
+  /// @param options Mode, window (`offset`/`length` in bytes), lock, flush policy, advice.
+  /// @returns The open mapping.
+  /// @throws {TypeError} `ERR_INVALID_ARG_TYPE` / `ERR_INVALID_ARG_VALUE` for a bad path or option.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the window passes the end of the file, or for a
+  /// descriptor that is not a non-negative integer.
+  /// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...) with `errno`, `syscall`, `path`;
+  /// `ERR_MMAP_NOT_REGULAR_FILE` for a FIFO, a device or a `/proc` file.
   /// @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
   #[napi(catch_unwind, ts_args_type = "path: MapSource, options?: OpenOptions")]
   pub fn open(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
     Self::open_with(&env, path, options, None)
   }
 
-  /// `open` off the JS thread (useful with `populate` on large files). Accepts `options.signal`.
+  /// `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for).
+  /// @param path A path, a file descriptor or a `FileHandle`.
+  /// @param options `open`'s options plus `signal`.
+  /// @returns A Promise of the open mapping.
+  /// @throws Never synchronously: every error of `open`, argument errors included, rejects the
+  /// Promise; an abort rejects it with an `AbortError` (`ABORT_ERR`).
+  /// @example const file = await MemoryMappedFile.openAsync('data.bin', { populate: true })
   #[napi(
     catch_unwind,
     ts_args_type = "path: MapSource, options?: OpenOptions & { signal?: AbortSignal }",
@@ -155,7 +169,13 @@ impl MemoryMappedFile {
     }))
   }
 
-  /// `open(path, { ...options, mode: 'readOnly' })`.
+  /// `open(path, { ...options, mode: 'readOnly' })`: reads see the file, writes never reach it.
+  /// @param path A path, a file descriptor or a `FileHandle`.
+  /// @param options `open`'s options; `mode`, if given, must be `'readOnly'`.
+  /// @returns The open readOnly mapping.
+  /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `options.mode`; otherwise as `open`.
+  /// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...), as `open`.
+  /// @example const file = MemoryMappedFile.openRo('data.bin')
   #[napi(
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'readOnly'>"
@@ -164,7 +184,13 @@ impl MemoryMappedFile {
     Self::open_with(&env, path, options, Some(Mode::ReadOnly))
   }
 
-  /// `open(path, { ...options, mode: 'readWrite' })`.
+  /// `open(path, { ...options, mode: 'readWrite' })`: writes go to the file.
+  /// @param path A path, a file descriptor or a `FileHandle`.
+  /// @param options `open`'s options; `mode`, if given, must be `'readWrite'`.
+  /// @returns The open readWrite mapping.
+  /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `options.mode`; otherwise as `open`.
+  /// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...), as `open`.
+  /// @example const file = MemoryMappedFile.openRw('data.bin', { lock: 'exclusive' })
   #[napi(
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'readWrite'>"
@@ -174,6 +200,12 @@ impl MemoryMappedFile {
   }
 
   /// `open(path, { ...options, mode: 'copyOnWrite' })`: writes stay private to this process.
+  /// @param path A path, a file descriptor or a `FileHandle`.
+  /// @param options `open`'s options; `mode`, if given, must be `'copyOnWrite'`.
+  /// @returns The open copyOnWrite mapping.
+  /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `options.mode`; otherwise as `open`.
+  /// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...), as `open`.
+  /// @example const scratch = MemoryMappedFile.openCow('data.bin')
   #[napi(
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'copyOnWrite'>"
@@ -184,6 +216,14 @@ impl MemoryMappedFile {
 
   /// Creates the file (or truncates an existing one) to `size` bytes, preallocates its disk blocks
   /// (so a full disk fails here with `ENOSPC`, not later with `SIGBUS`) and maps it readWrite.
+  /// @param path A path, a file descriptor or a `FileHandle`.
+  /// @param size The file's new length in bytes (0 allowed).
+  /// @param options `open`'s options; `mode`, if given, must be `'readWrite'`.
+  /// @returns The open readWrite mapping of the whole file.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
+  /// @throws {Error} The OS error (`ENOSPC`, `EACCES`, `EISDIR`, ...); a rejected call changes
+  /// nothing.
+  /// @example const file = MemoryMappedFile.createRw('new.bin', 1 << 20)
   #[napi(
     catch_unwind,
     ts_args_type = "path: MapSource, size: number, options?: FactoryOptions<'readWrite'>"
@@ -205,8 +245,16 @@ impl MemoryMappedFile {
     Ok(Self::wrap(Arc::new(mapping)))
   }
 
-  /// Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes (preallocated).
+  /// Opens the file readWrite; if it is missing, creates it with `defaultSize` bytes
+  /// (preallocated).
   /// An existing file keeps its length.
+  /// @param path A path, a file descriptor or a `FileHandle`.
+  /// @param defaultSize The length in bytes of a file this call creates.
+  /// @param options `open`'s options; `mode`, if given, must be `'readWrite'`.
+  /// @returns The open readWrite mapping.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `defaultSize`.
+  /// @throws {Error} The OS error (`ENOSPC`, `EACCES`, ...).
+  /// @example const store = MemoryMappedFile.openOrCreate('store.bin', 1 << 20)
   #[napi(
     catch_unwind,
     ts_args_type = "path: MapSource, defaultSize: number, options?: FactoryOptions<'readWrite'>"
@@ -228,6 +276,11 @@ impl MemoryMappedFile {
   }
 
   /// `size` bytes of zeroed anonymous memory, readWrite; `path` is null and `flush()` does nothing.
+  /// @param size The length in bytes.
+  /// @returns A readWrite mapping backed by no file.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
+  /// @throws {Error} `ENOMEM` if the OS refuses the memory.
+  /// @example const scratch = MemoryMappedFile.anonymous(64 * 1024)
   #[napi(catch_unwind, ts_args_type = "size: number")]
   pub fn anonymous(env: Env, size: Unknown) -> Result<Self> {
     let js = Js::from_env(&env);
@@ -290,6 +343,12 @@ impl MemoryMappedFile {
   }
 
   /// A bounds-checked window of `length` bytes at `offset`; it keeps this file alive.
+  /// @param offset Byte offset of the window in this mapping.
+  /// @param length The window's length in bytes.
+  /// @returns A `Segment` whose methods take offsets relative to `offset`.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the window passes the end of the mapping.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+  /// @example const header = file.segment(0, 64)
   #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
   pub fn segment(&self, env: Env, this: This, offset: Unknown, length: Unknown) -> Result<Segment> {
     Segment::create(
@@ -303,6 +362,11 @@ impl MemoryMappedFile {
 
   /// Zero-copy views of consecutive `size`-byte chunks of the mapping; the last one is shorter.
   /// In readWrite mode the chunks are writable views of the file.
+  /// @param size Chunk length in bytes (at least 1).
+  /// @returns An iterator (sync and async) of `Buffer` views.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+  /// @example for (const chunk of file.chunks(1 << 20)) hash.update(chunk)
   #[napi(catch_unwind, ts_args_type = "size: number")]
   pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
     let size = chunk_size(&env, size.raw())?;
@@ -310,7 +374,10 @@ impl MemoryMappedFile {
     Ok(ChunkIterator::new(self.span.clone(), 0, length, size))
   }
 
-  /// `chunks(pageSize())`.
+  /// `chunks(pageSize())`: one view per OS page.
+  /// @returns An iterator (sync and async) of page-sized `Buffer` views.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+  /// @example for (const page of file.pages()) if (page[0] !== 0) dirty++
   #[napi(catch_unwind)]
   pub fn pages(&self, env: Env) -> Result<ChunkIterator> {
     let length = self.span.len().or_throw(&env)?;
@@ -324,6 +391,11 @@ impl MemoryMappedFile {
 
   /// Faults the pages of a range (default: all) in now by reading a byte of each, so later
   /// accesses do not stall on page faults.
+  /// @param offset Byte offset of the range. Default 0.
+  /// @param length The range's length in bytes. Default: to the end.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
+  /// @example file.touchPages()
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
   pub fn touch_pages(
     &self,
@@ -336,13 +408,23 @@ impl MemoryMappedFile {
 
   /// Asks the OS to read a range (default: all) ahead, without waiting (`madvise(MADV_WILLNEED)`;
   /// a no-op on Windows).
+  /// @param offset Byte offset of the range. Default 0.
+  /// @param length The range's length in bytes. Default: to the end.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+  /// @example file.prefetch(0, 16 << 20)
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
   pub fn prefetch(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::prefetch)
   }
 
-  /// Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`). Over the
-  /// `RLIMIT_MEMLOCK` limit it throws the OS error (`ENOMEM` or `EPERM`, `syscall: 'mlock'`).
+  /// Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`).
+  /// @param offset Byte offset of the range. Default 0.
+  /// @param length The range's length in bytes. Default: to the end.
+  /// @throws {Error} `ENOMEM` or `EPERM` (`syscall: 'mlock'`) over the `RLIMIT_MEMLOCK` limit;
+  /// `ERR_MMAP_CLOSED` after `close()`.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+  /// @example file.lockMemory(0, 4096)
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
   pub fn lock_memory(
     &self,
@@ -354,6 +436,11 @@ impl MemoryMappedFile {
   }
 
   /// Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`).
+  /// @param offset Byte offset of the range. Default 0.
+  /// @param length The range's length in bytes. Default: to the end.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
+  /// @example file.unlockMemory(0, 4096)
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
   pub fn unlock_memory(
     &self,
@@ -367,12 +454,20 @@ impl MemoryMappedFile {
   /// Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:
   /// `FlushViewOfFile` + `FlushFileBuffers`) on every call, whatever the policy, including bytes
   /// written through views. A no-op for readOnly, copyOnWrite and anonymous mappings.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`EIO`, `ENOSPC`), also one a
+  /// background `everyMillis` flush met.
+  /// @example file.updateRegion(0, 'v2'); file.flush()
   #[napi(catch_unwind)]
   pub fn flush(&self, env: Env) -> Result<()> {
     self.mapping.flush().or_throw(&env)
   }
 
   /// Durably writes `length` bytes at `offset` (widened to whole pages internally).
+  /// @param offset Byte offset of the range.
+  /// @param length The range's length in bytes.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`EIO`, `ENOSPC`).
+  /// @example file.flushRange(4096, 100)
   #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
   pub fn flush_range(&self, env: Env, offset: Unknown, length: Unknown) -> Result<()> {
     let js = Js::from_env(&env);
@@ -381,8 +476,12 @@ impl MemoryMappedFile {
     self.mapping.flush_range(offset, length).or_throw(&env)
   }
 
-  /// `flush()` off the JS thread. Accepts `options.signal`: an abort before the flush settles
-  /// rejects with an `AbortError`.
+  /// `flush()` off the JS thread (on libuv's pool).
+  /// @param options `signal`: an abort before the flush settles rejects the Promise.
+  /// @returns A Promise that resolves once the mapping is durable.
+  /// @throws Never synchronously: `ERR_MMAP_CLOSED`, the OS error, argument errors and an
+  /// `AbortError` (`ABORT_ERR`) reject the Promise.
+  /// @example await file.flushAsync({ signal: AbortSignal.timeout(5000) })
   #[napi(
     catch_unwind,
     ts_args_type = "options?: { signal?: AbortSignal }",
@@ -398,7 +497,14 @@ impl MemoryMappedFile {
     })
   }
 
-  /// `flushRange()` off the JS thread. Accepts `options.signal`.
+  /// `flushRange()` off the JS thread (on libuv's pool).
+  /// @param offset Byte offset of the range.
+  /// @param length The range's length in bytes.
+  /// @param options `signal`: an abort before the flush settles rejects the Promise.
+  /// @returns A Promise that resolves once the range is durable.
+  /// @throws Never synchronously: `ERR_OUT_OF_RANGE`, `ERR_MMAP_CLOSED`, the OS error and an
+  /// `AbortError` reject the Promise.
+  /// @example await file.flushRangeAsync(0, 4096)
   #[napi(
     catch_unwind,
     ts_args_type = "offset: number, length: number, options?: { signal?: AbortSignal }",
@@ -428,9 +534,13 @@ impl MemoryMappedFile {
     })
   }
 
-  /// Sets the file's length to `newLength` and maps it again (readWrite whole-file mappings only;
-  /// otherwise `ERR_MMAP_INVALID_MODE`). Growing preallocates disk blocks. Every earlier view is
-  /// detached first.
+  /// Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks.
+  /// Every earlier view is detached first; on failure the file keeps its old length.
+  /// @param newLength The file's new length in bytes.
+  /// @throws {Error} `ERR_MMAP_INVALID_MODE` unless this is a readWrite mapping of a whole file;
+  /// `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `newLength`.
+  /// @example file.resize(file.length * 2)
   #[napi(catch_unwind, ts_args_type = "newLength: number")]
   pub fn resize(&self, env: Env, new_length: Unknown) -> Result<()> {
     let js = Js::from_env(&env);
@@ -446,6 +556,13 @@ impl MemoryMappedFile {
 
   /// Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned
   /// internally. Does nothing on Windows.
+  /// @param advice `'normal'`, `'random'`, `'sequential'`, `'willNeed'` or `'dontNeed'`.
+  /// @param offset Byte offset of the range. Default 0.
+  /// @param length The range's length in bytes. Default: to the end.
+  /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown `advice`.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+  /// @example file.advise('sequential')
   #[napi(
     catch_unwind,
     ts_args_type = "advice: Advice, offset?: number, length?: number"
@@ -466,8 +583,10 @@ impl MemoryMappedFile {
     self.mapping.advise(advice, offset, length).or_throw(&env)
   }
 
-  /// Detaches every view, unmaps at once and closes the file. Idempotent: a second call does nothing.
-  /// Waits for a `flushAsync` in progress on another thread.
+  /// Detaches every view, unmaps at once, releases the lock and closes the file. Idempotent: a
+  /// second call does nothing. Waits for a `flushAsync` in progress on another thread.
+  /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
+  /// @example try { file.read(0, 4) } finally { file.close() }
   #[napi(catch_unwind)]
   pub fn close(&self, env: Env) {
     self.span.views.detach_all(Js::from_env(&env));

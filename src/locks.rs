@@ -16,19 +16,27 @@ use crate::waits;
 
 #[napi]
 impl MemoryMappedFile {
-  /// Takes an advisory lock on the whole file (`'exclusive'` by default), waiting until it is
-  /// granted; this blocks the JS thread, so prefer `lockAsync` where others may hold it long.
-  /// Locks are between processes (and between separate opens of the file); `close()` releases it.
+  /// Takes an advisory lock on the whole file, waiting until it is granted; this blocks the JS
+  /// thread, so prefer `lockAsync` where others may hold it long. Locks are between processes (and
+  /// between separate opens of the file); `close()` releases it.
+  /// @param kind `'shared'` or `'exclusive'` (the default).
+  /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`flock`).
+  /// @example file.lock('exclusive'); try { file.updateRegion(0, 'x') } finally { file.unlock() }
   #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
   pub fn lock(&self, env: Env, kind: Option<Unknown>) -> Result<()> {
     let kind = args::optional_lock_kind(Js::from_env(&env), kind.map(|k| k.raw()))?;
     self.mapping.lock(kind, None).or_throw(&env)
   }
 
-  /// `lock` off the JS thread (on a thread of its own, not libuv's pool). `options.signal` ends the
-  /// wait with an `AbortError`, `close()` with `ERR_MMAP_CLOSED` (a lock granted just as the file
-  /// closed is released at once); a pending wait never delays `process.exit()` or
-  /// `worker.terminate()`.
+  /// `lock` off the JS thread (on a thread of its own, not libuv's pool); a pending wait never
+  /// delays `process.exit()` or `worker.terminate()`.
+  /// @param kind `'shared'` or `'exclusive'` (the default).
+  /// @param options `signal` ends the wait (a lock granted as it aborts is released at once).
+  /// @returns A Promise that resolves once the lock is held.
+  /// @throws Never synchronously: a bad `kind` (`ERR_INVALID_ARG_VALUE`), an abort (`AbortError`)
+  /// and `close()` during the wait (`ERR_MMAP_CLOSED`) reject the Promise.
+  /// @example await file.lockAsync('shared', { signal: AbortSignal.timeout(1000) })
   #[napi(
     catch_unwind,
     ts_args_type = "kind?: LockKind, options?: { signal?: AbortSignal }",
@@ -74,8 +82,13 @@ impl MemoryMappedFile {
     )
   }
 
-  /// Takes the lock if it is free and returns `true`; returns `false` at once if another process
-  /// (or another open of the file) holds a conflicting lock.
+  /// Takes the lock if it is free, without waiting.
+  /// @param kind `'shared'` or `'exclusive'` (the default).
+  /// @returns `true` if taken; `false` if another process (or open of the file) holds a conflicting
+  /// lock.
+  /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+  /// @example if (!file.tryLock()) console.log('busy, try later')
   #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
   pub fn try_lock(&self, env: Env, kind: Option<Unknown>) -> Result<bool> {
     let kind = args::optional_lock_kind(Js::from_env(&env), kind.map(|k| k.raw()))?;
@@ -83,6 +96,8 @@ impl MemoryMappedFile {
   }
 
   /// Releases the lock this mapping holds (a no-op if it holds none).
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()` (which released the lock already).
+  /// @example file.unlock()
   #[napi(catch_unwind)]
   pub fn unlock(&self, env: Env) -> Result<()> {
     self.mapping.unlock().or_throw(&env)

@@ -12,6 +12,9 @@ use crate::js::Js;
 use crate::node_error::{ArgName, OrThrow};
 
 /// The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
+/// @returns 4096 on most systems, 16384 on Apple silicon.
+/// @throws Never.
+/// @example const pages = Math.ceil(file.length / pageSize())
 #[napi]
 pub fn page_size() -> u32 {
   mmapkit_core::page_size() as u32
@@ -19,12 +22,24 @@ pub fn page_size() -> u32 {
 
 /// `MemoryMappedFile.createRw(path, size)`: create or truncate the file to `size` bytes and map it
 /// readWrite.
+/// @param path A path (string, Buffer or `file:` URL).
+/// @param size The file's new length in bytes.
+/// @returns The open readWrite mapping.
+/// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
+/// @throws {Error} The OS error (`ENOSPC`, `EACCES`, ...).
+/// @example const file = createMmap('out.bin', 4096)
 #[napi(catch_unwind, ts_args_type = "path: PathLike, size: number")]
 pub fn create_mmap(env: Env, path: Unknown, size: Unknown) -> Result<MemoryMappedFile> {
   MemoryMappedFile::create_rw(env, path, size, None)
 }
 
 /// `MemoryMappedFile.open(path, { mode })`.
+/// @param path A path (string, Buffer or `file:` URL).
+/// @param mode Default `'readOnly'`.
+/// @returns The open mapping.
+/// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an unknown `mode`.
+/// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...); `ERR_MMAP_NOT_REGULAR_FILE`.
+/// @example const file = loadMmap('data.bin', 'readWrite')
 #[napi(catch_unwind, ts_args_type = "path: PathLike, mode?: MmapMode")]
 pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<MemoryMappedFile> {
   let js = Js::from_env(&env);
@@ -44,7 +59,14 @@ pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<Memor
 }
 
 /// Maps `path` readWrite, writes `data` at `offset`, flushes durably and closes: one call for a
-/// small in-place edit of an existing file.
+/// small in-place edit of an existing file (which it never grows).
+/// @param path A path (string, Buffer or `file:` URL) of an existing file.
+/// @param offset Byte offset in the file.
+/// @param data Bytes, or a string written as UTF-8.
+/// @throws {RangeError} `ERR_OUT_OF_RANGE` (writing nothing) if `data` would pass the end of the
+/// file.
+/// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...).
+/// @example writeMmap('data.bin', 10, 'patch')
 #[napi(
   catch_unwind,
   ts_args_type = "path: PathLike, offset: number, data: Uint8Array | string"

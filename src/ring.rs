@@ -39,10 +39,17 @@ impl ObjectFinalize for RingBuffer {
 
 #[napi]
 impl RingBuffer {
-  /// Creates (or replaces) `path` with an empty ring whose data area holds `capacityBytes` bytes
-  /// (rounded up to a multiple of 8, at least 16). Each message takes its length plus 4 bytes,
-  /// rounded up to 8. With `overwrite: true`, a full ring drops its oldest messages instead of
-  /// refusing a push.
+  /// Creates (or replaces) `path` with an empty ring. Each message takes its length plus 4 bytes,
+  /// rounded up to 8.
+  /// @param path A path (string, Buffer or `file:` URL).
+  /// @param capacityBytes The data area's size in bytes (rounded up to a multiple of 8, at least
+  /// 16).
+  /// @param options `overwrite: true`: a full ring drops its oldest messages instead of refusing a
+  /// push.
+  /// @returns The open, empty ring.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `capacityBytes`.
+  /// @throws {Error} The OS error (`ENOENT` for a missing directory, `EACCES`, `ENOSPC`, ...).
+  /// @example const queue = RingBuffer.create('jobs.ring', 1 << 20)
   #[napi(
     catch_unwind,
     ts_args_type = "path: PathLike, capacityBytes: number, options?: { overwrite?: boolean }"
@@ -61,8 +68,12 @@ impl RingBuffer {
     Ok(RingBuffer::wrap(ring))
   }
 
-  /// Opens an existing ring. A file that is not a valid ring (wrong magic, version, capacity or
-  /// positions) throws `ERR_MMAP_CORRUPT`.
+  /// Opens an existing ring, usually from another process.
+  /// @param path A path (string, Buffer or `file:` URL).
+  /// @returns The open ring.
+  /// @throws {Error} `ERR_MMAP_CORRUPT` for a file that is not a valid ring (wrong magic, version,
+  /// capacity or positions); the OS error (`ENOENT`, `EACCES`, ...).
+  /// @example const jobs = RingBuffer.open('jobs.ring')
   #[napi(catch_unwind, ts_args_type = "path: PathLike")]
   pub fn open(env: Env, path: Unknown) -> Result<RingBuffer> {
     let path = args::path_utf8(Js::from_env(&env), path.raw())?;
@@ -70,30 +81,45 @@ impl RingBuffer {
     Ok(RingBuffer::wrap(ring))
   }
 
-  /// Appends a message (a string is sent as UTF-8). Returns false when it does not fit (never in
-  /// overwrite mode). A message longer than the capacity minus 4 bytes is a `RangeError`.
+  /// Appends a message. One producer at a time.
+  /// @param message Bytes, or a string sent as UTF-8.
+  /// @returns `false` when it does not fit now (never in overwrite mode), else `true`.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
+  /// @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
   #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
   pub fn push(&self, env: Env, message: Unknown) -> Result<bool> {
     Self::push_on(&self.ring, &env, message.raw())
   }
 
-  /// Removes and returns the oldest message, or null if there is none. Like `Buffer.allocUnsafe`,
-  /// small messages are slices of a shared pool: their `.buffer` may hold other messages' bytes.
+  /// Removes and returns the oldest message. Like `Buffer.allocUnsafe`, small messages are slices
+  /// of a shared pool: their `.buffer` may hold other messages' bytes.
+  /// @returns The message (a copy), or `null` if the ring is empty.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
+  /// @example const message = jobs.pop()?.toString()
   #[napi(catch_unwind)]
   pub fn pop(&self, env: Env) -> Result<Option<Buffer>> {
     Ok(self.ring.pop().or_throw(&env)?.map(Buffer::from))
   }
 
-  /// Returns a copy of the oldest message without removing it, or null.
+  /// Reads the oldest message without removing it.
+  /// @returns A copy of the message, or `null` if the ring is empty.
+  /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
+  /// @example if (jobs.peek() !== null) console.log('work waiting')
   #[napi(catch_unwind)]
   pub fn peek(&self, env: Env) -> Result<Option<Buffer>> {
     Ok(self.ring.peek().or_throw(&env)?.map(Buffer::from))
   }
 
   /// Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
-  /// systems: polling every millisecond) and pops it. Resolves null after `timeoutMs`; `signal`
-  /// rejects with an `AbortError`, `close()` with `ERR_MMAP_CLOSED`. The wait runs on a thread of
-  /// its own, not libuv's pool, and never delays `process.exit()` or `worker.terminate()`.
+  /// systems: polling every millisecond) and pops it. The wait runs on a thread of its own, not
+  /// libuv's pool, and never delays `process.exit()` or `worker.terminate()`.
+  /// @param options `timeoutMs`: give up after this many milliseconds (default: wait forever);
+  /// `signal`: abort the wait.
+  /// @returns A Promise of the message, or of `null` after `timeoutMs`.
+  /// @throws Never synchronously: an abort (`AbortError`), `close()` (`ERR_MMAP_CLOSED`) and a bad
+  /// `timeoutMs` (`ERR_OUT_OF_RANGE`) reject the Promise.
+  /// @example const message = await jobs.popAsync({ timeoutMs: 1000 })
   #[napi(
     catch_unwind,
     ts_args_type = "options?: { signal?: AbortSignal; timeoutMs?: number }",
@@ -156,6 +182,8 @@ impl RingBuffer {
 
   /// Unmaps the ring and closes the file; idempotent. A `popAsync` in progress ends with
   /// `ERR_MMAP_CLOSED`.
+  /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a RingBuffer.
+  /// @example queue.close()
   #[napi(catch_unwind)]
   pub fn close(&self) {
     self.ring.close();

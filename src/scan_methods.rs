@@ -335,47 +335,103 @@ macro_rules! impl_scan_methods {
   ($class:ty) => {
     #[napi_derive::napi]
     impl $class {
-      /// Occurrences of one byte value (0-255) in the range (default: everything).
+      /// Occurrences of one byte value in a range (default: everything), on all cores.
+      /// @param byte The byte value, 0 to 255.
+      /// @param offset Byte offset of the range (relative to the receiver). Default 0.
+      /// @param length The range's length in bytes. Default: to the end.
+      /// @returns How many bytes of the range equal `byte`.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a `byte` outside 0-255 or a range past the
+      /// end.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+      /// shrank.
+      /// @example const commas = file.countByte(0x2c)
       #[napi(catch_unwind, ts_args_type = "byte: number, offset?: number, length?: number")]
       pub fn count_byte(&self, env: Env, byte: Unknown, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
         let value = $crate::scan_methods::count_byte(&env, self.span(), byte.raw(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
-      /// Newline bytes (0x0A) in the range, like `wc -l`. Vectorised and parallel on all cores.
+      /// Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
+      /// @param offset Byte offset of the range (relative to the receiver). Default 0.
+      /// @param length The range's length in bytes. Default: to the end.
+      /// @returns The number of newline bytes.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+      /// shrank.
+      /// @example console.log(file.countLines(), 'lines')
       #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
       pub fn count_lines(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
         let value = $crate::scan_methods::count_lines(&env, self.span(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
-      /// Offset of the first match of `pattern` (a string is UTF-8) at or after `fromOffset`, or -1.
-      /// An empty pattern is `ERR_INVALID_ARG_VALUE`, as for every scan.
+      /// Finds the first match of `pattern` at or after `fromOffset`.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param fromOffset Where the search starts (relative to the receiver). Default 0.
+      /// @returns The match's offset (relative to the receiver), or -1.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+      /// for
+      /// another type.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative, fractional or too large
+      /// `fromOffset`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+      /// shrank.
+      /// @example const at = file.indexOf('ERROR', 100)
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, fromOffset?: number")]
       pub fn index_of(&self, env: Env, pattern: Unknown, from_offset: Option<Unknown>) -> Result<f64> {
         $crate::scan_methods::index_of(&env, self.span(), pattern.raw(), from_offset.map(|v| v.raw()))
       }
 
-      /// Non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once in 'aaaaa'),
-      /// on `options.threads` threads (default: all cores), identical to a one-thread scan.
+      /// Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
+      /// in
+      /// 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
+      /// scan.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param options `offset`/`length` (bytes) restrict the scan; `threads`.
+      /// @returns The number of matches.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+      /// for a
+      /// pattern or option of the wrong type.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad number (`threads: 0`) or a range past
+      /// the end.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+      /// shrank.
+      /// @example const hits = file.count('GET /api', { threads: 2 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions")]
       pub fn count(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<f64> {
         let value = $crate::scan_methods::count(&env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
-      /// Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
-      /// At most 16,777,216 (2**24) offsets: a scan that finds more, without a `limit` at or below
-      /// that, throws a `RangeError` (`ERR_OUT_OF_RANGE`) instead of exhausting the heap.
+      /// Offsets of the non-overlapping matches of `pattern`, ascending, at most `options.limit`.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param options `offset`/`length` (bytes) restrict the scan; `threads`; `limit`.
+      /// @returns The match offsets, relative to the receiver.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE`
+      /// for a
+      /// pattern or option of the wrong type.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad number or a range past the end, or for
+      /// more than 2**24
+      /// matches without a `limit` at or below that (stream them with `matches()`).
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
+      /// shrank.
+      /// @example const firstErrors = file.findAll('ERROR', { limit: 100 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }", ts_return_type = "number[]")]
       pub fn find_all<'a>(&self, env: &'a Env, pattern: Unknown, options: Option<Unknown>) -> Result<Unknown<'a>> {
         let value = $crate::scan_methods::find_all(env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
         Ok($crate::js::Js::from_env(env).unknown(value))
       }
 
-      /// `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`
-      /// (called at least once; the last call, before the Promise settles, has
-      /// `bytesDone === bytesTotal`).
+      /// `countLines` off the JS thread. `onProgress(bytesDone, bytesTotal)` is called at least
+      /// once,
+      /// at most every 50 ms; the last call, before the Promise settles, has `bytesDone ===
+      /// bytesTotal`.
+      /// @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
+      /// @returns A Promise of the number of newline bytes.
+      /// @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` and an abort
+      /// (`AbortError`)
+      /// reject the Promise.
+      /// @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
       pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
         let newline = Some($crate::js::Js::from_env(&env).string("\n").unwrap_or(std::ptr::null_mut()));
@@ -383,12 +439,25 @@ macro_rules! impl_scan_methods {
       }
 
       /// `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
+      /// @returns A Promise of the number of non-overlapping matches.
+      /// @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
+      /// errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+      /// @example const errors = await file.countAsync('ERROR', { threads: 1 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
       pub fn count_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), |p, _| $crate::scan_methods::ScanKind::Pattern(p))
       }
 
       /// `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param options `offset`/`length` (bytes), `threads`, `limit`, `signal`, `onProgress`.
+      /// @returns A Promise of the match offsets, ascending.
+      /// @throws Never synchronously: argument errors, more than 2**24 matches
+      /// (`ERR_OUT_OF_RANGE`),
+      /// `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+      /// @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
       pub fn find_all_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), $crate::scan_methods::ScanKind::FindAll)

@@ -126,7 +126,9 @@ impl Segment {
     self.span.is_valid()
   }
 
-  /// Durably flushes the pages covering this segment (`msync(MS_SYNC)`).
+  /// Durably flushes the pages covering this segment (`msync(MS_SYNC)`); a no-op unless readWrite.
+  /// @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid; the OS error (`EIO`, `ENOSPC`).
+  /// @example record.updateRegion(0, 'done'); record.flush()
   #[napi(catch_unwind)]
   pub fn flush(&self, env: Env) -> Result<()> {
     self.live(&env)?;
@@ -134,6 +136,11 @@ impl Segment {
   }
 
   /// Zero-copy views of consecutive `size`-byte chunks of the segment; the last one is shorter.
+  /// @param size Chunk length in bytes (at least 1).
+  /// @returns An iterator (sync and async) of `Buffer` views.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
+  /// @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid.
+  /// @example for (const block of segment.chunks(512)) blocks.push(block)
   #[napi(catch_unwind, ts_args_type = "size: number")]
   pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
     self.live(&env)?;
@@ -148,6 +155,12 @@ impl Segment {
   }
 
   /// A sub-segment at `offset` (relative to this segment); its `offset` is relative to the mapping.
+  /// @param offset Byte offset in this segment.
+  /// @param length The sub-segment's length in bytes.
+  /// @returns A `Segment` checked against its own bounds.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` if it would pass the end of this segment.
+  /// @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid.
+  /// @example const field = header.segment(4, 4)
   #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
   pub fn segment(&self, env: Env, offset: Unknown, length: Unknown) -> Result<Segment> {
     self.live(&env)?;

@@ -58,6 +58,7 @@ export interface MapOptions {
 
 /** `open` options for a readWrite mapping: the only mode that may create or grow the file. */
 export interface ReadWriteOpenOptions extends MapOptions {
+  /** Required here: only a readWrite mapping may create or grow the file. */
   mode: 'readWrite'
   /** Create the file if missing. Default false. */
   create?: boolean
@@ -69,7 +70,9 @@ export interface ReadWriteOpenOptions extends MapOptions {
 export interface PrivateOpenOptions extends MapOptions {
   /** Default `'readOnly'`. */
   mode?: 'readOnly' | 'copyOnWrite'
+  /** Only readWrite mappings create files. */
   create?: false
+  /** Only readWrite mappings set the file's length. */
   size?: never
 }
 
@@ -133,7 +136,9 @@ export interface SplitRangesOptions {
 
 /** A byte range: `offset` relative to the receiver, `length` bytes. */
 export interface Range {
+  /** The range's first byte, relative to the receiver. */
   offset: number
+  /** The range's length in bytes. */
   length: number
 }
 
@@ -161,7 +166,9 @@ export type TypedArrayConstructor =
 
 /** What `residency()` returns: how much of a range is in the page cache. */
 export interface Residency {
+  /** Bytes of the range whose pages are in RAM (whole pages, capped at `totalBytes`). */
   residentBytes: number
+  /** The range's length in bytes. */
   totalBytes: number
 }
 
@@ -177,7 +184,11 @@ export interface ReadStreamOptions {
 
 /** What `watch` returns. */
 export interface MappedFileWatcher {
-  /** Stops watching (also done by the file's `close()`). */
+  /**
+   * Stops watching (also done by the file's `close()`); idempotent.
+   * @throws Never.
+   * @example const watcher = file.watch(reload); process.on('SIGTERM', () => watcher.close())
+   */
   close(): void
 }
 
@@ -193,8 +204,9 @@ export interface SpanMethods {
   /**
    * Copies `target.byteLength` bytes starting at `offset` into `target`.
    * @param offset Byte offset in this mapping or segment.
-   * @param target Where the bytes go; its whole length is filled.
+   * @param target A `Uint8Array` (or Buffer); its whole length is filled.
    * @returns The number of bytes copied (`target.byteLength`).
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `target` is not a `Uint8Array`.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end (nothing is copied).
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const header = Buffer.alloc(16); file.readInto(0, header)
@@ -202,8 +214,11 @@ export interface SpanMethods {
   readInto(offset: number, target: Uint8Array): number
   /**
    * A copy of `length` bytes at `offset`, in a new Buffer.
+   * @param offset Byte offset in this mapping or segment.
+   * @param length How many bytes to copy.
+   * @returns A new Buffer that the file's `close()` never changes.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const magic = file.read(0, 4).toString('latin1')
    */
   read(offset: number, length: number): MappedBuffer
@@ -211,14 +226,22 @@ export interface SpanMethods {
    * A zero-copy Buffer over `length` bytes at `offset` (default: to the end). In readWrite mode
    * its writes are writes to the file (durable after `flush()`); in copyOnWrite and readOnly mode
    * they stay private to this process. `close()` and `resize()` detach it (`byteLength` 0).
+   * @param offset Byte offset in this mapping or segment. Default 0.
+   * @param length The view's length in bytes. Default: to the end.
+   * @returns A Buffer aliasing the mapping (`view.buffer` is the whole mapping).
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or the view would be
    * longer than `buffer.constants.MAX_LENGTH`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_NO_ZERO_COPY` for a readWrite
+   * view where the runtime forbids external buffers (Electron).
    * @example const view = file.asBuffer(4096, 512); view[0] = 1
    */
   asBuffer(offset?: number, length?: number): MappedBuffer
   /**
-   * Writes `data` (bytes, or a string as UTF-8) at `offset`.
-   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping.
+   * Writes `data` at `offset`; counted by the flush policy (`pendingBytes`).
+   * @param offset Byte offset in this mapping or segment.
+   * @param data Bytes, or a string written as UTF-8.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`;
+   * `ERR_MMAP_TRUNCATED` if the file shrank; with `flushPolicy: 'always'`, the OS error of the sync.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` (writing nothing) if the data would pass the end.
    * @example file.updateRegion(0, 'MMAP')
    */
@@ -229,75 +252,122 @@ export interface Segment extends SpanMethods {}
 
 export interface MemoryMappedFile extends SpanMethods {
   /**
-   * Atomically reads the u32 at `offset` (a multiple of 4). Works in every mode.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 4.
+   * Atomically reads the u32 at `offset` (sequentially consistent). Works in every mode.
+   * @param offset Byte offset, a multiple of 4.
+   * @returns The value, in the host's byte order.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 4;
+   * `ERR_OUT_OF_RANGE` if the word passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const count = file.atomicLoadU32(0)
    */
   atomicLoadU32(offset: number): number
   /**
-   * Atomically writes `value` (0 to 2**32 - 1) to the u32 at `offset`.
-   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping.
+   * Atomically writes the u32 at `offset`.
+   * @param offset Byte offset, a multiple of 4.
+   * @param value 0 to 2**32 - 1.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
    * @example file.atomicStoreU32(0, 1)
    */
   atomicStoreU32(offset: number, value: number): void
   /**
-   * Atomically adds `delta` (wrapping; negative subtracts) to the u32 at `offset`.
+   * Atomically adds `delta` to the u32 at `offset`, wrapping around 2**32.
+   * @param offset Byte offset, a multiple of 4.
+   * @param delta An integer; negative subtracts.
    * @returns The previous value.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
    * @example const ticket = file.atomicAddU32(0, 1)
    */
   atomicAddU32(offset: number, delta: number): number
   /**
    * Atomically replaces the u32 at `offset` with `value` if it equals `expected`.
+   * @param offset Byte offset, a multiple of 4.
+   * @param expected The value the word must hold.
+   * @param value The value to store, 0 to 2**32 - 1.
    * @returns The previous value (equal to `expected` when the exchange happened).
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad value or offset.
    * @example if (file.atomicCompareExchangeU32(0, 0, 1) === 0) console.log('claimed')
    */
   atomicCompareExchangeU32(offset: number, expected: number, value: number): number
   /**
-   * Atomically reads the u64 at `offset` (a multiple of 8).
+   * Atomically reads the u64 at `offset` (sequentially consistent). Works in every mode.
+   * @param offset Byte offset, a multiple of 8.
+   * @returns The value as a bigint, in the host's byte order.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 8;
+   * `ERR_OUT_OF_RANGE` if the word passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const total = file.atomicLoadU64(8)
    */
   atomicLoadU64(offset: number): bigint
   /**
-   * Atomically writes `value` (0n to 2n**64n - 1n) to the u64 at `offset`.
+   * Atomically writes the u64 at `offset`.
+   * @param offset Byte offset, a multiple of 8.
+   * @param value 0n to 2n**64n - 1n.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
    * @example file.atomicStoreU64(8, 0n)
    */
   atomicStoreU64(offset: number, value: bigint): void
   /**
-   * Atomically adds `delta` (wrapping; negative subtracts) to the u64 at `offset`.
+   * Atomically adds `delta` to the u64 at `offset`, wrapping around 2n**64n.
+   * @param offset Byte offset, a multiple of 8.
+   * @param delta 0n to 2n**64n - 1n; to subtract `n`, add `2n ** 64n - n` (a negative bigint is
+   * refused today).
    * @returns The previous value.
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
    * @example file.atomicAddU64(8, 512n)
    */
   atomicAddU64(offset: number, delta: bigint): bigint
   /**
    * Atomically replaces the u64 at `offset` with `value` if it equals `expected`.
-   * @returns The previous value.
+   * @param offset Byte offset, a multiple of 8.
+   * @param expected The value the word must hold.
+   * @param value The value to store, 0n to 2n**64n - 1n.
+   * @returns The previous value (equal to `expected` when the exchange happened).
+   * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad value or offset.
    * @example file.atomicCompareExchangeU64(8, 0n, 1n)
    */
   atomicCompareExchangeU64(offset: number, expected: bigint, value: bigint): bigint
   /**
    * Same as `close()`: `using file = MemoryMappedFile.openRo(path)` closes it at the end of the
    * block (TypeScript 5.2+, and a runtime with `using`: Node 24+).
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
+   * @example using file = MemoryMappedFile.openRo('data.bin')
    */
   [Symbol.dispose](): void
   /**
    * A Node `Readable` over the mapping with backpressure; `end` is inclusive, as in
    * `fs.createReadStream`. Each chunk is a copy that belongs to the consumer: closing the file
    * later never changes it. Closing the file ends the stream with `ERR_MMAP_CLOSED` at its next read.
+   * @param options `start`, `end` (inclusive) in bytes; `highWaterMark` (default 64 KiB).
+   * @returns A `Readable` of Buffer chunks.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `start`, `end` or `highWaterMark`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example file.createReadStream({ start: 0, end: 1023 }).pipe(process.stdout)
    */
   createReadStream(options?: ReadStreamOptions): Readable
   /**
    * Calls `listener` when the file changes on disk (`fs.watch`). Closed by `close()` of the
    * returned watcher or of the file.
+   * @param listener Called with `'change'` or `'rename'`, as `fs.watch` reports.
+   * @returns A watcher whose `close()` stops it.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `listener` is not a function.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_INVALID_MODE` for anonymous memory.
    * @example const watcher = file.watch((event) => console.log(event)); watcher.close()
    */
   watch(listener: (event: 'change' | 'rename') => void): MappedFileWatcher
 }
 
 export interface RingBuffer {
-  /** Same as `close()`. */
+  /**
+   * Same as `close()`, for `using` (TypeScript 5.2+, Node 24+).
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a RingBuffer.
+   * @example using queue = RingBuffer.open('jobs.ring')
+   */
   [Symbol.dispose](): void
 }
 
@@ -307,7 +377,20 @@ export interface ChunkIterator
     Iterator<MappedBuffer, undefined>,
     IteratorObject<MappedBuffer, undefined, unknown>,
     AsyncIterable<MappedBuffer> {
+  /**
+   * The iterator itself, for `for...of`.
+   * @returns `this`.
+   * @throws Never; `next()` throws.
+   * @example const it = file.chunks(4096); it[Symbol.iterator]() === it // true
+   */
   [Symbol.iterator](): ChunkIterator
+  /**
+   * An async view of the same iteration, for `for await...of`: each `next()` resolves with the
+   * next chunk or rejects with what the sync `next()` throws.
+   * @returns An async iterator over the same position.
+   * @throws Never; its `next()` rejects instead.
+   * @example for await (const chunk of file.chunks(65536)) hash.update(chunk)
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
 }
 
@@ -317,13 +400,40 @@ export interface LineIterator
     Iterator<MappedBuffer, undefined>,
     IteratorObject<MappedBuffer, undefined, unknown>,
     AsyncIterable<MappedBuffer> {
+  /**
+   * The iterator itself, for `for...of`.
+   * @returns `this`.
+   * @throws Never; `next()` throws.
+   * @example const it = file.lines(); it[Symbol.iterator]() === it // true
+   */
   [Symbol.iterator](): LineIterator
+  /**
+   * An async view of the same iteration, for `for await...of`: each `next()` resolves with the
+   * next record or rejects with what the sync `next()` throws.
+   * @returns An async iterator over the same position.
+   * @throws Never; its `next()` rejects instead.
+   * @example for await (const line of file.lines()) await handle(line)
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
 }
 
 /** What `matches()` returns: match offsets in order, for `for...of` and `for await...of`. */
 export interface MatchIterator
   extends Iterator<number, undefined>, IteratorObject<number, undefined, unknown>, AsyncIterable<number> {
+  /**
+   * The iterator itself, for `for...of`.
+   * @returns `this`.
+   * @throws Never; `next()` throws.
+   * @example const it = file.matches('ERROR'); it[Symbol.iterator]() === it // true
+   */
   [Symbol.iterator](): MatchIterator
+  /**
+   * An async view of the same iteration, for `for await...of`: each `next()` resolves with the
+   * next match offset or rejects with what the sync `next()` throws, or with an `AbortError`
+   * once `matches()`'s `signal` aborts.
+   * @returns An async iterator over the same position.
+   * @throws Never; its `next()` rejects instead.
+   * @example for await (const at of file.matches('ERROR', { signal })) console.log(at)
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<number>
 }
