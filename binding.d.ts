@@ -313,8 +313,7 @@ export interface MemoryMappedFile extends SpanMethods {
   /**
    * Atomically adds `delta` to the u64 at `offset`, wrapping around 2n**64n.
    * @param offset Byte offset, a multiple of 8.
-   * @param delta 0n to 2n**64n - 1n; to subtract `n`, add `2n ** 64n - n` (a negative bigint is
-   * refused today).
+   * @param delta -(2n**64n - 1n) to 2n**64n - 1n; a negative delta subtracts.
    * @returns The previous value.
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
    * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.

@@ -64,3 +64,23 @@ test('atomics refused on a readOnly mapping name the JS method, not the Rust fun
   }
   file.close()
 })
+
+test('atomicAddU64 with a negative delta subtracts, wrapping; past 64 bits it is ERR_OUT_OF_RANGE', (t) => {
+  const file = MemoryMappedFile.anonymous(64)
+  try {
+    file.atomicStoreU64(8, 10n)
+    t.is(file.atomicAddU64(8, -1n), 10n)
+    t.is(file.atomicLoadU64(8), 9n)
+    t.is(file.atomicAddU64(8, -10n), 9n)
+    t.is(file.atomicLoadU64(8), 2n ** 64n - 1n, 'wraps below zero')
+    t.is(file.atomicAddU64(8, 2n ** 64n - 1n), 2n ** 64n - 1n)
+    t.is(file.atomicLoadU64(8), 2n ** 64n - 2n)
+    for (const delta of [2n ** 64n, -(2n ** 64n)]) {
+      t.throws(() => file.atomicAddU64(8, delta), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+    }
+    t.throws(() => file.atomicStoreU64(8, -1n), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' })
+    t.is(file.atomicLoadU64(8), 2n ** 64n - 2n, 'rejected calls changed nothing')
+  } finally {
+    file.close()
+  }
+})

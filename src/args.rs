@@ -416,7 +416,10 @@ pub fn atomic_u64(js: Js, value: Value, name: &str, signed: bool) -> Result<u64>
   }
   // SAFETY: `value` is a live bigint handle of this env.
   let big = unsafe { BigInt::from_napi_value(js.0, value)? };
-  let (negative, magnitude, lossless) = big.get_u64();
+  // Not `BigInt::get_u64`: napi-rs reports every negative bigint as lossy there.
+  let negative = big.sign_bit;
+  let magnitude = big.words.first().copied().unwrap_or(0);
+  let lossless = big.words.iter().skip(1).all(|&word| word == 0);
   if !lossless || (negative && !signed) {
     let range = if signed {
       "-(2n ** 64n - 1n) and 2n ** 64n - 1n"
