@@ -19,6 +19,7 @@ pub mod options;
 mod os;
 mod page_cache;
 pub mod range;
+pub mod reservation;
 pub mod ring;
 pub mod scan;
 
@@ -28,6 +29,7 @@ pub use lock::LockKind;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;
+pub use reservation::Reservation;
 pub use ring::RingBuffer;
 
 /// The OS page size in bytes.

@@ -4,4 +4,7 @@
 #[cfg_attr(windows, path = "windows.rs")]
 mod platform;
 
-pub use platform::{advise, allocate, huge_pages_hint, lock_memory, page_size, unlock_memory};
+pub use platform::{
+  advise, allocate, file_system_full, huge_pages_hint, lock_memory, page_size,
+  replace_with_zero_pages, unlock_memory, EIO, ENOSPC,
+};

@@ -51,3 +51,19 @@ pub fn unlock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
 pub fn allocate(file: &std::fs::File, len: u64) -> io::Result<()> {
   fs2::FileExt::allocate(file, len)
 }
+
+/// Windows cannot replace part of a view in place (MapViewOfFile has no MAP_FIXED, and unmapping
+/// first would let another allocation take the address). The view is left as it is: the range
+/// stays reserved and keeps showing the file until the last holder drops it (late reads see the
+/// old bytes, late writes reach this same file, never another one).
+pub fn replace_with_zero_pages(_ptr: *mut u8, _len: usize) {}
+
+/// `ENOSPC` (as libuv numbers it), for a page of a sparse file the disk had no room for.
+pub const ENOSPC: i32 = 28;
+/// `EIO`, for a page that exists but could not be read or written.
+pub const EIO: i32 = 5;
+
+/// Faults through views are not survived on Windows, so this is never asked there.
+pub fn file_system_full(_file: &std::fs::File) -> bool {
+  false
+}
