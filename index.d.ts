@@ -275,8 +275,8 @@ export declare class MemoryMappedFile {
   flushRangeAsync(offset: number, length: number, options?: { signal?: AbortSignal }): Promise<void>
   /**
    * Sets the file's length to `newLength` and maps it again (readWrite whole-file mappings only;
-   * otherwise `ERR_MMAP_INVALID_MODE`). Growing preallocates disk blocks. Every earlier view is
-   * detached first.
+   * otherwise `ERR_MMAP_INVALID_MODE`). Growing preallocates disk blocks. Earlier views keep
+   * their length but no longer show the file: they read zeros, and writes to them go nowhere.
    */
   resize(newLength: number): void
   /**
@@ -285,8 +285,10 @@ export declare class MemoryMappedFile {
    */
   advise(advice: Advice, offset?: number, length?: number): void
   /**
-   * Detaches every view, unmaps at once and closes the file. Idempotent: a second call does nothing.
-   * Waits for a `flushAsync` in progress on another thread.
+   * Unmaps at once and closes the file. Idempotent: a second call does nothing. Waits for a
+   * `flushAsync` in progress on another thread. Views made earlier keep their length but no
+   * longer show the file: they read zeros, and writes to them go nowhere (the address range
+   * stays reserved until the last view is collected, so no other mapping can take it).
    */
   close(): void
   /** Occurrences of one byte value (0-255) in the range (default: everything). */
