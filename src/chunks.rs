@@ -49,9 +49,9 @@ impl ChunkIterator {
       self.done = true;
       return iterator_result(env, None);
     }
-    if !self.span.is_valid() {
+    if let Err(error) = self.span.len() {
       self.done = true;
-      return Err(throw(env, MmapError::Closed));
+      return Err(throw(env, error));
     }
     let length = self.size.min(self.end - self.cursor);
     let view = self

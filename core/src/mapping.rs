@@ -367,6 +367,16 @@ impl MappedFile {
     Ok(LiveRegion(guard))
   }
 
+  /// What a fault in a guarded access to `range` means: `ERR_MMAP_TRUNCATED` if the file now
+  /// ends before the range does, else the I/O error (as in [`MappedFile::fault_error`]): a write
+  /// into a hole of a sparse file on a full disk is `ENOSPC`, not a truncation.
+  fn access_fault(&self, region: &Region, range: &Range<usize>, error: MmapError) -> MmapError {
+    if !matches!(error, MmapError::Truncated) {
+      return error;
+    }
+    self.fault_error(region, range.end.saturating_sub(1) as u64)
+  }
+
   /// What a fault through a view at mapping offset `offset` means: the file now ends before that
   /// page (`ERR_MMAP_TRUNCATED`), or the page exists and could not be read or written (an I/O
   /// error: `ENOSPC` when its file system has no free blocks, as for a write into a hole of a
@@ -452,6 +462,7 @@ impl MappedFile {
     // mapped; `target` may alias the mapping (a view passed as target), hence `copy` (memmove).
     // The closure owns nothing, as `guarded` requires.
     unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }
+      .map_err(|e| self.access_fault(&region, &range, e))
   }
 
   /// A copy of `length` bytes at `offset`.
@@ -461,7 +472,8 @@ impl MappedFile {
     let mut out = vec![0u8; range.len()];
     let (src, dst) = (region.ptr().wrapping_add(range.start), out.as_mut_ptr());
     // SAFETY: as in `read_into`; `out` is owned outside the guarded closure.
-    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }?;
+    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }
+      .map_err(|e| self.access_fault(&region, &range, e))?;
     Ok(out)
   }
 
@@ -483,7 +495,8 @@ impl MappedFile {
     let (src, dst) = (data.as_ptr(), region.ptr().wrapping_add(range.start));
     // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` may be a
     // view of the mapping itself, hence `copy` (memmove). The closure owns nothing.
-    unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }?;
+    unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }
+      .map_err(|e| self.access_fault(&region, &range, e))?;
     let shared = &self.shared;
     let bytes = shared
       .pending_bytes
