@@ -473,7 +473,9 @@ impl MemoryMappedFile {
     let js = Js::from_env(&env);
     let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
     self.ensure_open(&env)?;
-    self.mapping.resize(new_length).or_throw(&env)
+    self.mapping.resize(new_length).or_throw(&env)?;
+    self.span.views.discount(js);
+    Ok(())
   }
 
   /// Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned
@@ -503,8 +505,9 @@ impl MemoryMappedFile {
   /// longer show the file: they read zeros, and writes to them go nowhere (the address range
   /// stays reserved until the last view is collected, so no other mapping can take it).
   #[napi(catch_unwind)]
-  pub fn close(&self) {
+  pub fn close(&self, env: Env) {
     self.mapping.close();
+    self.span.views.discount(Js::from_env(&env));
   }
 }
 
