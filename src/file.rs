@@ -473,9 +473,7 @@ impl MemoryMappedFile {
     let js = Js::from_env(&env);
     let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
     self.ensure_open(&env)?;
-    self.mapping.resize(new_length).or_throw(&env)?;
-    self.span.views.discount(js);
-    Ok(())
+    self.mapping.resize(new_length).or_throw(&env)
   }
 
   /// Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned
@@ -505,9 +503,8 @@ impl MemoryMappedFile {
   /// longer show the file: they read zeros, and writes to them go nowhere (the address range
   /// stays reserved until the last view is collected, so no other mapping can take it).
   #[napi(catch_unwind)]
-  pub fn close(&self, env: Env) {
+  pub fn close(&self) {
     self.mapping.close();
-    self.span.views.discount(Js::from_env(&env));
   }
 }
 

@@ -21,7 +21,6 @@
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
-use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -43,28 +42,15 @@ pub fn max_view_length() -> u64 {
   MAX_VIEW_LENGTH.load(Ordering::Relaxed)
 }
 
-/// Makes the views of one mapping (a file and its segments and iterators share it) and keeps the
-/// tally `discount` needs.
+/// Makes the views of one mapping (a file and its segments and iterators share it).
 #[derive(Default, Clone)]
-pub struct ViewRegistry {
-  tally: Rc<Tally>,
-}
-
-/// Bytes of the views of one mapping still alive, in the current epoch (see `discount`).
-#[derive(Default)]
-struct Tally {
-  live_bytes: Cell<u64>,
-  epoch: Cell<u64>,
-}
+pub struct ViewRegistry;
 
 /// What a view's finalizer owns. Field order is drop order: the range first, so that when the
 /// mapping's own `close` runs last it finds nobody else holding the range and unmaps it directly.
 struct ViewHint {
   reservation: Option<Arc<Reservation>>,
   _mapping: Arc<MappedFile>,
-  tally: Weak<Tally>,
-  epoch: u64,
-  len: u64,
 }
 
 impl ViewRegistry {
@@ -76,47 +62,22 @@ impl ViewRegistry {
     self.own_view(js, mapping, view)
   }
 
-  /// Called by `close()`/`resize()`: the views made so far no longer show the file, so their
-  /// bytes should stop weighing on V8's garbage-collection heuristics, as they did when views were
-  /// detached. V8 counts every external ArrayBuffer's length as external memory until the buffer
-  /// is collected, and a count that grows fast starts full garbage collections: without this, a
-  /// loop of open + whole-file view + close of a 1 GiB file ran a mark-compact nearly every cycle.
-  /// So their bytes are taken off the count now; V8 takes them off again when it collects the
-  /// buffers, which leaves the count lower than V8's own tally. V8 up to 12 (Node 20, 22) accepts
-  /// that; V8 13+ (Node 24+) aborts on a count below zero, so nothing is done there.
-  pub fn discount(&self, js: Js) {
-    let bytes = self.tally.live_bytes.replace(0);
-    self.tally.epoch.set(self.tally.epoch.get() + 1);
-    if bytes > 0 && may_discount(js) {
-      let mut adjusted = 0i64;
-      // SAFETY: a plain Node-API call on the current env; a decrease never starts a collection.
-      unsafe {
-        sys::napi_adjust_external_memory(js.0, -(bytes.min(i64::MAX as u64) as i64), &mut adjusted)
-      };
-    }
-  }
-
   /// The finalizer hint for a new external buffer over a view of `mapping`. The caller hands it
   /// to Node-API.
-  fn new_hint(&self, mapping: &Arc<MappedFile>, len: usize) -> *mut ViewHint {
+  fn new_hint(mapping: &Arc<MappedFile>) -> *mut ViewHint {
     // The range the view lies in: the same one `mapping.view` just checked (JS is single-threaded,
     // and only this thread's `close`/`resize` replace it).
     let reservation = mapping.held_view(0, 0).ok().and_then(|(_, held)| held);
-    let tally = &self.tally;
-    tally.live_bytes.set(tally.live_bytes.get() + len as u64);
     Box::into_raw(Box::new(ViewHint {
       reservation,
       _mapping: Arc::clone(mapping),
-      tally: Rc::downgrade(tally),
-      epoch: tally.epoch.get(),
-      len: len as u64,
     }))
   }
 
   /// An external Buffer of its own for the view.
   fn own_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
     ensure_probe(js);
-    let hint = self.new_hint(mapping, view.len);
+    let hint = Self::new_hint(mapping);
     let mut buffer = ptr::null_mut();
     // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
     // mapped (file pages, or private zero pages after close/resize) until the finalizer runs,
@@ -133,8 +94,7 @@ impl ViewRegistry {
     };
     if status != sys::Status::napi_ok {
       // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
-      let hint = unsafe { Box::from_raw(hint) };
-      hint.forget_bytes();
+      drop(unsafe { Box::from_raw(hint) });
       if status == sys::Status::napi_no_external_buffers_allowed {
         return self.copy_fallback(js, mapping, view);
       }
@@ -143,6 +103,7 @@ impl ViewRegistry {
         "Could not create a view of the mapping",
       ));
     }
+    uncount(js, view.len);
     Ok(buffer)
   }
 
@@ -176,7 +137,6 @@ unsafe extern "C" fn finalize_view(env: sys::napi_env, _data: *mut c_void, hint:
     // no longer references the file: only address space is kept.)
     std::mem::forget(hint.reservation.take());
   }
-  hint.forget_bytes();
   // Dropping the hint drops its holds: the range is unmapped once nothing holds it.
 }
 
@@ -241,21 +201,27 @@ fn env_is_stopping(env: sys::napi_env) -> bool {
   }
 }
 
-impl ViewHint {
-  /// Takes this view's bytes off its mapping's tally, unless `discount` already did.
-  fn forget_bytes(&self) {
-    if let Some(tally) = self.tally.upgrade() {
-      if tally.epoch.get() == self.epoch {
-        tally
-          .live_bytes
-          .set(tally.live_bytes.get().saturating_sub(self.len));
-      }
-    }
+/// Takes a new view's bytes off V8's external-memory count (Node 20 and 22).
+///
+/// A view is not memory V8 allocated and needs no garbage collection to be freed, yet V8 counts
+/// every external ArrayBuffer's length as external memory, and a count that grows fast starts full
+/// garbage collections: iterating a 1 GiB file in 1 MiB chunks ran mark-compacts all along (35 us
+/// a chunk instead of 2). So the bytes V8 just added are taken off again at once: the count never
+/// rises over the iteration, and a decrease never starts a collection. V8 takes the bytes off once
+/// more when it collects the buffer, which leaves its count below its own tally of buffers; V8 up
+/// to 12 accepts that, V8 13+ (Node 24+) aborts on it, so nothing is done there.
+fn uncount(js: Js, len: usize) {
+  if may_uncount(js) {
+    let mut adjusted = 0i64;
+    // SAFETY: a plain Node-API call on the current env.
+    unsafe {
+      sys::napi_adjust_external_memory(js.0, -(len.min(i64::MAX as usize) as i64), &mut adjusted)
+    };
   }
 }
 
 /// Whether this runtime's V8 tolerates an external-memory count below its own tally (Node <= 22).
-fn may_discount(js: Js) -> bool {
+fn may_uncount(js: Js) -> bool {
   static MAY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
   *MAY.get_or_init(|| {
     let mut version: *const sys::napi_node_version = ptr::null();
