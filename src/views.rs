@@ -1,7 +1,10 @@
 //! Zero-copy Buffers over a mapping.
 //!
-//! Each view is an external Buffer of its own, whose ArrayBuffer spans that view's bytes only, so
-//! cloning or posting a small view copies a small buffer (issue 11). Its finalizer hint holds:
+//! Each view is a Buffer of its own over that view's bytes only, so cloning or posting a small
+//! view copies (or shares) a small buffer (issue 11). Where the runtime can make external
+//! SharedArrayBuffers (Node 24.16+ in 24.x, 26.1+) the Buffer is over one of those: V8 does not
+//! count them as external memory, and they cannot be transferred (see `shared_view` below).
+//! Elsewhere it is an external Buffer (an ArrayBuffer). Its finalizer hint holds:
 //! - an `Arc<Reservation>`: the address range stays mapped while the view's memory may be
 //!   reached. `close()`/`resize()` replace the file's pages with private zero pages instead of
 //!   unmapping (see mmapkit-core's reservation.rs), so a view, or native code still holding its
@@ -76,6 +79,9 @@ impl ViewRegistry {
 
   /// An external Buffer of its own for the view.
   fn own_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
+    if let Some(buffer) = shared_view(js, mapping, view) {
+      return Ok(buffer);
+    }
     ensure_probe(js);
     let hint = Self::new_hint(mapping);
     let mut buffer = ptr::null_mut();
@@ -230,4 +236,117 @@ fn may_uncount(js: Js) -> bool {
     // SAFETY: on success `version` points to that static struct.
     status == sys::Status::napi_ok && !version.is_null() && unsafe { (*version).major } <= 22
   })
+}
+
+// Views over external SharedArrayBuffers, where the runtime can make them.
+//
+// V8 does not count a shared backing store as external memory (its per-isolate accounting length
+// is 0), so such views start no garbage collection however large they are; Node calls their
+// finalizer (from any thread) when the backing store itself is freed, whichever thread held it
+// last; and a SharedArrayBuffer cannot be transferred or detached (`transfer` does not exist on
+// it, transfer lists and web byte streams refuse it), so no path moves the memory out from under
+// the reservation. `node_api_create_external_sharedarraybuffer` exists from Node 24.16 (24.x) and
+// 26.1; it is looked up at run time, and elsewhere views are external ArrayBuffers as above.
+
+type CreateExternalSab = unsafe extern "C" fn(
+  sys::napi_env,
+  *mut c_void,
+  usize,
+  Option<unsafe extern "C" fn(*mut c_void, *mut c_void)>,
+  *mut c_void,
+  *mut sys::napi_value,
+) -> sys::napi_status;
+
+/// `node_api_create_external_sharedarraybuffer`, if the runtime exports it.
+fn create_external_sab() -> Option<CreateExternalSab> {
+  static FOUND: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+  let address = *FOUND.get_or_init(|| {
+    mmapkit_core::runtime_symbol(c"node_api_create_external_sharedarraybuffer") as usize
+  });
+  // SAFETY: a non-null address of that exported function, whose signature is the documented one
+  // (Node's js_native_api.h: env, data, length, node_api_noenv_finalize, hint, result).
+  (address != 0).then(|| unsafe { std::mem::transmute::<usize, CreateExternalSab>(address) })
+}
+
+thread_local! {
+  /// `Buffer.prototype` of this thread's env, taken from a Buffer Node made (not from a global).
+  static BUFFER_PROTOTYPE: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+fn buffer_prototype(js: Js) -> Option<Value> {
+  let mut reference = BUFFER_PROTOTYPE.with(Cell::get);
+  if reference.is_null() {
+    let (buffer, _) = js.new_buffer(0).ok()?;
+    let mut prototype = ptr::null_mut();
+    // SAFETY: plain Node-API calls on the current env; the reference is strong and lives as
+    // long as the env.
+    unsafe {
+      if sys::napi_get_prototype(js.0, buffer, &mut prototype) != sys::Status::napi_ok
+        || sys::napi_create_reference(js.0, prototype, 1, &mut reference) != sys::Status::napi_ok
+      {
+        return None;
+      }
+    }
+    BUFFER_PROTOTYPE.with(|cell| cell.set(reference));
+  }
+  let mut prototype = ptr::null_mut();
+  // SAFETY: a live strong reference of this env.
+  unsafe { sys::napi_get_reference_value(js.0, reference, &mut prototype) };
+  (!prototype.is_null()).then_some(prototype)
+}
+
+unsafe extern "C" fn finalize_shared(_data: *mut c_void, hint: *mut c_void) {
+  // SAFETY: the Box leaked in `shared_view`; Node calls this once, when the backing store is
+  // freed (on any thread: the hint's holds are Send + Sync).
+  drop(unsafe { Box::from_raw(hint.cast::<ViewHint>()) });
+}
+
+/// The view as a Buffer over an external SharedArrayBuffer of its bytes; `None` where the runtime
+/// cannot make one (the caller then makes an external ArrayBuffer).
+fn shared_view(js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Option<Value> {
+  let create = create_external_sab()?;
+  let prototype = buffer_prototype(js)?;
+  let hint = ViewRegistry::new_hint(mapping);
+  let mut sab = ptr::null_mut();
+  // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
+  // mapped until Node frees the backing store and calls `finalize_shared`.
+  let status = unsafe {
+    create(
+      js.0,
+      view.ptr.cast(),
+      view.len,
+      Some(finalize_shared),
+      hint.cast(),
+      &mut sab,
+    )
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
+    drop(unsafe { Box::from_raw(hint) });
+    return None;
+  }
+  let mut typed = ptr::null_mut();
+  let mut actual = ptr::null_mut();
+  // SAFETY: plain Node-API calls on the current env. The Uint8Array gets Node's Buffer.prototype
+  // through the `__proto__` accessor; the result is checked, so a page that removed that accessor
+  // gets an external ArrayBuffer view instead (the SAB is then collected like any other).
+  unsafe {
+    if sys::napi_create_typedarray(
+      js.0,
+      sys::TypedarrayType::uint8_array,
+      view.len,
+      sab,
+      0,
+      &mut typed,
+    ) != sys::Status::napi_ok
+      || sys::napi_set_named_property(js.0, typed, c"__proto__".as_ptr(), prototype)
+        != sys::Status::napi_ok
+      || sys::napi_get_prototype(js.0, typed, &mut actual) != sys::Status::napi_ok
+    {
+      return None;
+    }
+    let mut same = false;
+    sys::napi_strict_equals(js.0, actual, prototype, &mut same);
+    same.then_some(typed)
+  }
 }

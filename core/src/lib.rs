@@ -36,3 +36,9 @@ pub use ring::RingBuffer;
 pub fn page_size() -> usize {
   os::page_size()
 }
+
+/// The address of the symbol `name` exported by the running program (the JavaScript runtime), or
+/// null: for Node-API functions newer than the version the binding links against.
+pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+  os::runtime_symbol(name)
+}

@@ -129,3 +129,10 @@ pub fn file_system_full(file: &std::fs::File) -> bool {
   // SAFETY: as above.
   (unsafe { libc::fstatvfs(file.as_raw_fd(), &mut stats) }) == 0 && stats.f_bavail == 0
 }
+
+/// The address of `name` among the symbols the running program exports (the JavaScript runtime's
+/// newer Node-API functions, looked up at run time), or null.
+pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+  // SAFETY: dlsym only reads the loaded objects' symbol tables.
+  unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}

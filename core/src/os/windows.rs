@@ -67,3 +67,16 @@ pub const EIO: i32 = 5;
 pub fn file_system_full(_file: &std::fs::File) -> bool {
   false
 }
+
+/// The address of `name` among the running program's exports, or null.
+pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+  use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+  // SAFETY: GetModuleHandleW(null) is the running executable; GetProcAddress only reads its export
+  // table.
+  unsafe {
+    match GetProcAddress(GetModuleHandleW(std::ptr::null()), name.as_ptr().cast()) {
+      Some(f) => f as *mut std::ffi::c_void,
+      None => std::ptr::null_mut(),
+    }
+  }
+}
