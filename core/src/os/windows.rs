@@ -58,12 +58,13 @@ pub fn allocate(file: &std::fs::File, len: u64) -> io::Result<()> {
 /// old bytes, late writes reach this same file, never another one).
 pub fn replace_with_zero_pages(_ptr: *mut u8, _len: usize) {}
 
-/// `ENOSPC` (as libuv numbers it), for a page of a sparse file the disk had no room for.
-pub const ENOSPC: i32 = 28;
-/// `EIO`, for a page that exists but could not be read or written.
-pub const EIO: i32 = 5;
+/// `ERROR_DISK_FULL` (reported as `ENOSPC`), for a page of a sparse file the disk had no room for.
+pub const ENOSPC: i32 = 112;
+/// `ERROR_IO_DEVICE` (libuv: `EIO`), for a page that exists but could not be read or written.
+pub const EIO: i32 = 1117;
 
-/// Faults through views are not survived on Windows, so this is never asked there.
+/// Not asked on Windows (a guarded access that faults inside the file's length is reported as
+/// `EIO`): faults through views are not survived there, and in-page errors carry no reason here.
 pub fn file_system_full(_file: &std::fs::File) -> bool {
   false
 }
