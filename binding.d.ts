@@ -88,11 +88,19 @@ export type FactoryOptions<M extends MmapMode> = M extends 'readWrite'
   : MapOptions & { mode?: M; create?: false; size?: never }
 
 /**
- * The Buffers mmapkit returns: what `fs.readFileSync` returns with the installed `@types/node`
- * (`NonSharedBuffer`, i.e. `Buffer<ArrayBuffer>`, where it has that type; `Buffer` before), so they
- * pass wherever an `ArrayBuffer`-backed view is required (`crypto.subtle.digest`, `new Blob`).
+ * The copies mmapkit returns (`read`, `RingBuffer.pop`, stream chunks): what `fs.readFileSync`
+ * returns with the installed `@types/node` (`NonSharedBuffer`, i.e. `Buffer<ArrayBuffer>`, where it
+ * has that type; `Buffer` before), so they pass wherever an `ArrayBuffer`-backed view is required
+ * (`crypto.subtle.digest`, `new Blob`).
  */
-export type MappedBuffer = ReturnType<typeof Buffer.alloc>
+export type OwnedBuffer = ReturnType<typeof Buffer.alloc>
+
+/**
+ * The zero-copy views mmapkit returns (`asBuffer`, `chunks`, `lines`): a `Buffer` whose `.buffer`
+ * is an `ArrayBuffer` on Node 20 and a `SharedArrayBuffer` on Node 22.23+, 24.16+ and 26.1+ (so it
+ * cannot be transferred). Copy one (`Buffer.from(view)`) where an `ArrayBuffer` is required.
+ */
+export type ViewBuffer = Buffer
 
 /** Options of `count` and `findAll`. */
 export interface ScanOptions {
@@ -221,7 +229,7 @@ export interface SpanMethods {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const magic = file.read(0, 4).toString('latin1')
    */
-  read(offset: number, length: number): MappedBuffer
+  read(offset: number, length: number): OwnedBuffer
   /**
    * A zero-copy Buffer over `length` bytes at `offset` (default: to the end). In readWrite mode
    * its writes are writes to the file (durable after `flush()`); in copyOnWrite and readOnly mode
@@ -235,7 +243,7 @@ export interface SpanMethods {
    * view where the runtime forbids external buffers (Electron).
    * @example const view = file.asBuffer(4096, 512); view[0] = 1
    */
-  asBuffer(offset?: number, length?: number): MappedBuffer
+  asBuffer(offset?: number, length?: number): ViewBuffer
   /**
    * Writes `data` at `offset`; counted by the flush policy (`pendingBytes`).
    * @param offset Byte offset in this mapping or segment.
@@ -373,9 +381,9 @@ export interface RingBuffer {
 /** `for (const chunk of file.chunks(1 << 20))`, `for await (...)`, and iterator helpers. */
 export interface ChunkIterator
   extends
-    Iterator<MappedBuffer, undefined>,
-    IteratorObject<MappedBuffer, undefined, unknown>,
-    AsyncIterable<MappedBuffer> {
+    Iterator<ViewBuffer, undefined>,
+    IteratorObject<ViewBuffer, undefined, unknown>,
+    AsyncIterable<ViewBuffer> {
   /**
    * The iterator itself, for `for...of`.
    * @returns `this`.
@@ -390,15 +398,15 @@ export interface ChunkIterator
    * @throws Never; its `next()` rejects instead.
    * @example for await (const chunk of file.chunks(65536)) hash.update(chunk)
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
+  [Symbol.asyncIterator](): AsyncIterableIterator<ViewBuffer>
 }
 
 /** What `lines()` returns: zero-copy records, for `for...of`, `for await...of` and iterator helpers. */
 export interface LineIterator
   extends
-    Iterator<MappedBuffer, undefined>,
-    IteratorObject<MappedBuffer, undefined, unknown>,
-    AsyncIterable<MappedBuffer> {
+    Iterator<ViewBuffer, undefined>,
+    IteratorObject<ViewBuffer, undefined, unknown>,
+    AsyncIterable<ViewBuffer> {
   /**
    * The iterator itself, for `for...of`.
    * @returns `this`.
@@ -413,7 +421,7 @@ export interface LineIterator
    * @throws Never; its `next()` rejects instead.
    * @example for await (const line of file.lines()) await handle(line)
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
+  [Symbol.asyncIterator](): AsyncIterableIterator<ViewBuffer>
 }
 
 /** What `matches()` returns: match offsets in order, for `for...of` and `for await...of`. */
@@ -471,7 +479,7 @@ export declare class ChunkIterator {
    * meanwhile.
    * @example const first = file.chunks(4096).next().value
    */
-  next(): IteratorResult<MappedBuffer, undefined>
+  next(): IteratorResult<ViewBuffer, undefined>
   /**
    * Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
    * @returns `{ value: undefined, done: true }`.
@@ -479,7 +487,7 @@ export declare class ChunkIterator {
    * ChunkIterator.
    * @example const chunks = file.chunks(4096); chunks.next(); chunks.return()
    */
-  return(): IteratorResult<MappedBuffer, undefined>
+  return(): IteratorResult<ViewBuffer, undefined>
 }
 
 /** Iterates zero-copy `Buffer` views of the records of a mapping or segment, delimiters excluded. */
@@ -488,9 +496,9 @@ export declare class LineIterator {
    * The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
    * Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below the range) meanwhile.
    */
-  next(): IteratorResult<MappedBuffer, undefined>
+  next(): IteratorResult<ViewBuffer, undefined>
   /** Ends the iteration early (`break` in a `for...of` calls it). */
-  return(): IteratorResult<MappedBuffer, undefined>
+  return(): IteratorResult<ViewBuffer, undefined>
 }
 
 /**
@@ -727,8 +735,9 @@ export declare class MemoryMappedFile {
    */
   flushRangeAsync(offset: number, length: number, options?: { signal?: AbortSignal }): Promise<void>
   /**
-   * Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks.
-   * Every earlier view is detached first; on failure the file keeps its old length.
+   * Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks;
+   * on failure the file keeps its old length. Earlier views keep their length but no longer show
+   * the file: they read zeros, and writes to them go nowhere.
    * @param newLength The file's new length in bytes.
    * @throws {Error} `ERR_MMAP_INVALID_MODE` unless this is a readWrite mapping of a whole file;
    * `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
@@ -749,8 +758,11 @@ export declare class MemoryMappedFile {
    */
   advise(advice: Advice, offset?: number, length?: number): void
   /**
-   * Detaches every view, unmaps at once, releases the lock and closes the file. Idempotent: a
-   * second call does nothing. Waits for a `flushAsync` in progress on another thread.
+   * Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
+   * nothing. Waits for a `flushAsync` in progress on another thread. Views made earlier keep
+   * their length but no longer show the file: they read zeros, and writes to them go nowhere
+   * (the address range stays reserved until the last view is collected, so no other mapping can
+   * take it).
    * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
    * @example try { file.read(0, 4) } finally { file.close() }
    */
@@ -983,14 +995,14 @@ export declare class RingBuffer {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
    * @example const message = jobs.pop()?.toString()
    */
-  pop(): Buffer | null
+  pop(): OwnedBuffer | null
   /**
    * Reads the oldest message without removing it.
    * @returns A copy of the message, or `null` if the ring is empty.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
    * @example if (jobs.peek() !== null) console.log('work waiting')
    */
-  peek(): Buffer | null
+  peek(): OwnedBuffer | null
   /**
    * Waits for a message without blocking the JS thread (Linux: a futex the producer wakes; other
    * systems: polling every millisecond) and pops it. The wait runs on a thread of its own, not
@@ -1002,7 +1014,7 @@ export declare class RingBuffer {
    * `timeoutMs` (`ERR_OUT_OF_RANGE`) reject the Promise.
    * @example const message = await jobs.popAsync({ timeoutMs: 1000 })
    */
-  popAsync(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<MappedBuffer | null>
+  popAsync(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<OwnedBuffer | null>
   /** Messages waiting. */
   get length(): number
   /** Bytes in the data area. */

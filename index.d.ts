@@ -16,10 +16,10 @@ export type {
   MapSource,
   MatchesOptions,
   MapOptions,
-  MappedBuffer,
   MappedFileWatcher,
   MmapMode,
   OpenOptions,
+  OwnedBuffer,
   PathLike,
   PrivateOpenOptions,
   Range,
@@ -30,6 +30,7 @@ export type {
   SpanMethods,
   SplitRangesOptions,
   TypedArrayConstructor,
+  ViewBuffer,
 } from './binding'
 export { createMmap, loadMmap, pageSize, writeMmap } from './binding'
 

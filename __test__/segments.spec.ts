@@ -104,7 +104,10 @@ test('a segment is invalid once the parent closes or shrinks below it', (t) => {
   file.resize(50)
   t.true(early.valid)
   t.false(late.valid)
-  t.is(view.byteLength, 0, 'views of a segment are detached by resize too')
+  t.true(
+    view.every((byte) => byte === 0),
+    'views of a segment no longer show the file after resize',
+  )
   throwsLike(t, () => late.read(0, 1), CLOSED)
   file.resize(SIZE)
   t.true(late.valid, 'valid again once the mapping covers it')

@@ -137,7 +137,7 @@ test('lines() of an empty file, window or segment yields nothing', (t) => {
   other.close()
 })
 
-test('lines are zero-copy views: writes reach the file, close() detaches them and stops the iterator', (t) => {
+test('lines are zero-copy views: writes reach the file; after close() they read zeros and the iterator stops', (t) => {
   const path = tempFile(t, 'one\ntwo\nthree\n')
   const file = MemoryMappedFile.openRw(path)
   const iterator = file.lines()
@@ -147,7 +147,10 @@ test('lines are zero-copy views: writes reach the file, close() detaches them an
   file.flush()
   t.is(readFileSync(path, 'utf8'), 'ONE\ntwo\nthree\n')
   file.close()
-  t.is(first.byteLength, 0)
+  t.is(first.byteLength, 3, 'a view keeps its length after close()')
+  t.true(first.equals(Buffer.alloc(3)), 'and reads zeros, never another file')
+  first.write('xyz')
+  t.is(readFileSync(path, 'utf8'), 'ONE\ntwo\nthree\n', 'a late write reaches no file')
   throwsLike(t, () => iterator.next(), { code: 'ERR_MMAP_CLOSED', class: Error })
   t.deepEqual(iterator.next(), { value: undefined, done: true })
   throwsLike(t, () => file.lines(), { code: 'ERR_MMAP_CLOSED' })

@@ -86,7 +86,7 @@ test('typedArray: bounds', (t) => {
   throwsLike(t, () => segment.typedArray(Uint8Array, 0, 1), { code: 'ERR_MMAP_CLOSED' })
 })
 
-test('typedArray is zero-copy: writes go both ways, close() detaches it', (t) => {
+test('typedArray is zero-copy: writes go both ways; after close() it reads zeros', (t) => {
   const path = tempFile(t, Buffer.alloc(4096))
   const file = MemoryMappedFile.openRw(path)
   const floats = file.typedArray(Float32Array, 16, 4)
@@ -101,8 +101,11 @@ test('typedArray is zero-copy: writes go both ways, close() detaches it', (t) =>
   big[0] = 2n ** 64n - 1n
   t.is(file.read(72, 8).readBigUInt64LE(), 2n ** 64n - 1n)
   file.close()
-  t.is(floats.length, 0)
-  t.is(big.length, 0)
+  t.is(floats.length, 4, 'a view keeps its length after close()')
+  t.deepEqual([...floats], [0, 0, 0, 0], 'and reads zeros')
+  t.is(big[0], 0n)
+  floats[0] = 9
+  t.is(readFileSync(path).readFloatLE(16), 0, 'a late write reaches no file')
 })
 
 test('typedArray over a readOnly mapping: writes stay private and never crash', (t) => {

@@ -7,7 +7,6 @@
 
 use std::cell::Cell;
 
-use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -52,19 +51,16 @@ impl ChunkIterator {
   /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk)
   /// meanwhile.
   /// @example const first = file.chunks(4096).next().value
-  #[napi(
-    catch_unwind,
-    ts_return_type = "IteratorResult<MappedBuffer, undefined>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "IteratorResult<ViewBuffer, undefined>")]
   pub fn next<'a>(&self, env: &'a Env) -> Result<Object<'a>> {
     let cursor = self.cursor.get();
     if self.done.get() || cursor >= self.end {
       self.done.set(true);
       return iterator_result(env, None);
     }
-    if !self.span.is_valid() {
+    if let Err(error) = self.span.len() {
       self.done.set(true);
-      return Err(throw(env, MmapError::Closed));
+      return Err(throw(env, error));
     }
     let length = self.size.min(self.end - cursor);
     // Claimed before any JS can run, so that a re-entrant call takes the chunk after this one.
@@ -83,7 +79,7 @@ impl ChunkIterator {
   /// @example const chunks = file.chunks(4096); chunks.next(); chunks.return()
   #[napi(
     js_name = "return",
-    ts_return_type = "IteratorResult<MappedBuffer, undefined>"
+    ts_return_type = "IteratorResult<ViewBuffer, undefined>"
   )]
   pub fn finish<'a>(&self, env: &'a Env) -> Result<Object<'a>> {
     self.done.set(true);

@@ -110,12 +110,11 @@ fn options_for(
 
 impl ObjectFinalize for MemoryMappedFile {
   /// Garbage collection of an unclosed file: live views keep the mapping alive through their own
-  /// references, so only the registry's bookkeeping is dropped here.
-  fn finalize(self, env: Env) -> Result<()> {
+  /// references, so only the handle is dropped here.
+  fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
       crate::hot::remove(handle);
     }
-    self.span.views.forget_all(Js::from_env(&env));
     Ok(())
   }
 }
@@ -534,8 +533,9 @@ impl MemoryMappedFile {
     })
   }
 
-  /// Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks.
-  /// Every earlier view is detached first; on failure the file keeps its old length.
+  /// Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks;
+  /// on failure the file keeps its old length. Earlier views keep their length but no longer show
+  /// the file: they read zeros, and writes to them go nowhere.
   /// @param newLength The file's new length in bytes.
   /// @throws {Error} `ERR_MMAP_INVALID_MODE` unless this is a readWrite mapping of a whole file;
   /// `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
@@ -546,11 +546,6 @@ impl MemoryMappedFile {
     let js = Js::from_env(&env);
     let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
     self.ensure_open(&env)?;
-    if self.mapping.mode() != Mode::ReadWrite || self.mapping.path().is_none() {
-      // Let the core word the refusal; nothing is detached for a call that cannot succeed.
-      return self.mapping.resize(new_length).or_throw(&env);
-    }
-    self.span.views.detach_all(js);
     self.mapping.resize(new_length).or_throw(&env)
   }
 
@@ -583,13 +578,15 @@ impl MemoryMappedFile {
     self.mapping.advise(advice, offset, length).or_throw(&env)
   }
 
-  /// Detaches every view, unmaps at once, releases the lock and closes the file. Idempotent: a
-  /// second call does nothing. Waits for a `flushAsync` in progress on another thread.
+  /// Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
+  /// nothing. Waits for a `flushAsync` in progress on another thread. Views made earlier keep
+  /// their length but no longer show the file: they read zeros, and writes to them go nowhere
+  /// (the address range stays reserved until the last view is collected, so no other mapping can
+  /// take it).
   /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
   /// @example try { file.read(0, 4) } finally { file.close() }
   #[napi(catch_unwind)]
-  pub fn close(&self, env: Env) {
-    self.span.views.detach_all(Js::from_env(&env));
+  pub fn close(&self) {
     self.mapping.close();
   }
 }

@@ -39,10 +39,7 @@ impl LineIterator {
 impl LineIterator {
   /// The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
   /// Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below the range) meanwhile.
-  #[napi(
-    catch_unwind,
-    ts_return_type = "IteratorResult<MappedBuffer, undefined>"
-  )]
+  #[napi(catch_unwind, ts_return_type = "IteratorResult<ViewBuffer, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     if self.done || self.records.is_finished() {
       self.done = true;
@@ -73,7 +70,7 @@ impl LineIterator {
   /// Ends the iteration early (`break` in a `for...of` calls it).
   #[napi(
     js_name = "return",
-    ts_return_type = "IteratorResult<MappedBuffer, undefined>"
+    ts_return_type = "IteratorResult<ViewBuffer, undefined>"
   )]
   pub fn finish<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     self.done = true;

@@ -97,7 +97,7 @@ impl RingBuffer {
   /// @returns The message (a copy), or `null` if the ring is empty.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
   /// @example const message = jobs.pop()?.toString()
-  #[napi(catch_unwind)]
+  #[napi(catch_unwind, ts_return_type = "OwnedBuffer | null")]
   pub fn pop(&self, env: Env) -> Result<Option<Buffer>> {
     Ok(self.ring.pop().or_throw(&env)?.map(Buffer::from))
   }
@@ -106,7 +106,7 @@ impl RingBuffer {
   /// @returns A copy of the message, or `null` if the ring is empty.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
   /// @example if (jobs.peek() !== null) console.log('work waiting')
-  #[napi(catch_unwind)]
+  #[napi(catch_unwind, ts_return_type = "OwnedBuffer | null")]
   pub fn peek(&self, env: Env) -> Result<Option<Buffer>> {
     Ok(self.ring.peek().or_throw(&env)?.map(Buffer::from))
   }
@@ -123,7 +123,7 @@ impl RingBuffer {
   #[napi(
     catch_unwind,
     ts_args_type = "options?: { signal?: AbortSignal; timeoutMs?: number }",
-    ts_return_type = "Promise<MappedBuffer | null>"
+    ts_return_type = "Promise<OwnedBuffer | null>"
   )]
   pub fn pop_async<'env>(&self, env: &'env Env, options: Option<Unknown>) -> Result<Object<'env>> {
     let js = Js::from_env(env);

@@ -16,7 +16,6 @@ use crate::js::{Js, Value};
 use crate::node_error::{throw, ArgName, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::span::Span;
-use mmapkit_core::MmapError;
 
 /// A window of a mapping, from `file.segment(offset, length)`. Methods take offsets relative to the
 /// segment. Once the parent is closed, or resized so that it no longer covers the segment, `valid`
@@ -65,12 +64,14 @@ impl Segment {
     self.span.clone()
   }
 
+  /// `ERR_MMAP_CLOSED` once the parent is closed or no longer covers the segment; the parent's
+  /// own error (`ERR_MMAP_TRUNCATED` after a fault through a view) otherwise.
   fn live(&self, env: &Env) -> Result<()> {
-    if self.span.is_valid() {
-      Ok(())
-    } else {
-      Err(throw(env, MmapError::Closed))
-    }
+    self
+      .span
+      .len()
+      .map(|_| ())
+      .map_err(|error| throw(env, error))
   }
 }
 

@@ -27,7 +27,7 @@ impl Span {
   pub fn whole(mapping: Arc<MappedFile>) -> Self {
     Span {
       mapping,
-      views: ViewRegistry::default(),
+      views: ViewRegistry,
       base: 0,
       fixed_len: None,
     }

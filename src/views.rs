@@ -1,21 +1,33 @@
-//! Zero-copy Buffers over a mapping, and the registry that lets `close()` and `resize()` detach
-//! every one of them before the memory goes away.
+//! Zero-copy Buffers over a mapping.
 //!
-//! Each view is an external Buffer whose finalizer holds an `Arc<MappedFile>`, so a view keeps its
-//! mapping alive if the `MemoryMappedFile` object is garbage-collected first. The registry keeps a
-//! weak reference to each view; `detach_all` detaches the live ones (their `byteLength` becomes 0)
-//! and only then may the caller unmap. A finalizer removes its view's entry, so the registry only
-//! holds views JS can still reach.
+//! Each view is a Buffer of its own over that view's bytes only, so cloning or posting a small
+//! view copies (or shares) a small buffer (issue 11). Where the runtime can make external
+//! SharedArrayBuffers (Node 24.16+ in 24.x, 26.1+) the Buffer is over one of those: V8 does not
+//! count them as external memory, and they cannot be transferred (see `shared_view` below).
+//! Elsewhere it is an external Buffer (an ArrayBuffer). Its finalizer hint holds:
+//! - an `Arc<Reservation>`: the address range stays mapped while the view's memory may be
+//!   reached. `close()`/`resize()` replace the file's pages with private zero pages instead of
+//!   unmapping (see mmapkit-core's reservation.rs), so a view, or native code still holding its
+//!   pointer (a zlib job, a pending `fs.read`), reads zeros and writes into private memory, and
+//!   the address is never given to another mapping. Views are therefore not detached: Node's own
+//!   code checks lengths against buffers it is still working on (zlib aborts the process on a
+//!   detached input), and nothing needs it any more.
+//!   Node calls the finalizer when the *backing store* is freed (`CallbackInfo::OnBackingStoreFree`;
+//!   the ArrayBuffer itself is only weakly tracked, without a callback), so a buffer moved by
+//!   `transfer()` or a transfer list keeps the range alive until the moved buffer is collected too.
+//!   The one exception is environment teardown (a worker exiting): Node then runs the finalizer
+//!   while a moved copy may live in another thread, so the range is never released then (it stays
+//!   reserved, as zero pages once its file is closed).
+//! - an `Arc<MappedFile>`, so a view keeps its mapping open if the `MemoryMappedFile` object is
+//!   garbage-collected first.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
-use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use mmapkit_core::{MappedFile, Mode, RawView};
+use mmapkit_core::{MappedFile, Mode, RawView, Reservation};
 use napi::bindgen_prelude::*;
 use napi::sys;
 
@@ -33,153 +45,49 @@ pub fn max_view_length() -> u64 {
   MAX_VIEW_LENGTH.load(Ordering::Relaxed)
 }
 
-/// The weak references to every live view of one mapping, by id.
-#[derive(Default)]
-struct Entries {
-  refs: RefCell<HashMap<u64, sys::napi_ref>>,
-  next_id: Cell<u64>,
-  /// The id of the external ArrayBuffer over the whole mapping that views share, if made.
-  whole: Cell<Option<u64>>,
-}
-
-/// The views of one mapping; clones share the registry (a file and its segments and iterators).
+/// Makes the views of one mapping (a file and its segments and iterators share it).
 #[derive(Default, Clone)]
-pub struct ViewRegistry {
-  entries: Rc<Entries>,
-}
+pub struct ViewRegistry;
 
-/// What a view's finalizer owns.
+/// What a view's finalizer owns. Field order is drop order: the range first, so that when the
+/// mapping's own `close` runs last it finds nobody else holding the range and unmaps it directly.
 struct ViewHint {
+  reservation: Option<Arc<Reservation>>,
   _mapping: Arc<MappedFile>,
-  registry: Weak<Entries>,
-  id: u64,
 }
 
 impl ViewRegistry {
-  /// A Buffer aliasing `view` of `mapping`, detached by `detach_all`.
-  ///
-  /// Mappings that fit in one ArrayBuffer get one external ArrayBuffer over the whole mapping,
-  /// made on first use, and every view is `Buffer.from(thatArrayBuffer, offset, length)`: cheaper
-  /// than an external Buffer per view (~0.3 us instead of ~2 us), V8 accounts the mapping's
-  /// external memory once instead of per view, and `detach_all` has one buffer to detach. Larger
-  /// mappings get an external Buffer per view.
+  /// A Buffer aliasing `view` of `mapping`.
   pub fn create(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
     if view.len == 0 {
       return Ok(js.new_buffer(0)?.0);
     }
-    if let Some(buffer) = self.shared_view(js, mapping, view)? {
-      return Ok(buffer);
-    }
     self.own_view(js, mapping, view)
   }
 
-  /// The view as a slice of the shared whole-mapping ArrayBuffer; `None` when there is none (a
-  /// mapping longer than an ArrayBuffer may be, or a runtime without external buffers).
-  fn shared_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Option<Value>> {
-    let Ok(whole) = mapping.len().and_then(|len| mapping.view(0, len as u64)) else {
-      return Ok(None);
-    };
-    if whole.len as u64 > max_view_length() {
-      return Ok(None);
-    }
-    let array_buffer = match self.live_whole(js, whole.len)? {
-      Some(array_buffer) => array_buffer,
-      None => match self.make_whole(js, mapping, whole)? {
-        Some(array_buffer) => array_buffer,
-        None => return Ok(None),
-      },
-    };
-    let offset = view.ptr as usize - whole.ptr as usize;
-    let buffer_class = js.get(js.global()?, "Buffer")?;
-    let from = js.get(buffer_class, "from")?;
-    let args = [
-      array_buffer,
-      js.number(offset as f64)?,
-      js.number(view.len as f64)?,
-    ];
-    Ok(Some(js.call(buffer_class, from, &args)?))
-  }
-
-  /// The shared ArrayBuffer, if it exists, is alive, and still spans `len` bytes.
-  fn live_whole(&self, js: Js, len: usize) -> Result<Option<Value>> {
-    let Some(id) = self.entries.whole.get() else {
-      return Ok(None);
-    };
-    let Some(&reference) = self.entries.refs.borrow().get(&id) else {
-      return Ok(None);
-    };
-    let mut value = ptr::null_mut();
-    // SAFETY: a registered reference of this env, not yet deleted.
-    unsafe { sys::napi_get_reference_value(js.0, reference, &mut value) };
-    if value.is_null() {
-      return Ok(None);
-    }
-    let mut data: *mut c_void = ptr::null_mut();
-    let mut byte_length = 0usize;
-    // SAFETY: `value` is the live ArrayBuffer registered under `id`.
-    unsafe { sys::napi_get_arraybuffer_info(js.0, value, &mut data, &mut byte_length) };
-    Ok((byte_length == len).then_some(value))
-  }
-
-  /// Makes and registers the external ArrayBuffer over the whole mapping.
-  fn make_whole(&self, js: Js, mapping: &Arc<MappedFile>, whole: RawView) -> Result<Option<Value>> {
-    let (id, hint) = self.new_hint(mapping);
-    let mut array_buffer = ptr::null_mut();
-    // SAFETY: `whole` is the live mapping; the hint's Arc keeps it mapped until the finalizer
-    // runs, and `detach_all` cuts JS off from the memory before any explicit unmap.
-    let status = unsafe {
-      sys::napi_create_external_arraybuffer(
-        js.0,
-        whole.ptr.cast(),
-        whole.len,
-        Some(finalize_view),
-        hint.cast(),
-        &mut array_buffer,
-      )
-    };
-    if status != sys::Status::napi_ok {
-      // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
-      drop(unsafe { Box::from_raw(hint) });
-      return Ok(None);
-    }
-    self.register(js, id, array_buffer)?;
-    self.entries.whole.set(Some(id));
-    Ok(Some(array_buffer))
-  }
-
-  /// A fresh id and the finalizer hint for a new external buffer: it keeps `mapping` alive and
-  /// lets the finalizer drop the buffer's registry entry. The caller hands it to Node-API.
-  fn new_hint(&self, mapping: &Arc<MappedFile>) -> (u64, *mut ViewHint) {
-    let id = self.entries.next_id.get();
-    self.entries.next_id.set(id + 1);
-    let hint = Box::into_raw(Box::new(ViewHint {
+  /// The finalizer hint for a new external buffer over a view of `mapping`. The caller hands it
+  /// to Node-API.
+  fn new_hint(mapping: &Arc<MappedFile>) -> *mut ViewHint {
+    // The range the view lies in: the same one `mapping.view` just checked (JS is single-threaded,
+    // and only this thread's `close`/`resize` replace it).
+    let reservation = mapping.held_view(0, 0).ok().and_then(|(_, held)| held);
+    Box::into_raw(Box::new(ViewHint {
+      reservation,
       _mapping: Arc::clone(mapping),
-      registry: Rc::downgrade(&self.entries),
-      id,
-    }));
-    (id, hint)
-  }
-
-  fn register(&self, js: Js, id: u64, value: Value) -> Result<()> {
-    let mut reference = ptr::null_mut();
-    // SAFETY: `value` is a live handle; refcount 0 makes the reference weak.
-    let status = unsafe { sys::napi_create_reference(js.0, value, 0, &mut reference) };
-    if status != sys::Status::napi_ok {
-      return Err(Error::new(
-        Status::from(status),
-        "Could not track a view of the mapping",
-      ));
-    }
-    self.entries.refs.borrow_mut().insert(id, reference);
-    Ok(())
+    }))
   }
 
   /// An external Buffer of its own for the view.
   fn own_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
-    let (id, hint) = self.new_hint(mapping);
+    if let Some(buffer) = shared_view(js, mapping, view) {
+      return Ok(buffer);
+    }
+    ensure_probe(js);
+    let hint = Self::new_hint(mapping);
     let mut buffer = ptr::null_mut();
-    // SAFETY: `view` lies inside the live mapping; the hint's Arc keeps the mapping mapped until
-    // the finalizer runs, and `detach_all` cuts JS off from the memory before any explicit unmap.
+    // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
+    // mapped (file pages, or private zero pages after close/resize) until the finalizer runs,
+    // which Node does when the backing store is freed (see the module comment).
     let status = unsafe {
       sys::napi_create_external_buffer(
         js.0,
@@ -201,7 +109,7 @@ impl ViewRegistry {
         "Could not create a view of the mapping",
       ));
     }
-    self.register(js, id, buffer)?;
+    uncount(js, view.len);
     Ok(buffer)
   }
 
@@ -222,85 +130,223 @@ impl ViewRegistry {
     unsafe { ptr::copy_nonoverlapping(view.ptr, data, view.len) };
     Ok(buffer)
   }
-
-  /// Detaches every live view: afterwards JS cannot reach the mapping's memory through them.
-  pub fn detach_all(&self, js: Js) {
-    let entries: Vec<sys::napi_ref> = self
-      .entries
-      .refs
-      .borrow_mut()
-      .drain()
-      .map(|(_, r)| r)
-      .collect();
-    for reference in entries {
-      let mut value = ptr::null_mut();
-      // SAFETY: `reference` was created by `create` in this env and not yet deleted (entries are
-      // deleted exactly once: here or in the finalizer, whichever removes it from the map).
-      unsafe {
-        if sys::napi_get_reference_value(js.0, reference, &mut value) == sys::Status::napi_ok
-          && !value.is_null()
-        {
-          detach_buffer(js, value);
-        }
-        sys::napi_delete_reference(js.0, reference);
-      }
-    }
-  }
-
-  /// Drops the bookkeeping without detaching (the owner is being garbage-collected; live views
-  /// keep the mapping alive through their own `Arc`).
-  pub fn forget_all(&self, js: Js) {
-    for (_, reference) in self.entries.refs.borrow_mut().drain() {
-      // SAFETY: each registered reference is live and deleted exactly once (here or in the finalizer).
-      unsafe { sys::napi_delete_reference(js.0, reference) };
-    }
-  }
-}
-
-/// Detaches a registered value: the shared ArrayBuffer itself, or the ArrayBuffer behind a Buffer.
-///
-/// # Safety
-/// `value` must be a live handle of `js`'s env.
-unsafe fn detach_buffer(js: Js, value: Value) {
-  let mut is_array_buffer = false;
-  // SAFETY: `value` is live (the caller's contract).
-  unsafe { sys::napi_is_arraybuffer(js.0, value, &mut is_array_buffer) };
-  if is_array_buffer {
-    // SAFETY: an external ArrayBuffer we created; detaching it is what we want.
-    unsafe { sys::napi_detach_arraybuffer(js.0, value) };
-    return;
-  }
-  let mut kind = 0;
-  let mut len = 0usize;
-  let mut data: *mut c_void = ptr::null_mut();
-  let mut array_buffer = ptr::null_mut();
-  let mut offset = 0usize;
-  // SAFETY: out-pointers are valid; the caller guarantees `value` is live.
-  let status = unsafe {
-    sys::napi_get_typedarray_info(
-      js.0,
-      value,
-      &mut kind,
-      &mut len,
-      &mut data,
-      &mut array_buffer,
-      &mut offset,
-    )
-  };
-  if status == sys::Status::napi_ok && !array_buffer.is_null() {
-    // SAFETY: the ArrayBuffer is external memory we created; detaching it is what we want.
-    unsafe { sys::napi_detach_arraybuffer(js.0, array_buffer) };
-  }
 }
 
 unsafe extern "C" fn finalize_view(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  // SAFETY: `hint` is the Box leaked in `create`; Node-API calls this finalizer exactly once.
-  let hint = unsafe { Box::from_raw(hint.cast::<ViewHint>()) };
-  if let Some(entries) = hint.registry.upgrade() {
-    if let Some(reference) = entries.refs.borrow_mut().remove(&hint.id) {
-      // SAFETY: the reference belongs to this env and was still registered, so not yet deleted.
-      unsafe { sys::napi_delete_reference(env, reference) };
+  // SAFETY: `hint` is the Box leaked in `new_hint`; Node-API calls this finalizer exactly once.
+  let mut hint = unsafe { Box::from_raw(hint.cast::<ViewHint>()) };
+  if env_is_stopping(env) {
+    // Environment teardown (a worker exiting): Node calls this for every external buffer it
+    // made, even one whose memory was moved to another thread and is still in use there. The
+    // range must then stay reserved for the life of the process: leak this view's hold on it.
+    // (Once the mapping is closed, by its own finalizer or `close`, the range holds zero pages and
+    // no longer references the file: only address space is kept.)
+    std::mem::forget(hint.reservation.take());
+  }
+  // Dropping the hint drops its holds: the range is unmapped once nothing holds it.
+}
+
+thread_local! {
+  /// A do-nothing function of this thread's env, called to ask whether JavaScript may still run.
+  static PROBE: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+unsafe extern "C" fn probe_callback(
+  _env: sys::napi_env,
+  _info: sys::napi_callback_info,
+) -> sys::napi_value {
+  ptr::null_mut()
+}
+
+/// Makes this thread's probe function, once.
+fn ensure_probe(js: Js) {
+  if !PROBE.with(Cell::get).is_null() {
+    return;
+  }
+  let mut function = ptr::null_mut();
+  let mut reference = ptr::null_mut();
+  // SAFETY: plain Node-API calls on the current env; the reference is strong (count 1) and lives
+  // as long as the env.
+  unsafe {
+    if sys::napi_create_function(
+      js.0,
+      c"probe".as_ptr(),
+      5,
+      Some(probe_callback),
+      ptr::null_mut(),
+      &mut function,
+    ) == sys::Status::napi_ok
+      && sys::napi_create_reference(js.0, function, 1, &mut reference) == sys::Status::napi_ok
+    {
+      PROBE.with(|probe| probe.set(reference));
     }
   }
-  // Dropping the hint drops its Arc: the mapping is unmapped once nothing else holds it.
+}
+
+/// Whether `env` is being torn down: Node-API refuses to call into JavaScript then
+/// (`napi_cannot_run_js`, or `napi_pending_exception` on older Node), while it allows it in the
+/// finalizers it runs from its event loop after a backing store was freed.
+fn env_is_stopping(env: sys::napi_env) -> bool {
+  let reference = PROBE.with(Cell::get);
+  if reference.is_null() {
+    return true;
+  }
+  let mut function = ptr::null_mut();
+  let mut global = ptr::null_mut();
+  let mut result = ptr::null_mut();
+  // SAFETY: the probe reference belongs to this thread's env; calling a do-nothing native function.
+  unsafe {
+    if sys::napi_get_reference_value(env, reference, &mut function) != sys::Status::napi_ok
+      || function.is_null()
+      || sys::napi_get_global(env, &mut global) != sys::Status::napi_ok
+    {
+      return true;
+    }
+    sys::napi_call_function(env, global, function, 0, ptr::null(), &mut result)
+      != sys::Status::napi_ok
+  }
+}
+
+/// Takes a new view's bytes off V8's external-memory count (Node 20 and 22).
+///
+/// A view is not memory V8 allocated and needs no garbage collection to be freed, yet V8 counts
+/// every external ArrayBuffer's length as external memory, and a count that grows fast starts full
+/// garbage collections: iterating a 1 GiB file in 1 MiB chunks ran mark-compacts all along (35 us
+/// a chunk instead of 2). So the bytes V8 just added are taken off again at once: the count never
+/// rises over the iteration, and a decrease never starts a collection. V8 takes the bytes off once
+/// more when it collects the buffer, which leaves its count below its own tally of buffers; V8 up
+/// to 12 accepts that, V8 13+ (Node 24+) aborts on it, so nothing is done there.
+fn uncount(js: Js, len: usize) {
+  if may_uncount(js) {
+    let mut adjusted = 0i64;
+    // SAFETY: a plain Node-API call on the current env.
+    unsafe {
+      sys::napi_adjust_external_memory(js.0, -(len.min(i64::MAX as usize) as i64), &mut adjusted)
+    };
+  }
+}
+
+/// Whether this runtime's V8 tolerates an external-memory count below its own tally (Node <= 22).
+fn may_uncount(js: Js) -> bool {
+  static MAY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+  *MAY.get_or_init(|| {
+    let mut version: *const sys::napi_node_version = ptr::null();
+    // SAFETY: Node-API fills `version` with a pointer to a static struct it owns.
+    let status = unsafe { sys::napi_get_node_version(js.0, &mut version) };
+    // SAFETY: on success `version` points to that static struct.
+    status == sys::Status::napi_ok && !version.is_null() && unsafe { (*version).major } <= 22
+  })
+}
+
+// Views over external SharedArrayBuffers, where the runtime can make them.
+//
+// V8 does not count a shared backing store as external memory (its per-isolate accounting length
+// is 0), so such views start no garbage collection however large they are; Node calls their
+// finalizer (from any thread) when the backing store itself is freed, whichever thread held it
+// last; and a SharedArrayBuffer cannot be transferred or detached (`transfer` does not exist on
+// it, transfer lists and web byte streams refuse it), so no path moves the memory out from under
+// the reservation. `node_api_create_external_sharedarraybuffer` exists from Node 24.16 (24.x) and
+// 26.1; it is looked up at run time, and elsewhere views are external ArrayBuffers as above.
+
+type CreateExternalSab = unsafe extern "C" fn(
+  sys::napi_env,
+  *mut c_void,
+  usize,
+  Option<unsafe extern "C" fn(*mut c_void, *mut c_void)>,
+  *mut c_void,
+  *mut sys::napi_value,
+) -> sys::napi_status;
+
+/// `node_api_create_external_sharedarraybuffer`, if the runtime exports it.
+fn create_external_sab() -> Option<CreateExternalSab> {
+  static FOUND: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+  let address = *FOUND.get_or_init(|| {
+    mmapkit_core::runtime_symbol(c"node_api_create_external_sharedarraybuffer") as usize
+  });
+  // SAFETY: a non-null address of that exported function, whose signature is the documented one
+  // (Node's js_native_api.h: env, data, length, node_api_noenv_finalize, hint, result).
+  (address != 0).then(|| unsafe { std::mem::transmute::<usize, CreateExternalSab>(address) })
+}
+
+thread_local! {
+  /// `Buffer.prototype` of this thread's env, taken from a Buffer Node made (not from a global).
+  static BUFFER_PROTOTYPE: Cell<sys::napi_ref> = const { Cell::new(ptr::null_mut()) };
+}
+
+fn buffer_prototype(js: Js) -> Option<Value> {
+  let mut reference = BUFFER_PROTOTYPE.with(Cell::get);
+  if reference.is_null() {
+    let (buffer, _) = js.new_buffer(0).ok()?;
+    let mut prototype = ptr::null_mut();
+    // SAFETY: plain Node-API calls on the current env; the reference is strong and lives as
+    // long as the env.
+    unsafe {
+      if sys::napi_get_prototype(js.0, buffer, &mut prototype) != sys::Status::napi_ok
+        || sys::napi_create_reference(js.0, prototype, 1, &mut reference) != sys::Status::napi_ok
+      {
+        return None;
+      }
+    }
+    BUFFER_PROTOTYPE.with(|cell| cell.set(reference));
+  }
+  let mut prototype = ptr::null_mut();
+  // SAFETY: a live strong reference of this env.
+  unsafe { sys::napi_get_reference_value(js.0, reference, &mut prototype) };
+  (!prototype.is_null()).then_some(prototype)
+}
+
+unsafe extern "C" fn finalize_shared(_data: *mut c_void, hint: *mut c_void) {
+  // SAFETY: the Box leaked in `shared_view`; Node calls this once, when the backing store is
+  // freed (on any thread: the hint's holds are Send + Sync).
+  drop(unsafe { Box::from_raw(hint.cast::<ViewHint>()) });
+}
+
+/// The view as a Buffer over an external SharedArrayBuffer of its bytes; `None` where the runtime
+/// cannot make one (the caller then makes an external ArrayBuffer).
+fn shared_view(js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Option<Value> {
+  let create = create_external_sab()?;
+  let prototype = buffer_prototype(js)?;
+  let hint = ViewRegistry::new_hint(mapping);
+  let mut sab = ptr::null_mut();
+  // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
+  // mapped until Node frees the backing store and calls `finalize_shared`.
+  let status = unsafe {
+    create(
+      js.0,
+      view.ptr.cast(),
+      view.len,
+      Some(finalize_shared),
+      hint.cast(),
+      &mut sab,
+    )
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
+    drop(unsafe { Box::from_raw(hint) });
+    return None;
+  }
+  let mut typed = ptr::null_mut();
+  let mut actual = ptr::null_mut();
+  // SAFETY: plain Node-API calls on the current env. The Uint8Array gets Node's Buffer.prototype
+  // through the `__proto__` accessor; the result is checked, so a page that removed that accessor
+  // gets an external ArrayBuffer view instead (the SAB is then collected like any other).
+  unsafe {
+    if sys::napi_create_typedarray(
+      js.0,
+      sys::TypedarrayType::uint8_array,
+      view.len,
+      sab,
+      0,
+      &mut typed,
+    ) != sys::Status::napi_ok
+      || sys::napi_set_named_property(js.0, typed, c"__proto__".as_ptr(), prototype)
+        != sys::Status::napi_ok
+      || sys::napi_get_prototype(js.0, typed, &mut actual) != sys::Status::napi_ok
+    {
+      return None;
+    }
+    let mut same = false;
+    sys::napi_strict_equals(js.0, actual, prototype, &mut same);
+    same.then_some(typed)
+  }
 }

@@ -88,11 +88,19 @@ export type FactoryOptions<M extends MmapMode> = M extends 'readWrite'
   : MapOptions & { mode?: M; create?: false; size?: never }
 
 /**
- * The Buffers mmapkit returns: what `fs.readFileSync` returns with the installed `@types/node`
- * (`NonSharedBuffer`, i.e. `Buffer<ArrayBuffer>`, where it has that type; `Buffer` before), so they
- * pass wherever an `ArrayBuffer`-backed view is required (`crypto.subtle.digest`, `new Blob`).
+ * The copies mmapkit returns (`read`, `RingBuffer.pop`, stream chunks): what `fs.readFileSync`
+ * returns with the installed `@types/node` (`NonSharedBuffer`, i.e. `Buffer<ArrayBuffer>`, where it
+ * has that type; `Buffer` before), so they pass wherever an `ArrayBuffer`-backed view is required
+ * (`crypto.subtle.digest`, `new Blob`).
  */
-export type MappedBuffer = ReturnType<typeof Buffer.alloc>
+export type OwnedBuffer = ReturnType<typeof Buffer.alloc>
+
+/**
+ * The zero-copy views mmapkit returns (`asBuffer`, `chunks`, `lines`): a `Buffer` whose `.buffer`
+ * is an `ArrayBuffer` on Node 20 and a `SharedArrayBuffer` on Node 22.23+, 24.16+ and 26.1+ (so it
+ * cannot be transferred). Copy one (`Buffer.from(view)`) where an `ArrayBuffer` is required.
+ */
+export type ViewBuffer = Buffer
 
 /** Options of `count` and `findAll`. */
 export interface ScanOptions {
@@ -221,7 +229,7 @@ export interface SpanMethods {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const magic = file.read(0, 4).toString('latin1')
    */
-  read(offset: number, length: number): MappedBuffer
+  read(offset: number, length: number): OwnedBuffer
   /**
    * A zero-copy Buffer over `length` bytes at `offset` (default: to the end). In readWrite mode
    * its writes are writes to the file (durable after `flush()`); in copyOnWrite and readOnly mode
@@ -235,7 +243,7 @@ export interface SpanMethods {
    * view where the runtime forbids external buffers (Electron).
    * @example const view = file.asBuffer(4096, 512); view[0] = 1
    */
-  asBuffer(offset?: number, length?: number): MappedBuffer
+  asBuffer(offset?: number, length?: number): ViewBuffer
   /**
    * Writes `data` at `offset`; counted by the flush policy (`pendingBytes`).
    * @param offset Byte offset in this mapping or segment.
@@ -372,10 +380,7 @@ export interface RingBuffer {
 
 /** `for (const chunk of file.chunks(1 << 20))`, `for await (...)`, and iterator helpers. */
 export interface ChunkIterator
-  extends
-    Iterator<MappedBuffer, undefined>,
-    IteratorObject<MappedBuffer, undefined, unknown>,
-    AsyncIterable<MappedBuffer> {
+  extends Iterator<ViewBuffer, undefined>, IteratorObject<ViewBuffer, undefined, unknown>, AsyncIterable<ViewBuffer> {
   /**
    * The iterator itself, for `for...of`.
    * @returns `this`.
@@ -390,15 +395,12 @@ export interface ChunkIterator
    * @throws Never; its `next()` rejects instead.
    * @example for await (const chunk of file.chunks(65536)) hash.update(chunk)
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
+  [Symbol.asyncIterator](): AsyncIterableIterator<ViewBuffer>
 }
 
 /** What `lines()` returns: zero-copy records, for `for...of`, `for await...of` and iterator helpers. */
 export interface LineIterator
-  extends
-    Iterator<MappedBuffer, undefined>,
-    IteratorObject<MappedBuffer, undefined, unknown>,
-    AsyncIterable<MappedBuffer> {
+  extends Iterator<ViewBuffer, undefined>, IteratorObject<ViewBuffer, undefined, unknown>, AsyncIterable<ViewBuffer> {
   /**
    * The iterator itself, for `for...of`.
    * @returns `this`.
@@ -413,7 +415,7 @@ export interface LineIterator
    * @throws Never; its `next()` rejects instead.
    * @example for await (const line of file.lines()) await handle(line)
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<MappedBuffer>
+  [Symbol.asyncIterator](): AsyncIterableIterator<ViewBuffer>
 }
 
 /** What `matches()` returns: match offsets in order, for `for...of` and `for await...of`. */

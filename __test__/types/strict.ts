@@ -1,7 +1,7 @@
 // Type tests: each `@ts-expect-error` line is a call the runtime rejects, so the typings must reject
 // it too (tsc fails on an unused `@ts-expect-error`). Compiled by `npm run test:types` with the
 // oldest supported TypeScript (5.0) and the newest installed one, with `skipLibCheck: false`.
-import { MemoryMappedFile, Segment, RingBuffer, type MappedBuffer } from 'mmapkit'
+import { MemoryMappedFile, Segment, RingBuffer, type OwnedBuffer } from 'mmapkit'
 
 declare const path: string
 
@@ -34,7 +34,7 @@ MemoryMappedFile.openRo(path).readInto(0, [1, 2, 3])
 const file = MemoryMappedFile.open(path, { mode: 'readWrite', create: true, size: 4096 })
 MemoryMappedFile.openRw(path, { flushPolicy: { everyMillis: 100 }, lock: 'exclusive' })
 MemoryMappedFile.createRw(path, 4096, { offset: 0 })
-const copy: MappedBuffer = file.read(0, 4)
+const copy: OwnedBuffer = file.read(0, 4)
 const view: Buffer = file.asBuffer(0, 16)
 const segment: Segment = file.segment(0, 64)
 segment.readInto(0, new Uint8Array(8))
@@ -43,5 +43,5 @@ for (const chunk of file.chunks(1024)) chunk.byteLength satisfies number
 
 // Buffers pass where an ArrayBuffer-backed view is required, as fs.readFileSync's do.
 void crypto.subtle.digest('SHA-256', file.read(0, 4))
-void new Blob([file.read(0, 4), file.asBuffer(0, 4)])
+void new Blob([file.read(0, 4), Buffer.from(file.asBuffer(0, 4))])
 void [copy, view, isFile]

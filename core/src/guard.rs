@@ -2,9 +2,13 @@
 //! accesses into [`MmapError::Truncated`] instead of a fatal `SIGBUS`.
 //!
 //! The mechanism is the JVM's: a recovery point around each native access (`guard/unix.c`:
-//! `sigsetjmp` plus a `SIGBUS` handler that `siglongjmp`s back; `guard/windows.c`: SEH). Accesses
-//! that JavaScript makes itself through zero-copy views cannot be guarded; between cooperating
-//! processes, file locks prevent truncation races.
+//! `sigsetjmp` plus a `SIGBUS` handler that `siglongjmp`s back; `guard/windows.c`: SEH).
+//!
+//! Accesses that JavaScript makes itself through zero-copy views cannot be given an error in the
+//! middle of `view[i]`. On Unix the same handler survives them instead ([`FaultSlot`]): each live
+//! file-backed range is registered in a lock-free table; a fault inside one, outside a guarded
+//! call, gets a private zero page in place of the missing one and is recorded, and every later
+//! mmapkit call on that mapping reports it (`ERR_MMAP_TRUNCATED` or the I/O error).
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -19,6 +23,13 @@ extern "C" {
     callback: extern "C" fn(*mut c_void),
     context: *mut c_void,
   ) -> std::os::raw::c_int;
+}
+
+#[cfg(unix)]
+extern "C" {
+  fn mmapkit_fault_register(start: *mut c_void, len: usize) -> std::os::raw::c_long;
+  fn mmapkit_fault_unregister(slot: std::os::raw::c_long);
+  fn mmapkit_fault_of(slot: std::os::raw::c_long) -> usize;
 }
 
 static INSTALL: Once = Once::new();
@@ -54,13 +65,75 @@ pub unsafe fn guarded<R>(work: impl FnOnce() -> R) -> Result<R> {
   guarded_impl(work)
 }
 
+/// Installs the process-wide handler (once).
 #[cfg(any(unix, windows))]
-fn guarded_impl<F: FnOnce() -> R, R>(work: F) -> Result<R> {
+fn ensure_installed() {
   INSTALL.call_once(|| {
     // SAFETY: installs a process-wide SIGBUS handler once; it chains to the previous handler for
-    // faults outside guarded calls.
+    // faults that are not in mmapkit's guarded calls or mappings.
     unsafe { mmapkit_guard_install() };
   });
+}
+
+/// A mapping's entry in the table of ranges whose view faults the handler survives.
+#[derive(Debug)]
+pub(crate) struct FaultSlot {
+  #[cfg(unix)]
+  slot: std::os::raw::c_long,
+  /// Cleared by the first `unregister`, so a slot reused by another mapping is never cleared.
+  #[cfg(unix)]
+  live: std::sync::atomic::AtomicBool,
+}
+
+impl FaultSlot {
+  /// Registers `len` bytes at `start`; `None` where faults through views are not survived
+  /// (Windows, or more than 16,384 live mappings).
+  pub(crate) fn register(start: *mut u8, len: usize) -> Option<Self> {
+    #[cfg(unix)]
+    {
+      ensure_installed();
+      // SAFETY: records two numbers in the table; nothing is dereferenced.
+      let slot = unsafe { mmapkit_fault_register(start.cast(), len) };
+      (slot >= 0).then(|| FaultSlot {
+        slot,
+        live: std::sync::atomic::AtomicBool::new(true),
+      })
+    }
+    #[cfg(not(unix))]
+    {
+      let _ = (start, len);
+      None
+    }
+  }
+
+  /// Removes the range from the table; later calls do nothing.
+  pub(crate) fn unregister(&self) {
+    #[cfg(unix)]
+    if self.live.swap(false, std::sync::atomic::Ordering::AcqRel) {
+      // SAFETY: clears this slot's entry, which is still ours (first unregister).
+      unsafe { mmapkit_fault_unregister(self.slot) };
+    }
+  }
+
+  /// The offset of the first page that faulted through a view, if one did.
+  pub(crate) fn fault(&self) -> Option<usize> {
+    #[cfg(unix)]
+    {
+      if !self.live.load(std::sync::atomic::Ordering::Acquire) {
+        return None;
+      }
+      // SAFETY: reads this slot's fault word (the slot is still ours).
+      let recorded = unsafe { mmapkit_fault_of(self.slot) };
+      recorded.checked_sub(1)
+    }
+    #[cfg(not(unix))]
+    None
+  }
+}
+
+#[cfg(any(unix, windows))]
+fn guarded_impl<F: FnOnce() -> R, R>(work: F) -> Result<R> {
+  ensure_installed();
   let mut call = Call {
     work: Some(work),
     result: None,

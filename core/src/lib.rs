@@ -48,6 +48,7 @@ mod os;
 mod page_cache;
 pub mod range;
 pub mod records;
+pub mod reservation;
 mod residency;
 pub mod ring;
 pub mod scan;
@@ -59,10 +60,17 @@ pub use lock::LockKind;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;
+pub use reservation::Reservation;
 pub use residency::Residency;
 pub use ring::RingBuffer;
 
 /// The OS page size in bytes.
 pub fn page_size() -> usize {
   os::page_size()
+}
+
+/// The address of the symbol `name` exported by the running program (the JavaScript runtime), or
+/// null: for Node-API functions newer than the version the binding links against.
+pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+  os::runtime_symbol(name)
 }

@@ -18,18 +18,20 @@ use memmap2::{MmapOptions, MmapRaw};
 use crate::error::{MmapError, Result};
 use crate::flush_policy::{FlushPolicy, Flusher};
 use crate::guard::guarded;
-use crate::live_maps::{overlaps_a_mapping, TrackedMap};
+use crate::live_maps::overlaps_a_mapping;
 use crate::lock;
 use crate::mode::Mode;
 use crate::open::grow_file;
 use crate::options::OpenOptions;
 use crate::os;
 use crate::range::checked_range;
+use crate::reservation::Reservation;
 
 /// The live part of a mapping: what `close` drops.
 pub(crate) struct Region {
-  /// `None` for a zero-length mapping (nothing to map).
-  pub(crate) map: Option<TrackedMap>,
+  /// `None` for a zero-length mapping (nothing to map). Shared with the zero-copy views made over
+  /// it: `close` and `resize` retire it (zero pages, still reserved) rather than unmap it.
+  pub(crate) map: Option<Arc<Reservation>>,
   pub(crate) len: usize,
   /// `None` for anonymous memory. Kept open for resize, flush and (later) locks.
   pub(crate) file: Option<File>,
@@ -38,9 +40,23 @@ pub(crate) struct Region {
 impl Region {
   pub(crate) fn ptr(&self) -> *mut u8 {
     match &self.map {
-      Some(map) => map.as_mut_ptr(),
+      Some(map) => map.ptr(),
       None => std::ptr::NonNull::dangling().as_ptr(),
     }
+  }
+
+  /// Gives up the address range: unmapped now if nothing else holds it, else retired.
+  fn release(&mut self) {
+    if let Some(map) = self.map.take() {
+      Reservation::release(map);
+    }
+    self.len = 0;
+  }
+}
+
+impl Drop for Region {
+  fn drop(&mut self) {
+    self.release();
   }
 }
 
@@ -76,9 +92,27 @@ struct Shared {
   pending_writes: AtomicU64,
   /// A failure of the background flusher, reported by the next `flush`.
   background_error: Mutex<Option<std::io::Error>>,
+  /// 0, or 1 + the mapping offset of a page that faulted through a view (a truncated file, a full
+  /// disk under a sparse file): from then on every call reports it. Kept here across `resize`.
+  view_fault: AtomicU64,
 }
 
 impl Shared {
+  /// Copies a fault recorded on `region`'s range into the mapping's sticky state.
+  fn remember_fault(&self, region: &Region) {
+    if let Some(offset) = region.map.as_ref().and_then(|map| map.fault()) {
+      let _ =
+        self
+          .view_fault
+          .compare_exchange(0, offset as u64 + 1, Ordering::AcqRel, Ordering::Acquire);
+    }
+  }
+
+  /// The mapping offset of a page that faulted through a view, if one did.
+  fn view_fault(&self, region: &Region) -> Option<u64> {
+    self.remember_fault(region);
+    self.view_fault.load(Ordering::Acquire).checked_sub(1)
+  }
   /// Syncs `range` of a live region to the file (readWrite file mappings only).
   fn sync(&self, region: &Region, range: Range<usize>) -> std::io::Result<()> {
     if self.mode == Mode::ReadWrite {
@@ -153,7 +187,7 @@ impl MappedFile {
         .len(len)
         .map_anon()
         .map_err(|e| MmapError::io(e, "mmap", None))?;
-      Some(TrackedMap::new(MmapRaw::from(map)))
+      Some(Reservation::new(MmapRaw::from(map), false))
     };
     Ok(MappedFile::from_region(
       Region {
@@ -183,6 +217,7 @@ impl MappedFile {
       pending_bytes: AtomicU64::new(0),
       pending_writes: AtomicU64::new(0),
       background_error: Mutex::new(None),
+      view_fault: AtomicU64::new(0),
     });
     let flusher = match policy {
       FlushPolicy::EveryMillis(ms) => {
@@ -225,10 +260,44 @@ impl MappedFile {
       .region
       .read()
       .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if guard.is_none() {
+    let Some(region) = guard.as_ref() else {
       return Err(MmapError::Closed);
+    };
+    if let Some(offset) = self.shared.view_fault(region) {
+      return Err(self.fault_error(region, offset));
     }
     Ok(LiveRegion(guard))
+  }
+
+  /// What a fault in a guarded access to `range` means: `ERR_MMAP_TRUNCATED` if the file now
+  /// ends before the range does, else the I/O error (as in [`MappedFile::fault_error`]): a write
+  /// into a hole of a sparse file on a full disk is `ENOSPC`, not a truncation.
+  fn access_fault(&self, region: &Region, range: &Range<usize>, error: MmapError) -> MmapError {
+    if !matches!(error, MmapError::Truncated) {
+      return error;
+    }
+    self.fault_error(region, range.end.saturating_sub(1) as u64)
+  }
+
+  /// What a fault through a view at mapping offset `offset` means: the file now ends before that
+  /// page (`ERR_MMAP_TRUNCATED`), or the page exists and could not be read or written (an I/O
+  /// error: `ENOSPC` when its file system has no free blocks, as for a write into a hole of a
+  /// sparse file on a full disk; `EIO` otherwise).
+  fn fault_error(&self, region: &Region, offset: u64) -> MmapError {
+    let Some(file) = &region.file else {
+      return MmapError::Truncated;
+    };
+    match file.metadata() {
+      Ok(meta) if meta.len() > self.offset + offset => {
+        let errno = if os::file_system_full(file) {
+          os::ENOSPC
+        } else {
+          os::EIO
+        };
+        self.io_error(std::io::Error::from_raw_os_error(errno), "mmap")
+      }
+      _ => MmapError::Truncated,
+    }
   }
 
   pub(crate) fn io_error(&self, e: std::io::Error, syscall: &'static str) -> MmapError {
@@ -295,6 +364,7 @@ impl MappedFile {
     // mapped; `target` may alias the mapping (a view passed as target), hence `copy` (memmove).
     // The closure owns nothing, as `guarded` requires.
     unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }
+      .map_err(|e| self.access_fault(&region, &range, e))
   }
 
   /// A copy of `length` bytes at `offset`.
@@ -304,7 +374,8 @@ impl MappedFile {
     let mut out = vec![0u8; range.len()];
     let (src, dst) = (region.ptr().wrapping_add(range.start), out.as_mut_ptr());
     // SAFETY: as in `read_into`; `out` is owned outside the guarded closure.
-    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }?;
+    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }
+      .map_err(|e| self.access_fault(&region, &range, e))?;
     Ok(out)
   }
 
@@ -332,12 +403,14 @@ impl MappedFile {
       let private = read_privately(data)?;
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `private`
       // is our own buffer of exactly `range.len()` bytes. The closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())) }?;
+      unsafe { guarded(|| std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())) }
+        .map_err(|e| self.access_fault(&region, &range, e))?;
     } else {
       let src = data.as_ptr();
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` lies
       // in no mapping, so reading it cannot fault. The closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }?;
+      unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }
+        .map_err(|e| self.access_fault(&region, &range, e))?;
     }
     let shared = &self.shared;
     let bytes = shared
@@ -369,6 +442,24 @@ impl MappedFile {
       ptr,
       len: range.len(),
     })
+  }
+
+  /// [`MappedFile::view`] plus the address range it lies in, for callers that hand the memory
+  /// to code that may outlive `close`/`resize` (the binding's zero-copy Buffers): while the
+  /// returned `Arc` is held, the pointer stays mapped (after `close`/`resize`, to private zero
+  /// pages). `None` for an empty view of a zero-length mapping.
+  pub fn held_view(&self, offset: u64, length: u64) -> Result<(RawView, Option<Arc<Reservation>>)> {
+    let region = self.live()?;
+    let range = checked_range(offset, length, region.len, "offset", "length")?;
+    // SAFETY: `range.start <= region.len`, so the pointer stays inside (or one past) the mapping.
+    let ptr = unsafe { region.ptr().add(range.start) };
+    Ok((
+      RawView {
+        ptr,
+        len: range.len(),
+      },
+      region.map.clone(),
+    ))
   }
 
   /// Runs `f` with the base address and length of the live mapping, holding it mapped and guarded
@@ -492,10 +583,18 @@ impl MappedFile {
       .write()
       .unwrap_or_else(|poisoned| poisoned.into_inner());
     let region = guard.as_mut().ok_or(MmapError::Closed)?;
+    if region.file.is_none() {
+      return Err(MmapError::Closed);
+    }
+    if let Some(offset) = self.shared.view_fault(region) {
+      return Err(self.fault_error(region, offset));
+    }
+    // Give up the old range first: the mapping must never extend past the end of the file. Views
+    // made over it may still be held (by native code, or moved elsewhere): it is retired, not
+    // unmapped, while they are.
+    self.shared.remember_fault(region);
+    region.release();
     let file = region.file.as_ref().ok_or(MmapError::Closed)?;
-    // Unmap first: the mapping must never extend past the end of the file.
-    region.map = None;
-    region.len = 0;
     let result = (|| {
       let old_len = file
         .metadata()
@@ -525,13 +624,15 @@ impl MappedFile {
         .len(actual)
         .map_raw(file)
         .map_err(|e| self.io_error(e, "mmap"))?;
-      region.map = Some(TrackedMap::new(map));
+      region.map = Some(Reservation::new(map, true));
     }
     region.len = actual;
     result
   }
 
-  /// Unmaps at once and closes the file. Idempotent. Waits for accesses running on other threads.
+  /// Gives up the mapping at once and closes the file. Idempotent. Waits for accesses running on
+  /// other threads. The address range is unmapped now if nothing else holds it, else retired
+  /// (private zero pages) until the last zero-copy view over it is gone.
   pub fn close(&self) {
     // Stop the flusher first: its ticks take the region's read lock.
     let flusher = self

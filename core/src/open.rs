@@ -23,12 +23,12 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{MmapError, Result};
 use crate::file_kind::check_mappable;
-use crate::live_maps::TrackedMap;
 use crate::lock;
 use crate::mapping::{to_usize, MappedFile, Region};
 use crate::mode::Mode;
 use crate::options::OpenOptions;
 use crate::os;
+use crate::reservation::Reservation;
 
 /// The part of the file a mapping covers.
 #[derive(Debug, PartialEq, Eq)]
@@ -319,7 +319,7 @@ fn map_window(
       }
     }
     .map_err(|e| MmapError::io(e, "mmap", Some(path)))?;
-    Some(TrackedMap::new(map))
+    Some(Reservation::new(map, true))
   };
   let mapped = MappedFile::from_region(
     Region {

@@ -119,3 +119,46 @@ pub fn allocate(file: &std::fs::File, len: u64) -> io::Result<()> {
     fs2::FileExt::allocate(file, len)
   }
 }
+
+/// Replaces `len` bytes at `ptr` (widened to whole pages) with private anonymous zero pages, in
+/// place: the range stays mapped, its file (if any) is no longer referenced.
+pub fn replace_with_zero_pages(ptr: *mut u8, len: usize) {
+  let (start, len) = page_aligned(ptr, len);
+  // SAFETY: the caller owns the mapping at `start..start + len` (a `Reservation`), so replacing
+  // it with MAP_FIXED cannot clobber anyone else's memory; MAP_NORESERVE charges pages only when
+  // written.
+  let mapped = unsafe {
+    libc::mmap(
+      start.cast(),
+      len,
+      libc::PROT_READ | libc::PROT_WRITE,
+      libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+      -1,
+      0,
+    )
+  };
+  // On failure (no memory for page tables) the file mapping simply stays: the range is reserved
+  // either way and keeps showing the file until it is unmapped.
+  let _ = mapped;
+}
+
+/// `ENOSPC`, for a page of a sparse file the disk had no room for.
+pub const ENOSPC: i32 = libc::ENOSPC;
+/// `EIO`, for a page that exists but could not be read or written.
+pub const EIO: i32 = libc::EIO;
+
+/// Whether the file system holding `file` has no free blocks left for unprivileged writers.
+pub fn file_system_full(file: &std::fs::File) -> bool {
+  use std::os::unix::io::AsRawFd;
+  // SAFETY: fstatvfs fills the zeroed struct we pass; the descriptor is valid for the call.
+  let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+  // SAFETY: as above.
+  (unsafe { libc::fstatvfs(file.as_raw_fd(), &mut stats) }) == 0 && stats.f_bavail == 0
+}
+
+/// The address of `name` among the symbols the running program exports (the JavaScript runtime's
+/// newer Node-API functions, looked up at run time), or null.
+pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+  // SAFETY: dlsym only reads the loaded objects' symbol tables.
+  unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}

@@ -56,3 +56,33 @@ pub fn unlock_memory(ptr: *mut u8, len: usize) -> io::Result<()> {
 pub fn allocate(file: &std::fs::File, len: u64) -> io::Result<()> {
   fs2::FileExt::allocate(file, len)
 }
+
+/// Windows cannot replace part of a view in place (MapViewOfFile has no MAP_FIXED, and unmapping
+/// first would let another allocation take the address). The view is left as it is: the range
+/// stays reserved and keeps showing the file until the last holder drops it (late reads see the
+/// old bytes, late writes reach this same file, never another one).
+pub fn replace_with_zero_pages(_ptr: *mut u8, _len: usize) {}
+
+/// `ERROR_DISK_FULL` (reported as `ENOSPC`), for a page of a sparse file the disk had no room for.
+pub const ENOSPC: i32 = 112;
+/// `ERROR_IO_DEVICE` (libuv: `EIO`), for a page that exists but could not be read or written.
+pub const EIO: i32 = 1117;
+
+/// Not asked on Windows (a guarded access that faults inside the file's length is reported as
+/// `EIO`): faults through views are not survived there, and in-page errors carry no reason here.
+pub fn file_system_full(_file: &std::fs::File) -> bool {
+  false
+}
+
+/// The address of `name` among the running program's exports, or null.
+pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
+  use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
+  // SAFETY: GetModuleHandleW(null) is the running executable; GetProcAddress only reads its export
+  // table.
+  unsafe {
+    match GetProcAddress(GetModuleHandleW(std::ptr::null()), name.as_ptr().cast()) {
+      Some(f) => f as *mut std::ffi::c_void,
+      None => std::ptr::null_mut(),
+    }
+  }
+}
