@@ -8,7 +8,7 @@ import * as ring from './ring-ops.mjs'
 /** @type {Record<string, { arbitrary: () => any, run: (input: any, ctx: any) => Promise<void> | void, runs: number }>} */
 export const PROPERTIES = {
   // runs: the bounded pass of `npm test` (about 45-60 s on 2 busy cores for all of them)
-  files: { ...fileOps, runs: 2500 },
-  reentrancy: { ...reentrancy, runs: 1500 },
-  ring: { ...ring, runs: 1200 },
+  files: { ...fileOps, runs: 3500 },
+  reentrancy: { ...reentrancy, runs: 2200 },
+  ring: { ...ring, runs: 1800 },
 }
