@@ -34,6 +34,11 @@ export function arbitrary() {
           { weight: 6, arbitrary: bytesSpec(40, { wrong: true }) },
           { weight: 2, arbitrary: bytesSpec(700, { wrong: false }) },
           { weight: 1, arbitrary: fc.string({ maxLength: 12 }).map((s) => ({ str: s })) },
+          // a view of the ring's own data area (the file mapped with MemoryMappedFile), near the record
+          {
+            weight: 1,
+            arbitrary: fc.record({ ringView: fc.integer({ min: -16, max: 64 }), len: fc.nat({ max: 40 }) }),
+          },
         ),
       }),
     },
@@ -102,11 +107,11 @@ function equal(actual, expected, what) {
     throw violation(`${what}: wrong bytes (${actual.length} bytes, expected ${expected.length})`)
 }
 
-export async function run(input, { lib }) {
+export async function run(input, { lib, M }) {
   const dir = mkdtempSync(join(tmpdir(), 'mmapkit-fuzz-ring-'))
   const log = []
   try {
-    await runIn(input, lib.RingBuffer, join(dir, 'q.ring'), log)
+    await runIn(input, lib.RingBuffer, M, join(dir, 'q.ring'), log)
   } catch (error) {
     if (error instanceof Error) error.message += `\n  calls: ${log.slice(-14).join('; ')}`
     throw error
@@ -115,7 +120,7 @@ export async function run(input, { lib }) {
   }
 }
 
-async function runIn(input, R, path, log) {
+async function runIn(input, R, M, path, log) {
   // create
   const cap = classify(input.capacity)
   let codes = null
@@ -145,6 +150,8 @@ async function runIn(input, R, path, log) {
   let used = 0
   const kept = [] // { message, bytes } popped earlier
   const live = (h) => handles[h] ?? handles[0]
+  let produced = 0 // bytes of records pushed: the tail position
+  let fileView = null // the ring file mapped with MemoryMappedFile, for views of the data area
 
   for (const [i, cmd] of input.cmds.entries()) {
     const ring = live(cmd.h ?? 0)
@@ -157,8 +164,21 @@ async function runIn(input, R, path, log) {
         if (cmd.data.str !== undefined) {
           value = cmd.data.str
           bytes = Buffer.from(value, 'utf8')
+        } else if (cmd.data.ringView !== undefined) {
+          // where the next record goes: tail = bytes produced so far, modulo the capacity
+          const tail = produced % capacity
+          const len = Math.min(cmd.data.len, capacity - 4)
+          const start = Math.min(Math.max(0, tail + 4 + cmd.data.ringView), capacity - len)
+          const overlaps = start < tail + 4 + len && tail < start + len
+          const wraps = tail + recordSize(len) > capacity
+          if ((overlaps || wraps) && !allowed('ring-push-aliased-source')) break
+          fileView ??= M.openRw(path)
+          value = fileView.asBuffer(HEADER + start, len)
+          bytes = Buffer.from(value)
         } else ({ value, bytes } = makeBytes(cmd.data))
-        log.push(`push(${bytes ? `${bytes.length} bytes (${cmd.data.kind ?? 'string'})` : cmd.data.kind})`)
+        log.push(
+          `push(${bytes ? `${bytes.length} bytes (${cmd.data.kind ?? (cmd.data.ringView !== undefined ? `ring view ${cmd.data.ringView}` : 'string')})` : cmd.data.kind})`,
+        )
         if (!ring) break
         const r = attempt(() => ring.push(value))
         if (bytes === null) {
@@ -192,6 +212,7 @@ async function runIn(input, R, path, log) {
         if (fits) {
           queue.push(Buffer.from(bytes))
           used += size
+          produced += size
         }
         break
       }
@@ -284,6 +305,7 @@ async function runIn(input, R, path, log) {
       if (!message.equals(bytes)) throw violation(`${what}: a message popped earlier changed its bytes`)
     }
   }
+  fileView?.close()
   if (input.corrupt) await corruptAndPoke(input.corrupt, handles, R, path, capacity, log)
   for (const h of handles) h?.close()
 }
