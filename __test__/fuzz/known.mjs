@@ -10,6 +10,8 @@ export const KNOWN_BROKEN = {
     "issue 14, Nothing changes when a call is rejected: advise('dontNeed') on anonymous, copyOnWrite (and the private readOnly) mappings discards written pages",
   'open-rejected-changes-file':
     'issue 14, Nothing changes when a call is rejected: createRw/openRw with a bad offset/length have already created, truncated or grown the file',
+  'partial-write-on-truncation':
+    'issue 14, Nothing changes when a call is rejected ("a rejected write writes nothing"): updateRegion across the new end of a file truncated by another process writes the pages before the fault, then throws ERR_MMAP_TRUNCATED',
   'flush-always-pending': "issue 14, Flush policies: flushPolicy 'always' leaves pendingBytes non-zero after a sync",
   'transfer-view-buffer':
     "issue 11 items 1-3: a view's ArrayBuffer can be transferred (structuredClone/postMessage transfer list), and close() then unmaps memory the moved buffer still points to (SIGSEGV)",
