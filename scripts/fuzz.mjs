@@ -10,7 +10,7 @@
 //   --bounded      the `npm test` pass: seed 20261130, each property's own run count
 //   --runs N       runs per property (default: 10x the bounded count)
 //   --seed S       the seed (default: random, printed)
-//   --only a,b     only these properties (files, reentrancy, ring)
+//   --only a,b     only these properties (files, reentrancy, ring, truncation, special)
 //   --known        also generate the known-broken inputs of __test__/fuzz/known.mjs (expected to fail)
 //   --timeout S    a run that makes no progress for S seconds is a hang (default 15)
 //   --replay FILE  run one saved counterexample (a JSON file { property, input }) in a child

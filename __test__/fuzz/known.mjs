@@ -8,6 +8,8 @@ export const KNOWN_BROKEN = {
   'indexOf-empty-pattern': "issue 14, Scans: indexOf('') returns 0 instead of ERR_INVALID_ARG_VALUE",
   'advise-dontneed-private':
     "issue 14, Nothing changes when a call is rejected: advise('dontNeed') on anonymous, copyOnWrite (and the private readOnly) mappings discards written pages",
+  'special-files':
+    'issue 14, Files that are not regular files: /proc files and /dev/zero map 0 bytes without an error; a FIFO blocks the JS thread forever',
   'open-rejected-changes-file':
     'issue 14, Nothing changes when a call is rejected: createRw/openRw with a bad offset/length have already created, truncated or grown the file',
   'partial-write-on-truncation':

@@ -4,6 +4,7 @@
 import * as fileOps from './file-ops.mjs'
 import * as reentrancy from './reentrancy.mjs'
 import * as ring from './ring-ops.mjs'
+import * as special from './special.mjs'
 import * as truncation from './truncation.mjs'
 
 /** @type {Record<string, { arbitrary: () => any, run: (input: any, ctx: any) => Promise<void> | void, runs: number }>} */
@@ -13,4 +14,5 @@ export const PROPERTIES = {
   reentrancy: { ...reentrancy, runs: 2200 },
   ring: { ...ring, runs: 1800 },
   truncation: { ...truncation, runs: 800 },
+  special: { ...special, runs: 150 },
 }
