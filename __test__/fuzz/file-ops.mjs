@@ -4,7 +4,7 @@
 // code the contract allows, a rejected call changes nothing, and at the end the file on disk holds
 // exactly the model's bytes.
 import fc from 'fast-check'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -191,6 +191,26 @@ function commandArb() {
       }),
     },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('checkViews') }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('stream'),
+        target: fc.constant(0),
+        start: opt(fc.nat({ max: L })),
+        end: opt(fc.nat({ max: L })),
+        hwm: fc.constantFrom(1, 7, 4096, 65536),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('secondMapping'), target: fc.constant(0) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('writeMmap'),
+        target: fc.constant(0),
+        off: fc.nat({ max: L }),
+        data: fc.uint8Array({ maxLength: 16 }).map((u) => Array.from(u)),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('close') }) },
   )
 }
@@ -343,7 +363,8 @@ function openUnderTest(M, setup, dir, label) {
 }
 
 /** Runs one generated sequence; throws a ContractViolation (with a log of the calls) on any mismatch. */
-export async function run(input, { M }) {
+export async function run(input, { M, lib }) {
+  writeMmap = lib.writeMmap
   const dir = mkdtempSync(join(tmpdir(), 'mmapkit-fuzz-'))
   const log = []
   try {
@@ -355,6 +376,8 @@ export async function run(input, { M }) {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+let writeMmap = null
 
 async function runIn({ setup, cmds }, M, dir, log) {
   const opened = openUnderTest(M, setup, dir, 'open')
@@ -822,6 +845,62 @@ async function runIn({ setup, cmds }, M, dir, log) {
       }
       case 'checkViews':
         break
+      case 'stream': {
+        // createReadStream against the model, `end` inclusive as in fs.createReadStream
+        const options = { highWaterMark: cmd.hwm }
+        if (cmd.start !== undefined) options.start = cmd.start
+        if (cmd.end !== undefined) options.end = cmd.end
+        const start = cmd.start ?? 0
+        const end = cmd.end ?? Infinity
+        let codes = null
+        if (model.closed) codes = new Set([CLOSED])
+        else if (start > end) codes = new Set([RANGE])
+        const r = await attemptAsync(
+          () =>
+            new Promise((resolve, reject) => {
+              const stream = file.createReadStream(options)
+              const parts = []
+              stream.on('data', (c) => parts.push(Buffer.from(c)))
+              stream.on('end', () => resolve(Buffer.concat(parts)))
+              stream.on('error', reject)
+            }),
+        )
+        if (judge(r, codes, `#${i} file.createReadStream(${JSON.stringify(options)})`)) {
+          const stop = Math.min(end + 1, model.length)
+          equalBytes(r.value, model.mem.subarray(Math.min(start, stop), stop), `#${i} createReadStream`)
+        }
+        break
+      }
+      case 'secondMapping': {
+        // a second readOnly mapping of the same file sees what is on disk (MAP_SHARED coherence)
+        if (!path || !existsSync(path)) break
+        const r = attempt(() => M.openRo(path))
+        judge(r, null, `#${i} a second openRo of the file`)
+        const second = r.value
+        equalBytes(second.read(0, second.length), model.disk, `#${i} a second mapping of the file`)
+        second.close()
+        break
+      }
+      case 'writeMmap': {
+        // the module function writes the file; a readWrite mapping of it sees the write at once
+        if (!path || model.mode !== 'readWrite' || model.closed) break
+        const data = Buffer.from(cmd.data)
+        const fileOff = cmd.off
+        const r = attempt(() => writeMmap(path, fileOff, data))
+        if (
+          judge(
+            r,
+            fileOff + data.length > model.disk.length ? new Set([RANGE]) : null,
+            `#${i} writeMmap(path, ${fileOff}, ${data.length} bytes)`,
+          )
+        ) {
+          data.copy(model.disk, fileOff)
+          const from = Math.max(fileOff, model.offset)
+          const to = Math.min(fileOff + data.length, model.offset + model.mem.length)
+          if (from < to) data.copy(model.mem, from - model.offset, from - fileOff, to - fileOff)
+        }
+        break
+      }
       case 'close':
         closeAll()
         break
