@@ -45,6 +45,8 @@ const COERCE_METHODS = [
 ]
 const ASYNC_CALLS = ['countAsync', 'findAllAsync', 'countLinesAsync', 'flushAsync', 'flushRangeAsync']
 const AFTER_ACTIONS = ['close', 'grow', 'shrink', 'truncateFile']
+// A promise that has not settled after this long is a hang (generous: CI machines are busy).
+const SETTLE_MS = 20_000
 
 const scenario = fc.oneof(
   fc.record({
@@ -349,7 +351,7 @@ async function afterCall(s, file, act, states) {
   if (!started.ok) return expectTyped(started.error, undefined, s.call)
   promise = started.value
   act(s.action)
-  const r = await attemptAsync(() => withTimeout(promise, 5000, `${s.call} then ${s.action}`))
+  const r = await attemptAsync(() => withTimeout(promise, SETTLE_MS, `${s.call} then ${s.action}`))
   judge(r, `${s.call} then ${s.action}`, (value) => {
     if (s.call.startsWith('flush') || states.includes(null)) return
     const needle = s.call === 'countLinesAsync' ? Buffer.from('\n') : Buffer.from('ab')
@@ -444,7 +446,7 @@ async function signalGetter(s, file, act, states) {
     lockAsync: () => file.lockAsync('exclusive', { signal }),
   }
   const r = await attemptAsync(() =>
-    withTimeout(calls[s.call](), 5000, `${s.call} with a ${s.getter} getter doing ${s.action}`),
+    withTimeout(calls[s.call](), SETTLE_MS, `${s.call} with a ${s.getter} getter doing ${s.action}`),
   )
   if (!r.ok && r.error?.message === 'getter threw') return // the user's own exception, passed through
   judge(r, `${s.call} with a signal whose ${s.getter} getter does ${s.action}`, (value) => {
@@ -489,7 +491,7 @@ async function ringGetter(s, R, dir) {
     })
   } else {
     const r = await attemptAsync(() =>
-      withTimeout(ring.popAsync(options), 5000, `popAsync with a ${s.key} getter doing ${s.action}`),
+      withTimeout(ring.popAsync(options), SETTLE_MS, `popAsync with a ${s.key} getter doing ${s.action}`),
     )
     judge(r, `popAsync with a ${s.key} getter doing ${s.action}`, (message) => {
       if (message !== null && message.toString() !== 'first')
@@ -555,7 +557,7 @@ async function openGetter(s, M, path, dir, original) {
   }
   const r =
     s.factory === 'openAsync'
-      ? await attemptAsync(() => withTimeout(calls.openAsync(), 5000, what))
+      ? await attemptAsync(() => withTimeout(calls.openAsync(), SETTLE_MS, what))
       : attempt(calls[s.factory])
   judge(r, what, (file) => {
     // The mapping reads (natively, so guarded) as some version of the file, or throws a typed error.
