@@ -70,7 +70,7 @@ async function runIn(input, M, path) {
   for (let i = 9; i < input.size; i += 41) original[i] = 10
   writeFileSync(path, original)
   const win = input.window && input.window.offset + input.window.length <= input.size ? input.window : null
-  const file = M.open(path, { mode: input.mode, ...(win ?? {}) })
+  const file = M.open(path, { mode: input.mode, ...win })
   const base = win ? win.offset : 0 // file offset of mapping byte 0
   const length = file.length
   let seg = null
