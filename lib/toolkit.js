@@ -85,12 +85,160 @@ function makeIterable(prototype) {
   )
 }
 
+/** Per-iterator batch state, under a symbol on the native iterator object. */
+const kBatch = Symbol('mmapkit.batch')
+const DONE = Object.freeze({ value: undefined, done: true })
+
+/**
+ * The Buffers lines() yields: Node's own FastBuffer is internal, so this is the same thing (a
+ * Uint8Array subclass whose prototype chain goes through Buffer.prototype: Buffer.isBuffer is true,
+ * every Buffer method works, subarray() and slice() make plain Buffers). Constructing one is cheaper
+ * than Buffer.prototype.subarray, which looks the species constructor up on every call.
+ */
+class LineBuffer extends Uint8Array {
+  /**
+   * @param {ArrayBufferLike} arrayBuffer
+   * @param {number} byteOffset
+   * @param {number} length
+   */
+  constructor(arrayBuffer, byteOffset, length) {
+    super(arrayBuffer, byteOffset, length)
+  }
+}
+Object.setPrototypeOf(LineBuffer.prototype, Buffer.prototype)
+Object.defineProperty(LineBuffer.prototype, 'constructor', { value: Buffer, writable: true, configurable: true })
+
+/** Records per native call of LineIterator.nextBatch (each batch spans at most 64 KiB). */
+const LINE_BATCH = 1024
+/** Largest number of offsets per native call of MatchIterator.nextBatch (batches start at 1 and double). */
+const MATCH_BATCH = 256
+
+/**
+ * LineIterator.next in JavaScript: one native call finds up to LINE_BATCH records and returns one
+ * zero-copy view spanning them; each line is a subarray of it (a view of the same mapping, detached
+ * by close() like every view). Much cheaper than one native call and one view per line.
+ * @param {any} prototype
+ */
+function batchLines(prototype) {
+  const nativeReturn = prototype.return
+  define(
+    prototype,
+    'next',
+    /** @this {any} */ function next() {
+      let batch = this[kBatch]
+      if (batch === undefined) {
+        batch = {
+          bounds: new Float64Array(1 + 2 * LINE_BATCH),
+          region: Buffer.alloc(0),
+          arrayBuffer: new ArrayBuffer(0),
+          byteOffset: 0,
+          length: 0,
+          count: 0,
+          index: 0,
+          done: false,
+        }
+        Object.defineProperty(this, kBatch, { value: batch })
+      }
+      if (batch.index >= batch.count) {
+        if (batch.done) return DONE
+        const region = this.nextBatch(batch.bounds)
+        if (region === undefined) {
+          batch.done = true
+          return DONE
+        }
+        batch.region = region
+        batch.length = region.length
+        batch.arrayBuffer = region.buffer
+        batch.byteOffset = region.byteOffset
+        batch.count = batch.bounds[0]
+        batch.index = 0
+      }
+      const region = batch.region
+      if (region.length !== batch.length) {
+        // The batch's view was detached: the file was closed (or resized) under the iterator.
+        batch.count = 0
+        batch.done = true
+        nativeReturn.call(this)
+        throw Object.assign(new Error('The memory-mapped file is closed'), { code: 'ERR_MMAP_CLOSED' })
+      }
+      const i = 1 + 2 * batch.index++
+      const start = batch.bounds[i]
+      return {
+        value: new LineBuffer(batch.arrayBuffer, batch.byteOffset + start, batch.bounds[i + 1] - start),
+        done: false,
+      }
+    },
+  )
+  define(
+    prototype,
+    'return',
+    /** @this {any} */ function (/** @type {unknown} */ value) {
+      const batch = this[kBatch]
+      if (batch !== undefined) {
+        batch.count = 0
+        batch.done = true
+      }
+      return nativeReturn.call(this, value)
+    },
+  )
+}
+
+/**
+ * MatchIterator.next in JavaScript, over batches of offsets found by one native call each. The
+ * batches start at one offset and double up to MATCH_BATCH, so the first match comes as soon as it
+ * is found and the search runs little ahead of the consumer; memory stays bounded.
+ * @param {any} prototype
+ */
+function batchMatches(prototype) {
+  const nativeReturn = prototype.return
+  define(
+    prototype,
+    'next',
+    /** @this {any} */ function next() {
+      let batch = this[kBatch]
+      if (batch === undefined) {
+        batch = { offsets: new Float64Array(MATCH_BATCH), size: 1, count: 0, index: 0, done: false }
+        Object.defineProperty(this, kBatch, { value: batch })
+      }
+      if (batch.index >= batch.count) {
+        if (batch.done) return DONE
+        const count = this.nextBatch(batch.offsets.subarray(0, batch.size))
+        batch.size = Math.min(MATCH_BATCH, batch.size * 2)
+        batch.count = count
+        batch.index = 0
+        if (count === 0) {
+          batch.done = true
+          return DONE
+        }
+      }
+      return { value: batch.offsets[batch.index++], done: false }
+    },
+  )
+  define(
+    prototype,
+    'return',
+    /** @this {any} */ function (/** @type {unknown} */ value) {
+      const batch = this[kBatch]
+      if (batch !== undefined) {
+        batch.count = 0
+        batch.done = true
+      }
+      return nativeReturn.call(this, value)
+    },
+  )
+}
+
 /**
  * Installs the toolkit's JavaScript parts on the module's exports (the native binding).
  * @param {Record<string, any>} exports
  */
 function installToolkit(exports) {
   const { LineIterator, MatchIterator, MemoryMappedFile, Segment } = exports
+  if (!Object.prototype.hasOwnProperty.call(LineIterator.prototype, kBatch)) {
+    Object.defineProperty(LineIterator.prototype, kBatch, { value: undefined, writable: false })
+    batchLines(LineIterator.prototype)
+    batchMatches(MatchIterator.prototype)
+  }
   makeIterable(LineIterator.prototype)
   makeIterable(MatchIterator.prototype)
   for (const Class of [MemoryMappedFile, Segment]) {
