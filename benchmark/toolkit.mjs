@@ -255,13 +255,14 @@ try {
     ['matches() >= 0.9x count()', ratio(`count('${PATTERN}')`, `matches('${PATTERN}') iterated`), 0.9],
     [
       'typedArray dot products within 1.1x of the heap',
-      1 / ratio('heap Float32Array dot products', 'typedArray(Float32Array) dot products'),
+      // mapped speed / heap speed: within 1.1x means at least 1 / 1.1
+      ratio('heap Float32Array dot products', 'typedArray(Float32Array) dot products'),
       1 / 1.1,
     ],
   ]
   for (const [label, value, goal] of targets) {
     console.log(
-      `${value >= goal ? 'MET   ' : 'MISSED'} ${label}: ${value.toFixed(2)}${label.includes('within') ? ' (heap/mapped speed)' : 'x'}`,
+      `${value >= goal ? 'MET   ' : 'MISSED'} ${label}: ${value.toFixed(2)}${label.includes('within') ? ' (mapped speed / heap speed)' : 'x'}`,
     )
   }
   file.close()
