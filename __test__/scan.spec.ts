@@ -104,7 +104,7 @@ test('edge cases: empty file, long pattern, match at the end, 1-byte patterns, o
   t.is(empty.count('a'), 0)
   t.deepEqual(empty.findAll('a'), [])
   t.is(empty.indexOf('a'), -1)
-  t.is(empty.indexOf(''), 0)
+  throwsLike(t, () => empty.indexOf(''), { code: 'ERR_INVALID_ARG_VALUE', class: TypeError }, 'an empty pattern')
   empty.close()
 
   const file = MemoryMappedFile.openRo(tempFile(t, 'aaaaa\nxyz'))
@@ -117,7 +117,7 @@ test('edge cases: empty file, long pattern, match at the end, 1-byte patterns, o
   t.deepEqual(file.findAll('aa'), [0, 2])
   t.deepEqual(file.findAll('a', { limit: 2 }), [0, 1])
   t.deepEqual(file.findAll('a', { limit: 0 }), [])
-  t.is(file.indexOf('', 3), 3)
+  throwsLike(t, () => file.indexOf('', 3), { code: 'ERR_INVALID_ARG_VALUE', class: TypeError }, 'an empty pattern')
   t.is(file.indexOf('a', 5), -1)
   t.is(file.countByte(0x78), 1)
   throwsLike(t, () => file.count(''), { class: TypeError, code: 'ERR_INVALID_ARG_VALUE' })

@@ -225,7 +225,8 @@ pub fn count_lines(
 
 pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> Result<f64> {
   let js = Js::from_env(env);
-  let needle = pattern(env, needle, true)?;
+  // Empty patterns are ERR_INVALID_ARG_VALUE for every scan (the contract's Toolkit section).
+  let needle = pattern(env, needle, false)?;
   let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?.unwrap_or(0);
   let (start, length) = span.range_or_rest(env, from, None)?;
   let found = span
