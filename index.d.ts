@@ -325,7 +325,10 @@ export declare class MemoryMappedFile {
    * on `options.threads` threads (default: all cores), identical to a one-thread scan.
    */
   count(pattern: Uint8Array | string, options?: ScanOptions): number
-  /** Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`. */
+  /**
+   * Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+   * More than 2**24 (16,777,216) of them throw `ERR_OUT_OF_RANGE`: iterate `matches()` instead.
+   */
   findAll(pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }): number[]
   /** `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
@@ -480,7 +483,10 @@ export declare class Segment {
    * on `options.threads` threads (default: all cores), identical to a one-thread scan.
    */
   count(pattern: Uint8Array | string, options?: ScanOptions): number
-  /** Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`. */
+  /**
+   * Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+   * More than 2**24 (16,777,216) of them throw `ERR_OUT_OF_RANGE`: iterate `matches()` instead.
+   */
   findAll(pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }): number[]
   /** `countLines` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`. */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>

@@ -62,13 +62,28 @@ impl ScanJob {
         }
         ScanKind::FindAll(pattern, limit) => {
           let offset = self.start - self.base;
-          let found = scan::find_all(bytes, pattern, *limit, self.threads, control)?;
+          // One more than the maximum: enough to tell that there are too many.
+          let limit = (*limit).min(MAX_FIND_ALL + 1);
+          let found = scan::find_all(bytes, pattern, limit, self.threads, control)?;
+          if found.len() > MAX_FIND_ALL {
+            return Err(MmapError::OutOfRange {
+              name: "number of matches".into(),
+              range: format!(
+                "<= {MAX_FIND_ALL} for findAll() (pass options.limit, or iterate matches())"
+              ),
+              received: format!("more than {MAX_FIND_ALL}"),
+            });
+          }
           ScanOutput::Offsets(found.into_iter().map(|at| at as u64 + offset).collect())
         }
       })
     })
   }
 }
+
+/// The most offsets `findAll` returns: more would make an array of hundreds of MiB (and, past
+/// V8's limits, a fatal out-of-memory). Beyond it `findAll` throws; `matches()` iterates any number.
+pub const MAX_FIND_ALL: usize = 1 << 24;
 
 impl ScanOutput {
   pub fn into_js(self, env: &Env) -> Result<Value> {
@@ -347,6 +362,7 @@ macro_rules! impl_scan_methods {
       }
 
       /// Offsets of the non-overlapping matches of `pattern`, ascending; at most `options.limit`.
+      /// More than 2**24 (16,777,216) of them throw `ERR_OUT_OF_RANGE`: iterate `matches()` instead.
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }", ts_return_type = "number[]")]
       pub fn find_all<'a>(&self, env: &'a Env, pattern: Unknown, options: Option<Unknown>) -> Result<Unknown<'a>> {
         let value = $crate::scan_methods::find_all(env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
