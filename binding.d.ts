@@ -380,10 +380,7 @@ export interface RingBuffer {
 
 /** `for (const chunk of file.chunks(1 << 20))`, `for await (...)`, and iterator helpers. */
 export interface ChunkIterator
-  extends
-    Iterator<ViewBuffer, undefined>,
-    IteratorObject<ViewBuffer, undefined, unknown>,
-    AsyncIterable<ViewBuffer> {
+  extends Iterator<ViewBuffer, undefined>, IteratorObject<ViewBuffer, undefined, unknown>, AsyncIterable<ViewBuffer> {
   /**
    * The iterator itself, for `for...of`.
    * @returns `this`.
@@ -403,10 +400,7 @@ export interface ChunkIterator
 
 /** What `lines()` returns: zero-copy records, for `for...of`, `for await...of` and iterator helpers. */
 export interface LineIterator
-  extends
-    Iterator<ViewBuffer, undefined>,
-    IteratorObject<ViewBuffer, undefined, unknown>,
-    AsyncIterable<ViewBuffer> {
+  extends Iterator<ViewBuffer, undefined>, IteratorObject<ViewBuffer, undefined, unknown>, AsyncIterable<ViewBuffer> {
   /**
    * The iterator itself, for `for...of`.
    * @returns `this`.

@@ -7,6 +7,8 @@ const { makeBrand, guardReceivers } = require('./lib/brands.js')
 const { defineMethods, installSpanMethods, installAtomics, installRingMethods } = require('./lib/hot.js')
 const { installIteratorProtocol } = require('./lib/iterate.js')
 const { installMatchesSignal } = require('./lib/matches.js')
+const { trackIterators, installLineBatches, installMatchBatches } = require('./lib/batches.js')
+const { retire } = require('./lib/lifecycle.js')
 const { createReadStream } = require('./lib/stream.js')
 const { watch, closeWatchers } = require('./lib/watch.js')
 const { publicClass } = require('./lib/classes.js')
@@ -29,15 +31,21 @@ const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator, LineIterator, Matc
 // MemoryMappedFile: receiver checks on the native methods, then the JS methods and hot calls.
 const fileProto = MemoryMappedFile.prototype
 guardReceivers(fileProto, fileHandle)
-const nativeClose = fileProto.close
+const { close: nativeClose, resize: nativeResize } = fileProto
 function close() {
   fileHandle(this)
   closeWatchers(this)
+  retire(this)
   return Reflect.apply(nativeClose, this, [])
 }
 defineMethods(fileProto, {
   close,
   [Symbol.dispose]: close,
+  resize(newLength) {
+    fileHandle(this)
+    retire(this)
+    return Reflect.apply(nativeResize, this, [newLength])
+  },
   createReadStream(options) {
     fileHandle(this)
     return Reflect.apply(createReadStream, this, [options])
@@ -63,9 +71,15 @@ defineMethods(RingBuffer.prototype, { [Symbol.dispose]: RingBuffer.prototype.clo
 guardReceivers(ChunkIterator.prototype, chunksHandle)
 installIteratorProtocol(ChunkIterator.prototype)
 guardReceivers(LineIterator.prototype, linesHandle)
+installLineBatches(LineIterator.prototype)
 installIteratorProtocol(LineIterator.prototype)
 guardReceivers(MatchIterator.prototype, matchesHandle)
+installMatchBatches(MatchIterator.prototype)
 installIteratorProtocol(MatchIterator.prototype)
+for (const name of ['lines', 'matches']) {
+  trackIterators(fileProto, name, (file) => file)
+  trackIterators(Segment.prototype, name, (segment) => segment.parent)
+}
 installMatchesSignal(fileProto)
 installMatchesSignal(Segment.prototype)
 

@@ -139,3 +139,34 @@ test('no arguments: the usage on stderr and exit 2', (t) => {
   t.regex(run.stderr, /^Usage: mmapkit <command> \[options\] \[operands\]\n/)
   t.regex(run.stderr, /^ {2}find /m)
 })
+
+posixOnly('Ctrl-C erases the progress bar and ends with status 130', async (t) => {
+  const progressModule = new URL('../bin/lib/progress.mjs', import.meta.url).href
+  // A terminal stand-in that copies what the bar draws to stdout.
+  const script = `
+    const { createProgress } = await import(${JSON.stringify(progressModule)})
+    const stream = { isTTY: true, columns: 80, write: (text) => process.stdout.write(JSON.stringify(text) + '\\n') }
+    const progress = createProgress('lines', 100, { stream })
+    progress.update(40)
+    process.stdout.write('ready\\n')
+    setInterval(() => {}, 1000)`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let output = ''
+  let interrupted = false
+  child.stdout.setEncoding('utf8').on('data', (data) => {
+    output += data
+    if (!interrupted && output.includes('ready\n')) {
+      interrupted = true // once: a second Ctrl-C would meet the default handler
+      child.kill('SIGINT')
+    }
+  })
+  const status = await new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)))
+  t.is(status, 130)
+  const writes = output
+    .trim()
+    .split('\n')
+    .filter((line) => line !== 'ready')
+    .map((line) => JSON.parse(line) as string)
+  t.regex(writes[0], /^\rlines \[#+\.+\] {2}40%/)
+  t.is(writes.at(-1), '\r\x1b[K', 'the last thing written erases the bar')
+})

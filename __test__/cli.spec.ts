@@ -406,6 +406,10 @@ const DEMO_ROWS = [
   'search "disk-full": JS indexOf loop, one view',
   'search "ERROR": mmap count, ',
   'search "ERROR": JS indexOf loop, one view',
+  'lines: lines(), count + sum lengths',
+  'lines: readline over createReadStream',
+  'lines: splitRanges(',
+  'lines: 1 worker',
 ]
 
 test('demo --size 8M prints the machine and every row, and removes its file', (t) => {

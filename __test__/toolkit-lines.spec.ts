@@ -200,3 +200,22 @@ test('lines() is async-iterable and stops early on break', async (t) => {
   t.deepEqual(iterator.next(), { value: undefined, done: true })
   file.close()
 })
+
+test('lines are real Buffers, however they are batched', (t) => {
+  // Enough lines for several native batches (1024 records or 64 KiB each).
+  const text = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'y'.repeat(i % 50)}`).join('\n')
+  const file = MemoryMappedFile.openRo(tempFile(t, text))
+  let i = 0
+  for (const line of file.lines()) {
+    if (i % 997 === 0) {
+      t.true(Buffer.isBuffer(line))
+      t.true(line instanceof Buffer)
+      t.is(line.toString(), `line ${i} ${'y'.repeat(i % 50)}`)
+      t.true(Buffer.isBuffer(line.subarray(1)))
+      t.is(line.readUInt8(0), 'l'.charCodeAt(0))
+    }
+    i++
+  }
+  t.is(i, 5000)
+  file.close()
+})

@@ -7,8 +7,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import { MemoryMappedFile } from '../index.js'
-import '../index.js'
-import { tempDir, tempFile, throwsLike } from './helpers.mjs'
+import { rejectsLike, tempDir, tempFile, throwsLike } from './helpers.mjs'
 
 /** Greedy left-to-right occurrences (or every start, when overlapping), one byte at a time. */
 function naive(data: Buffer, pattern: Buffer, overlapping = false, from = 0, to = data.length): number[] {
@@ -234,4 +233,19 @@ test('lastIndexOf equals Buffer.prototype.lastIndexOf for every fromOffset', (t)
   t.is(empty.lastIndexOf('a'), -1)
   t.deepEqual([...empty.matches('a')], [])
   empty.close()
+})
+
+test('findAll refuses more than 2**24 offsets (ERR_OUT_OF_RANGE) instead of exhausting the heap', async (t) => {
+  const file = MemoryMappedFile.openRo(tempFile(t, Buffer.alloc(2 ** 24 + 1, 'a')))
+  throwsLike(t, () => file.findAll('a'), {
+    code: 'ERR_OUT_OF_RANGE',
+    class: RangeError,
+    message:
+      /"options.limit" is out of range\. It must be <= 16777216: findAll\(\) returns at most 16777216 offsets.*matches\(\)/,
+  })
+  await rejectsLike(t, file.findAllAsync('a'), { code: 'ERR_OUT_OF_RANGE', class: RangeError })
+  throwsLike(t, () => file.findAll('a', { limit: 2 ** 30 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.deepEqual(file.findAll('a', { limit: 3 }), [0, 1, 2])
+  t.is(file.count('a'), 2 ** 24 + 1)
+  file.close()
 })

@@ -8,7 +8,8 @@ use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::node_error::{throw, OrThrow};
+use crate::js::{Js, Value};
+use crate::node_error::{invalid_arg_type, throw, ArgName, OrThrow};
 use crate::span::Span;
 use crate::toolkit::iterator_result;
 
@@ -21,7 +22,13 @@ pub struct LineIterator {
   length: u64,
   records: Records,
   done: bool,
+  /// Reused by `nextBatch`.
+  pairs: Vec<(usize, usize)>,
 }
+
+/// The most bytes `nextBatch` puts in one region view (unless one record is longer): a line's
+/// `.buffer` is at most this large.
+const BATCH_BYTES: usize = 64 * 1024;
 
 impl LineIterator {
   pub fn new(span: Span, start: u64, length: u64, records: Records) -> Self {
@@ -31,6 +38,7 @@ impl LineIterator {
       length,
       records,
       done: false,
+      pairs: Vec::new(),
     }
   }
 }
@@ -67,6 +75,50 @@ impl LineIterator {
     iterator_result(env, Some(view))
   }
 
+  /// The next records in one go, for `lib/toolkit.js`'s `next()`: returns one zero-copy view
+  /// spanning them (a region of at most 64 KiB unless a record is longer), or `undefined` at the
+  /// end, and writes into `bounds` their count (`bounds[0]`) and each record's start and end in
+  /// that view (`bounds[1 + 2i]`, `bounds[2 + 2i]`). Up to `(bounds.length - 1) / 2` records.
+  #[napi(catch_unwind, skip_typescript)]
+  pub fn next_batch<'a>(&mut self, env: &'a Env, bounds: Unknown) -> Result<Unknown<'a>> {
+    let js = Js::from_env(env);
+    let bounds = float64_array(js, bounds.raw(), 3)?;
+    if self.done || self.records.is_finished() {
+      self.done = true;
+      return Ok(js.unknown(js.undefined()?));
+    }
+    if !self.span.is_valid() {
+      self.done = true;
+      return Err(throw(env, MmapError::Closed));
+    }
+    let capacity = (bounds.len().saturating_sub(1) / 2).max(1);
+    self.pairs.resize(capacity, (0, 0));
+    let (records, pairs) = (&mut self.records, &mut self.pairs);
+    let filled = self
+      .span
+      .mapping
+      .with_bytes(self.start, self.length, |bytes| {
+        records.fill_within(bytes, pairs, BATCH_BYTES)
+      })
+      .or_throw(env)
+      .inspect_err(|_| self.done = true)?;
+    if filled == 0 {
+      self.done = true;
+      return Ok(js.unknown(js.undefined()?));
+    }
+    let region = self.pairs[0].0..self.pairs[filled - 1].1;
+    bounds[0] = filled as f64;
+    for (i, &(start, end)) in self.pairs[..filled].iter().enumerate() {
+      bounds[1 + 2 * i] = (start - region.start) as f64;
+      bounds[2 + 2 * i] = (end - region.start) as f64;
+    }
+    let view = self
+      .span
+      .view(env, self.start + region.start as u64, region.len() as u64)
+      .inspect_err(|_| self.done = true)?;
+    Ok(js.unknown(view))
+  }
+
   /// Ends the iteration early (`break` in a `for...of` calls it).
   #[napi(
     js_name = "return",
@@ -76,4 +128,40 @@ impl LineIterator {
     self.done = true;
     iterator_result(env, None)
   }
+}
+
+/// The elements of a `Float64Array` with at least `min` of them, writable for this call.
+pub fn float64_array<'a>(js: Js, value: Value, min: usize) -> Result<&'a mut [f64]> {
+  let mut kind = 0;
+  let mut len = 0usize;
+  let mut data: *mut std::ffi::c_void = std::ptr::null_mut();
+  let mut buffer = std::ptr::null_mut();
+  let mut offset = 0usize;
+  // SAFETY: valid out-pointers; for a value that is not a typed array the call fails harmlessly.
+  let status = unsafe {
+    napi::sys::napi_get_typedarray_info(
+      js.0,
+      value,
+      &mut kind,
+      &mut len,
+      &mut data,
+      &mut buffer,
+      &mut offset,
+    )
+  };
+  if status != napi::sys::Status::napi_ok
+    || kind != napi::sys::TypedarrayType::float64_array
+    || len < min
+    || data.is_null()
+  {
+    return Err(invalid_arg_type(
+      js,
+      ArgName::Argument("bounds"),
+      "an instance of Float64Array of sufficient length",
+      value,
+    ));
+  }
+  // SAFETY: Node-API reported `len` doubles at `data` (aligned: a Float64Array's offset is a
+  // multiple of 8), alive for this call; no JS runs while the slice is used.
+  Ok(unsafe { std::slice::from_raw_parts_mut(data.cast::<f64>(), len) })
 }

@@ -3,6 +3,7 @@
 //! by `lib/toolkit.js`.
 
 use mmapkit_core::matches::MatchCursor;
+use mmapkit_core::scan::Control;
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -24,6 +25,8 @@ pub struct MatchIterator {
   relative: u64,
   cursor: MatchCursor,
   done: bool,
+  /// Reused by `nextBatch`.
+  found: Vec<u64>,
 }
 
 impl MatchIterator {
@@ -35,6 +38,7 @@ impl MatchIterator {
       relative,
       cursor,
       done: false,
+      found: Vec::new(),
     }
   }
 }
@@ -69,6 +73,37 @@ impl MatchIterator {
         iterator_result(env, None)
       }
     }
+  }
+
+  /// The next matches in one go, for `lib/toolkit.js`'s `next()`: writes up to `offsets.length`
+  /// of them into `offsets` and returns how many (0 at the end). Memory stays bounded by the array.
+  #[napi(catch_unwind, skip_typescript)]
+  pub fn next_batch(&mut self, env: Env, offsets: Unknown) -> Result<f64> {
+    let out = crate::line_iterator::float64_array(Js::from_env(&env), offsets.raw(), 1)?;
+    if self.done {
+      return Ok(0.0);
+    }
+    if !self.span.is_valid() {
+      self.done = true;
+      return Err(throw(&env, MmapError::Closed));
+    }
+    let (cursor, found) = (&mut self.cursor, &mut self.found);
+    found.resize(out.len(), 0);
+    let filled = self
+      .span
+      .mapping
+      .with_bytes(self.start, self.length, |bytes| {
+        cursor.fill(bytes, found, &Control::default())
+      })
+      .or_throw(&env)
+      .inspect_err(|_| self.done = true)?;
+    for (slot, &at) in out.iter_mut().zip(&self.found[..filled]) {
+      *slot = (self.relative + at) as f64;
+    }
+    if filled < out.len() {
+      self.done = true;
+    }
+    Ok(filled as f64)
   }
 
   /// Ends the iteration early (`break` in a `for...of` calls it).

@@ -40,20 +40,21 @@ async function* mappedMatches(file, needle, progress) {
     if (from < blockEnd) {
       // Matches starting in [from, blockEnd), reading up to needle.length - 1 bytes past it.
       const length = Math.min(size, blockEnd + needle.length - 1) - from
-      /** @type {number[]} */
-      let batch = []
-      const matches = file.matches(needle, { offset: from, length })
-      for (let next = matches.next(); !next.done; next = matches.next()) {
-        const at = next.value
-        if (at >= blockEnd) break
-        batch.push(at)
-        from = at + needle.length
-        if (batch.length === BATCH) {
-          yield batch
-          batch = []
+      // The iterator's native batch call (what lib/batches.js's next() uses): BATCH offsets a call.
+      const matches = /** @type {{ nextBatch(out: Float64Array): number }} */ (
+        /** @type {unknown} */ (file.matches(needle, { offset: from, length }))
+      )
+      const found = new Float64Array(BATCH)
+      for (;;) {
+        const n = matches.nextBatch(found)
+        let end = 0
+        while (end < n && found[end] < blockEnd) end++
+        if (end > 0) {
+          from = found[end - 1] + needle.length
+          yield Array.from(found.subarray(0, end))
         }
+        if (end < n || n < found.length) break
       }
-      if (batch.length > 0) yield batch
     }
     from = Math.max(from, blockEnd)
     progress(blockEnd)
@@ -95,17 +96,24 @@ export async function run({ operands, options, json }) {
     const batches =
       input.kind === 'map' ? mappedMatches(input.file, needle, progress) : streamMatches(input.stream, needle)
     try {
-      search: for await (const batch of batches) {
-        for (const at of batch) {
-          if (count === limit) {
-            truncated = true
-            break search
+      for await (const batch of batches) {
+        if (batch.length > 0) {
+          const room = limit - count
+          const taken = batch.length > room ? batch.slice(0, room) : batch
+          if (taken.length > 0) {
+            const text = json
+              ? `${count === 0 ? '' : ','}${taken.join(',')}`
+              : `${taken.map((at) => `${prefix}${at}`).join('\n')}\n`
+            count += taken.length
+            if (writer.write(text)) await writer.flush()
           }
-          const due = writer.write(json ? `${count === 0 ? '' : ','}${at}` : `${prefix}${at}\n`)
-          count++
-          if (due) await writer.flush()
+          if (batch.length > room) {
+            truncated = true // a match beyond the limit exists
+            break
+          }
+        } else {
+          await writer.flush() // between blocks: let output, EPIPE and Ctrl-C through
         }
-        await writer.flush()
       }
     } catch (error) {
       // Output already written stays; the JSON document stays well-formed.

@@ -169,17 +169,49 @@ impl Records {
   /// Fills `out` with the next records, as `(start, end)` pairs; returns how many. Faster than
   /// calling [`Records::next`] per record.
   pub fn fill(&mut self, data: &[u8], out: &mut [(usize, usize)]) -> Result<usize> {
+    self.fill_within(data, out, usize::MAX)
+  }
+
+  /// [`Records::fill`] that stops before the records would span more than `max_bytes` from the
+  /// first one's start (the first record is always taken, however long). One guarded call for
+  /// the whole batch.
+  pub fn fill_within(
+    &mut self,
+    data: &[u8],
+    out: &mut [(usize, usize)],
+    max_bytes: usize,
+  ) -> Result<usize> {
+    let window = &data[..self.end];
+    // SAFETY: the loop only reads the window (memchr/memmem and byte reads) and writes `out` and
+    // `self`'s plain integers, owning nothing with a destructor (the `guarded` contract).
+    unsafe { guarded(|| self.fill_unguarded(window, out, max_bytes)) }
+  }
+
+  fn fill_unguarded(
+    &mut self,
+    window: &[u8],
+    out: &mut [(usize, usize)],
+    max_bytes: usize,
+  ) -> usize {
+    let first = self.pos;
     let mut filled = 0;
-    while filled < out.len() {
-      match self.next(data)? {
-        Some(range) => {
-          out[filled] = (range.start, range.end);
-          filled += 1;
-        }
-        None => break,
+    while filled < out.len() && self.pos < self.end {
+      let start = self.pos;
+      let (mut stop, next) = match self.delimiter.find_in(&window[start..]) {
+        Some(at) => (start + at, start + at + self.delimiter.len()),
+        None => (self.end, self.end),
+      };
+      if filled > 0 && stop - first > max_bytes {
+        break;
       }
+      if self.crlf && next != stop && stop > start && window[stop - 1] == b'\r' {
+        stop -= 1;
+      }
+      self.pos = next;
+      out[filled] = (start, stop);
+      filled += 1;
     }
-    Ok(filled)
+    filled
   }
 }
 
