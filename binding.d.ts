@@ -488,10 +488,17 @@ export declare class ChunkIterator {
 export declare class LineIterator {
   /**
    * The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
-   * Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below the range) meanwhile.
+   * @returns The next zero-copy record, or `done: true` at the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile.
+   * @example const header = file.lines().next().value?.toString()
    */
   next(): IteratorResult<ViewBuffer, undefined>
-  /** Ends the iteration early (`break` in a `for...of` calls it). */
+  /**
+   * Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
+   * @returns `{ value: undefined, done: true }`.
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a LineIterator.
+   * @example const lines = file.lines(); lines.next(); lines.return()
+   */
   return(): IteratorResult<ViewBuffer, undefined>
 }
 
@@ -502,10 +509,18 @@ export declare class LineIterator {
 export declare class MatchIterator {
   /**
    * The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
-   * Throws `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+   * @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+   * @example const first = file.matches('ERROR').next().value ?? -1
    */
   next(): IteratorResult<number, undefined>
-  /** Ends the iteration early (`break` in a `for...of` calls it). */
+  /**
+   * Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
+   * @returns `{ value: undefined, done: true }`.
+   * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a
+   * MatchIterator.
+   * @example const found = file.matches('x'); found.next(); found.return()
+   */
   return(): IteratorResult<number, undefined>
 }
 
@@ -907,39 +922,81 @@ export declare class MemoryMappedFile {
   unlock(): void
   /**
    * Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
-   * `options.delimiter` (default `'
-  '`), without it; the last record is yielded even without
-   * a delimiter, an empty range yields nothing. `crlf: true` also drops one `'\r'` directly
-   * before a `'
-  '`. The views follow `asBuffer`'s lifetime rules. Iterable and async-iterable.
+   * delimiter (default: the newline byte 0x0A), without it; the last record is yielded even without
+   * a delimiter, an empty range yields nothing. The views follow `asBuffer`'s lifetime rules.
+   * @param options `delimiter` (a byte, string or bytes; not empty), `crlf` (also drop one CR byte
+   * directly before each newline delimiter), `offset`/`length` in bytes.
+   * @returns An iterator (sync and async) of `Buffer` views.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
+   * option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
    */
   lines(options?: LinesOptions): LineIterator
   /**
-   * At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/
-   * `length`) exactly, each but the last ending just after a delimiter (default `'
-  '`), so
-   * that no record straddles two ranges; offsets are relative to the receiver. For handing
-   * each worker thread a window: `open(path, { offset: file.offset + r.offset, length: r.length })`.
+   * At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/`length`)
+   * exactly, each but the last ending just after a delimiter (default: the newline byte), so that no
+   * record straddles two ranges; near a cut without a delimiter, ranges merge. For handing each worker
+   * thread a window: `openRo(path, { offset: file.offset + r.offset, length: r.length })`.
+   * @param parts How many ranges at most: an integer, at least 1.
+   * @param options `delimiter` (a byte, string or bytes; not empty), `offset`/`length` in bytes.
+   * @returns The ranges in order, offsets relative to the receiver.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1 or fractional, or a range past the end.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const ranges = file.splitRanges(os.availableParallelism())
    */
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
   /**
-   * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory
-   * does not grow with their number); non-overlapping unless `options.overlapping`.
-   * Iterable and async-iterable (the async form takes `options.signal`).
+   * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
+   * grow with their number); non-overlapping unless `options.overlapping`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
+   * async form with an `AbortError`).
+   * @returns An iterator (sync and async) of offsets relative to the receiver.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
+   * pattern or option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example for (const at of file.matches('ERROR')) console.log(at)
    */
   matches(pattern: Uint8Array | string, options?: MatchesOptions): MatchIterator
   /**
-   * The offset of the last match of `pattern` starting at or before `fromOffset` (default: the
-   * end), as `Buffer.prototype.lastIndexOf`; -1 when there is none.
+   * Finds the last match of `pattern` starting at or before `fromOffset`, as
+   * `Buffer.prototype.lastIndexOf`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param fromOffset The last start to consider (relative to the receiver). Default: the end.
+   * @returns The match's offset, or -1.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `fromOffset`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
+   * @example const lastError = file.lastIndexOf('ERROR')
    */
   lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
   /**
-   * A zero-copy `Type` view (`Float32Array`, `BigInt64Array`, ...) of `length` elements at
-   * `byteOffset`, in the host's byte order. The address must be a multiple of
-   * `Type.BYTES_PER_ELEMENT` (else `ERR_MMAP_MISALIGNED`); lifetime as `asBuffer`.
+   * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
+   * lifetime as `asBuffer`.
+   * @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
+   * @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
+   * @param length Number of elements.
+   * @returns A `Type` over the mapping's bytes.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
+   * view passes the end.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const samples = file.typedArray(Float32Array, 64, 1024)
    */
   typedArray<T extends TypedArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
-  /** How much of a range (default: all) is resident in RAM (`mincore`). */
+  /**
+   * How much of a range (default: all) is resident in RAM (`mincore`; Unix only).
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @returns `{ residentBytes, totalBytes }`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const { residentBytes, totalBytes } = file.residency()
+   */
   residency(offset?: number, length?: number): Residency
 }
 
@@ -1174,39 +1231,81 @@ export declare class Segment {
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
   /**
    * Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
-   * `options.delimiter` (default `'
-  '`), without it; the last record is yielded even without
-   * a delimiter, an empty range yields nothing. `crlf: true` also drops one `'\r'` directly
-   * before a `'
-  '`. The views follow `asBuffer`'s lifetime rules. Iterable and async-iterable.
+   * delimiter (default: the newline byte 0x0A), without it; the last record is yielded even without
+   * a delimiter, an empty range yields nothing. The views follow `asBuffer`'s lifetime rules.
+   * @param options `delimiter` (a byte, string or bytes; not empty), `crlf` (also drop one CR byte
+   * directly before each newline delimiter), `offset`/`length` in bytes.
+   * @returns An iterator (sync and async) of `Buffer` views.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
+   * option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
    */
   lines(options?: LinesOptions): LineIterator
   /**
-   * At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/
-   * `length`) exactly, each but the last ending just after a delimiter (default `'
-  '`), so
-   * that no record straddles two ranges; offsets are relative to the receiver. For handing
-   * each worker thread a window: `open(path, { offset: file.offset + r.offset, length: r.length })`.
+   * At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/`length`)
+   * exactly, each but the last ending just after a delimiter (default: the newline byte), so that no
+   * record straddles two ranges; near a cut without a delimiter, ranges merge. For handing each worker
+   * thread a window: `openRo(path, { offset: file.offset + r.offset, length: r.length })`.
+   * @param parts How many ranges at most: an integer, at least 1.
+   * @param options `delimiter` (a byte, string or bytes; not empty), `offset`/`length` in bytes.
+   * @returns The ranges in order, offsets relative to the receiver.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1 or fractional, or a range past the end.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const ranges = file.splitRanges(os.availableParallelism())
    */
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
   /**
-   * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory
-   * does not grow with their number); non-overlapping unless `options.overlapping`.
-   * Iterable and async-iterable (the async form takes `options.signal`).
+   * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
+   * grow with their number); non-overlapping unless `options.overlapping`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
+   * async form with an `AbortError`).
+   * @returns An iterator (sync and async) of offsets relative to the receiver.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
+   * pattern or option of the wrong type.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example for (const at of file.matches('ERROR')) console.log(at)
    */
   matches(pattern: Uint8Array | string, options?: MatchesOptions): MatchIterator
   /**
-   * The offset of the last match of `pattern` starting at or before `fromOffset` (default: the
-   * end), as `Buffer.prototype.lastIndexOf`; -1 when there is none.
+   * Finds the last match of `pattern` starting at or before `fromOffset`, as
+   * `Buffer.prototype.lastIndexOf`.
+   * @param pattern Bytes, or a string searched as UTF-8; not empty.
+   * @param fromOffset The last start to consider (relative to the receiver). Default: the end.
+   * @returns The match's offset, or -1.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `fromOffset`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
+   * @example const lastError = file.lastIndexOf('ERROR')
    */
   lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
   /**
-   * A zero-copy `Type` view (`Float32Array`, `BigInt64Array`, ...) of `length` elements at
-   * `byteOffset`, in the host's byte order. The address must be a multiple of
-   * `Type.BYTES_PER_ELEMENT` (else `ERR_MMAP_MISALIGNED`); lifetime as `asBuffer`.
+   * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
+   * lifetime as `asBuffer`.
+   * @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
+   * @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
+   * @param length Number of elements.
+   * @returns A `Type` over the mapping's bytes.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
+   * view passes the end.
+   * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const samples = file.typedArray(Float32Array, 64, 1024)
    */
   typedArray<T extends TypedArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
-  /** How much of a range (default: all) is resident in RAM (`mincore`). */
+  /**
+   * How much of a range (default: all) is resident in RAM (`mincore`; Unix only).
+   * @param offset Byte offset of the range. Default 0.
+   * @param length The range's length in bytes. Default: to the end.
+   * @returns `{ residentBytes, totalBytes }`.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @example const { residentBytes, totalBytes } = file.residency()
+   */
   residency(offset?: number, length?: number): Residency
 }
 

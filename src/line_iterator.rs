@@ -46,7 +46,9 @@ impl LineIterator {
 #[napi]
 impl LineIterator {
   /// The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
-  /// Throws `ERR_MMAP_CLOSED` if the file was closed (or resized below the range) meanwhile.
+  /// @returns The next zero-copy record, or `done: true` at the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile.
+  /// @example const header = file.lines().next().value?.toString()
   #[napi(catch_unwind, ts_return_type = "IteratorResult<ViewBuffer, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     if self.done || self.records.is_finished() {
@@ -75,7 +77,7 @@ impl LineIterator {
     iterator_result(env, Some(view))
   }
 
-  /// The next records in one go, for `lib/toolkit.js`'s `next()`: returns one zero-copy view
+  /// The next records in one go, for `lib/batches.js`'s `next()`: returns one zero-copy view
   /// spanning them (a region of at most 64 KiB unless a record is longer), or `undefined` at the
   /// end, and writes into `bounds` their count (`bounds[0]`) and each record's start and end in
   /// that view (`bounds[1 + 2i]`, `bounds[2 + 2i]`). Up to `(bounds.length - 1) / 2` records.
@@ -119,7 +121,10 @@ impl LineIterator {
     Ok(js.unknown(view))
   }
 
-  /// Ends the iteration early (`break` in a `for...of` calls it).
+  /// Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
+  /// @returns `{ value: undefined, done: true }`.
+  /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a LineIterator.
+  /// @example const lines = file.lines(); lines.next(); lines.return()
   #[napi(
     js_name = "return",
     ts_return_type = "IteratorResult<ViewBuffer, undefined>"

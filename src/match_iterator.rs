@@ -46,7 +46,9 @@ impl MatchIterator {
 #[napi]
 impl MatchIterator {
   /// The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
-  /// Throws `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+  /// @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+  /// @example const first = file.matches('ERROR').next().value ?? -1
   #[napi(catch_unwind, ts_return_type = "IteratorResult<number, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     if self.done {
@@ -75,7 +77,7 @@ impl MatchIterator {
     }
   }
 
-  /// The next matches in one go, for `lib/toolkit.js`'s `next()`: writes up to `offsets.length`
+  /// The next matches in one go, for `lib/batches.js`'s `next()`: writes up to `offsets.length`
   /// of them into `offsets` and returns how many (0 at the end). Memory stays bounded by the array.
   #[napi(catch_unwind, skip_typescript)]
   pub fn next_batch(&mut self, env: Env, offsets: Unknown) -> Result<f64> {
@@ -106,7 +108,11 @@ impl MatchIterator {
     Ok(filled as f64)
   }
 
-  /// Ends the iteration early (`break` in a `for...of` calls it).
+  /// Ends the iteration early (`break` in a `for...of` calls it); later `next()` calls are done.
+  /// @returns `{ value: undefined, done: true }`.
+  /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a
+  /// MatchIterator.
+  /// @example const found = file.matches('x'); found.next(); found.return()
   #[napi(
     js_name = "return",
     ts_return_type = "IteratorResult<number, undefined>"

@@ -411,9 +411,16 @@ macro_rules! impl_toolkit_methods {
     #[napi_derive::napi]
     impl $class {
       /// Zero-copy views of the records of the receiver (or of `options.offset`/`length`), one per
-      /// `options.delimiter` (default `'\n'`), without it; the last record is yielded even without
-      /// a delimiter, an empty range yields nothing. `crlf: true` also drops one `'\r'` directly
-      /// before a `'\n'`. The views follow `asBuffer`'s lifetime rules. Iterable and async-iterable.
+      /// delimiter (default: the newline byte 0x0A), without it; the last record is yielded even without
+      /// a delimiter, an empty range yields nothing. The views follow `asBuffer`'s lifetime rules.
+      /// @param options `delimiter` (a byte, string or bytes; not empty), `crlf` (also drop one CR byte
+      /// directly before each newline delimiter), `offset`/`length` in bytes.
+      /// @returns An iterator (sync and async) of `Buffer` views.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
+      /// option of the wrong type.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
       #[napi(
         catch_unwind,
         ts_args_type = "options?: LinesOptions",
@@ -427,10 +434,17 @@ macro_rules! impl_toolkit_methods {
         $crate::toolkit::lines(&env, self.span(), options.map(|v| v.raw()))
       }
 
-      /// At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/
-      /// `length`) exactly, each but the last ending just after a delimiter (default `'\n'`), so
-      /// that no record straddles two ranges; offsets are relative to the receiver. For handing
-      /// each worker thread a window: `open(path, { offset: file.offset + r.offset, length: r.length })`.
+      /// At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/`length`)
+      /// exactly, each but the last ending just after a delimiter (default: the newline byte), so that no
+      /// record straddles two ranges; near a cut without a delimiter, ranges merge. For handing each worker
+      /// thread a window: `openRo(path, { offset: file.offset + r.offset, length: r.length })`.
+      /// @param parts How many ranges at most: an integer, at least 1.
+      /// @param options `delimiter` (a byte, string or bytes; not empty), `offset`/`length` in bytes.
+      /// @returns The ranges in order, offsets relative to the receiver.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1 or fractional, or a range past the end.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @example const ranges = file.splitRanges(os.availableParallelism())
       #[napi(
         catch_unwind,
         ts_args_type = "parts: number, options?: SplitRangesOptions",
@@ -445,9 +459,17 @@ macro_rules! impl_toolkit_methods {
         $crate::toolkit::split_ranges_js(env, self.span(), parts.raw(), options.map(|v| v.raw()))
       }
 
-      /// The offsets of the matches of `pattern`, ascending, found as they are consumed (memory
-      /// does not grow with their number); non-overlapping unless `options.overlapping`.
-      /// Iterable and async-iterable (the async form takes `options.signal`).
+      /// The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
+      /// grow with their number); non-overlapping unless `options.overlapping`.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
+      /// async form with an `AbortError`).
+      /// @returns An iterator (sync and async) of offsets relative to the receiver.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
+      /// pattern or option of the wrong type.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @example for (const at of file.matches('ERROR')) console.log(at)
       #[napi(
         catch_unwind,
         ts_args_type = "pattern: Uint8Array | string, options?: MatchesOptions",
@@ -462,8 +484,15 @@ macro_rules! impl_toolkit_methods {
         $crate::toolkit::matches(&env, self.span(), pattern.raw(), options.map(|v| v.raw()))
       }
 
-      /// The offset of the last match of `pattern` starting at or before `fromOffset` (default: the
-      /// end), as `Buffer.prototype.lastIndexOf`; -1 when there is none.
+      /// Finds the last match of `pattern` starting at or before `fromOffset`, as
+      /// `Buffer.prototype.lastIndexOf`.
+      /// @param pattern Bytes, or a string searched as UTF-8; not empty.
+      /// @param fromOffset The last start to consider (relative to the receiver). Default: the end.
+      /// @returns The match's offset, or -1.
+      /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `fromOffset`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
+      /// @example const lastError = file.lastIndexOf('ERROR')
       #[napi(
         catch_unwind,
         ts_args_type = "pattern: Uint8Array | string, fromOffset?: number"
@@ -482,9 +511,17 @@ macro_rules! impl_toolkit_methods {
         )
       }
 
-      /// A zero-copy `Type` view (`Float32Array`, `BigInt64Array`, ...) of `length` elements at
-      /// `byteOffset`, in the host's byte order. The address must be a multiple of
-      /// `Type.BYTES_PER_ELEMENT` (else `ERR_MMAP_MISALIGNED`); lifetime as `asBuffer`.
+      /// A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
+      /// lifetime as `asBuffer`.
+      /// @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
+      /// @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
+      /// @param length Number of elements.
+      /// @returns A `Type` over the mapping's bytes.
+      /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
+      /// view passes the end.
+      /// @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @example const samples = file.typedArray(Float32Array, 64, 1024)
       #[napi(
         catch_unwind,
         ts_generic_types = "T extends TypedArrayConstructor",
@@ -507,7 +544,13 @@ macro_rules! impl_toolkit_methods {
         )
       }
 
-      /// How much of a range (default: all) is resident in RAM (`mincore`).
+      /// How much of a range (default: all) is resident in RAM (`mincore`; Unix only).
+      /// @param offset Byte offset of the range. Default 0.
+      /// @param length The range's length in bytes. Default: to the end.
+      /// @returns `{ residentBytes, totalBytes }`.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @example const { residentBytes, totalBytes } = file.residency()
       #[napi(
         catch_unwind,
         ts_args_type = "offset?: number, length?: number",
