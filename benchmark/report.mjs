@@ -4,21 +4,22 @@
 //   node benchmark/report.mjs [results/<run>.json ...] [--peers results/peers-<run>.json]
 //
 // The last bench file given gives the full table; every bench file gets a column in the targets
-// table (so several runs on a noisy machine show side by side). Defaults: results/latest.json and
-// results/peers-latest.json.
+// table (so several runs on a noisy machine show side by side). Defaults: the newest
+// results/<date>-<commit>.json and the newest results/peers-<date>-<commit>.json (by the date they
+// record; see newestResult in lib.mjs).
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-import { benchDir, formatBytes, formatNs, formatNumber, formatRatio } from './lib.mjs'
+import { formatBytes, formatNs, formatNumber, formatRatio, newestResult } from './lib.mjs'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { peers: { type: 'string', default: join(benchDir, 'results', 'peers-latest.json') } },
+  options: { peers: { type: 'string', default: newestResult('peers-') ?? '' } },
 })
-const runs = (positionals.length ? positionals : [join(benchDir, 'results', 'latest.json')]).map((path) =>
-  JSON.parse(readFileSync(path, 'utf8')),
-)
+const paths = positionals.length ? positionals : [newestResult('')].filter(Boolean)
+if (paths.length === 0) throw new Error('no results/<date>-<commit>.json yet: run `npm run bench` first')
+console.log(`from ${paths.join(', ')}${values.peers ? ` and ${values.peers}` : ''}\n`)
+const runs = paths.map((path) => JSON.parse(readFileSync(path, 'utf8')))
 
 const table = (header, rows) =>
   [
@@ -72,7 +73,7 @@ console.log(
   ),
 )
 
-if (existsSync(values.peers)) {
+if (values.peers && existsSync(values.peers)) {
   const peers = JSON.parse(readFileSync(values.peers, 'utf8'))
   console.log()
   const peerRows = []
