@@ -24,7 +24,7 @@ const runs = paths.map((path) => JSON.parse(readFileSync(path, 'utf8')))
 const table = (header, rows) =>
   [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((cell, i) => (i === 0 || !/^(median|ops|vs|run)/.test(cell) ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((cell, i) => (i === 0 || !/^(median|ops|vs|run|issue)/.test(cell) ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n')
 
@@ -57,18 +57,22 @@ for (const c of Object.values(first.cases)) {
 console.log(table(['case', 'implementation', 'median', 'ops/s', 'vs node:fs'], rows))
 
 console.log()
+const perRound = (t) => (t.perRoundMedian === undefined ? '' : ` (rounds: ${t.perRoundMedian.toFixed(2)}x)`)
 const show = (t) => {
-  if (t.unit === 'x') return formatRatio(t.measured)
+  if (t.unit === 'x') return `${formatRatio(t.measured)}${perRound(t)}`
+  if (t.unit === 'x time') return `${t.measured.toFixed(2)}x time${perRound(t)}`
   if (t.unit === 'MiB') return formatBytes(t.measured * 2 ** 20)
   return `${formatNumber(t.measured)} ${t.unit}`
 }
 console.log(
   table(
-    ['target (issue 6)', ...runs.map((_, i) => `run ${i + 1}`), 'met'],
-    first.targets.map((target, i) => {
-      const all = runs.map((run) => run.targets[i])
-      const met = all.every((t) => t.met) ? 'met' : all.some((t) => t.met) ? 'mixed' : '**missed**'
-      return [target.target, ...all.map(show), met]
+    ['issue', 'target', ...runs.map((_, i) => `run ${i + 1}`), 'met'],
+    first.targets.map((target) => {
+      // Matched by wording, so runs from before a target was added show an empty cell.
+      const all = runs.map((run) => run.targets.find((t) => t.target === target.target))
+      const found = all.filter(Boolean)
+      const met = found.every((t) => t.met) ? 'met' : found.some((t) => t.met) ? 'mixed' : '**missed**'
+      return [String(target.issue ?? 6), target.target, ...all.map((t) => (t ? show(t) : '')), met]
     }),
   ),
 )
