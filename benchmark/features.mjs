@@ -32,8 +32,8 @@
 //   Operations under a second are repeated 3 times back to back per round and the round keeps the
 //   best (the C program does the same); the multi-second JS loops run once per round.
 // At the end: issue 5's targets, MET or MISSED with the measured ratio (a miss never fails the run).
-// Results: benchmark/results/features-<date>-<commit>.json and features-latest.json.
-import { execFileSync, spawnSync } from 'node:child_process'
+// Results: benchmark/results/features-<date>-<commit>.json.
+import { spawnSync } from 'node:child_process'
 import { constants as bufferConstants } from 'node:buffer'
 import {
   closeSync,
@@ -56,6 +56,8 @@ import { COMMON, RARE, generateLog } from '../bin/lib/demo/generate.mjs'
 import {
   addonSummary,
   benchDir,
+  commandOutput,
+  compileC,
   createDataFile,
   formatBytes,
   formatNs,
@@ -64,6 +66,7 @@ import {
   machineInfo,
   median,
   parseSize,
+  rotate,
   saveResult,
   snapshotAddon,
   textTable,
@@ -171,7 +174,6 @@ function gcsDuring(group, id) {
   return { major: median(perRound.map((r) => r.major)), ms: median(perRound.map((r) => r.ms)) }
 }
 
-const rotate = (list, round) => list.map((_, i) => list[(i + round) % list.length])
 async function runRotated(runners, round) {
   for (const run of rotate(runners, round)) await run()
 }
@@ -179,14 +181,6 @@ async function runRotated(runners, round) {
 const gibPerSecond = (bytes, ns) => bytes / GiB / (ns / 1e9)
 const ratio = (value) => `${value.toFixed(2)}x`
 const opsPerSecond = (nsPerOp) => formatNumber(1e9 / nsPerOp)
-
-function commandOutput(command, commandArgs) {
-  try {
-    return execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-  } catch {
-    return null
-  }
-}
 
 /** The file system under `dir` (findmnt, else df), e.g. 'ext4 on /dev/vda'. */
 function fileSystemOf(dir) {
@@ -338,10 +332,7 @@ const result = {
 function buildReference() {
   const source = join(benchDir, 'features', 'count_newlines.c')
   const binary = join(buildDir, 'count_newlines')
-  const flags = ['-O3', '-march=native', '-pthread']
-  execFileSync('gcc', [...flags, '-Wall', '-Wextra', '-o', binary, source], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const compiler = commandOutput('gcc', ['--version'])?.split('\n')[0] ?? 'gcc'
-  return { binary, info: { compiler, flags: flags.join(' ') } }
+  return compileC(source, binary, ['-O3', '-march=native', '-pthread'])
 }
 
 function printHeader() {
@@ -1030,7 +1021,7 @@ try {
   if (selected.includes('durability')) await durabilityGroup()
   if (selected.includes('scans')) await scansGroup()
   if (!args['no-save']) {
-    console.log(`\nwrote ${await saveResult(result, 'features-')} and results/features-latest.json`)
+    console.log(`\nwrote ${await saveResult(result, 'features-')}`)
   }
 } finally {
   gcObserver.disconnect()

@@ -1,6 +1,7 @@
-// Helpers shared by benchmark/bench.mjs and benchmark/peers/run.mjs: the data file, the seeded
-// offsets (the same LCG as peers/ref.c, so JS and C read the very same blocks), statistics, RSS
-// probes, machine description and result files.
+// The one helper module of the benchmark suite (bench.mjs, features.mjs, ring.mjs, peers/run.mjs,
+// report.mjs): sizes, the data file, the seeded offsets (the same LCG as peers/ref.c and
+// peers/write_ref.c, so JS and C touch the very same bytes), statistics, the rotation of cases
+// within a round, C references, RSS probes, the machine description, and result files.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
@@ -11,6 +12,7 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readdirSync,
   readSync,
   statSync,
   writeFileSync,
@@ -41,10 +43,13 @@ export function formatBytes(bytes) {
 /**
  * Writes `size` bytes of deterministic, non-repeating data (word i holds i * 0x9E3779B1, so a
  * reader can check what it read), syncs it to disk (so no writeback runs during the timings) and
- * reads it once more (so the page cache is warm even if the file already existed).
+ * reads it once more (so the page cache is warm even if the file already existed). `writeBytes`
+ * (a power of two, at most 8 MiB) is the size of each write: Linux 6.16+ keeps ext4 files in
+ * page-cache folios sized after the writes, and a small `fs.writeSync` into a large folio is
+ * several times slower than into a 4 KiB one.
  */
-export function createDataFile(path, size) {
-  const chunkBytes = 8 << 20
+export function createDataFile(path, size, { writeBytes = 8 << 20 } = {}) {
+  const chunkBytes = Math.min(8 << 20, writeBytes)
   const chunk = Buffer.alloc(chunkBytes)
   const words = new Uint32Array(chunk.buffer, chunk.byteOffset, chunkBytes / 4)
   const fd = openSync(path, 'w')
@@ -95,6 +100,11 @@ export function offsetsChecksum(offsets, align) {
   return sum
 }
 
+/** The cases of a group in the order they run in round `round`: rotated by one each round. */
+export function rotate(list, round) {
+  return list.map((_, i) => list[(i + round) % list.length])
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = sorted.length >> 1
@@ -108,12 +118,42 @@ export function rss() {
   return { anon: field('RssAnon'), file: field('RssFile') }
 }
 
-function git(...args) {
+/** The trimmed stdout of a command, or null if it cannot run or fails. */
+export function commandOutput(command, commandArgs, options = {}) {
   try {
-    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return execFileSync(command, commandArgs, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      ...options,
+    }).trim()
   } catch {
     return null
   }
+}
+
+function git(...args) {
+  return commandOutput('git', args, { cwd: repoRoot })
+}
+
+/**
+ * Compiles a C reference program (`source`, a path) with gcc and `flags` into `binary`, unless
+ * `binary` is newer than `source`. Returns `{ binary, info: { compiler, flags } }`; throws with
+ * gcc's output if the compilation fails.
+ */
+export function compileC(source, binary, flags) {
+  if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
+    mkdirSync(dirname(binary), { recursive: true })
+    try {
+      execFileSync('gcc', [...flags, '-Wall', '-Wextra', '-o', binary, source], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+      })
+    } catch (error) {
+      throw new Error(`gcc ${flags.join(' ')} ${source} failed:\n${error.stderr ?? error.message}`.trim())
+    }
+  }
+  const compiler = commandOutput('gcc', ['--version'])?.split('\n')[0] ?? 'gcc'
+  return { binary, info: { compiler, flags: flags.join(' ') } }
 }
 
 /** Whether an ELF file has a `.debug_info` section (release builds strip it: `strip = "symbols"`). */
@@ -200,12 +240,15 @@ export function machineInfo(addon) {
   }
 }
 
+export const resultsDir = join(benchDir, 'results')
+
 /**
- * Writes `result` to benchmark/results/<prefix><YYYY-MM-DD>-<commit>.json (with -2, -3, ... when
- * several runs share a day and commit, so none is overwritten) and to <prefix>latest.json.
+ * Writes `result` (which has `date`, an ISO string, and `machine.mmapkitCommit`) to
+ * benchmark/results/<prefix><YYYY-MM-DD>-<commit>.json, with -2, -3, ... when several runs share a
+ * day and commit, so none is overwritten. There is no "latest" copy: `newestResult` finds it.
  */
 export async function saveResult(result, prefix = '') {
-  const dir = join(benchDir, 'results')
+  const dir = resultsDir
   mkdirSync(dir, { recursive: true })
   const stem = `${prefix}${result.date.slice(0, 10)}-${result.machine.mmapkitCommit}`
   let path = join(dir, `${stem}.json`)
@@ -219,8 +262,32 @@ export async function saveResult(result, prefix = '') {
     // prettier is a devDependency of the repository; without it the plain JSON is fine.
   }
   writeFileSync(path, text)
-  writeFileSync(join(dir, `${prefix}latest.json`), text)
   return path
+}
+
+/**
+ * The path of the newest result file named `<prefix><YYYY-MM-DD>-<commit>[-N].json` in
+ * benchmark/results (by the `date` it records, then by name), or null if there is none. With
+ * prefix '' only the `npm run bench` results match (the others' names start with a word).
+ */
+export function newestResult(prefix = '') {
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const pattern = new RegExp(`^${escaped}\\d{4}-\\d{2}-\\d{2}-[0-9a-z]+(-\\d+)?\\.json$`)
+  if (!existsSync(resultsDir)) return null
+  const found = readdirSync(resultsDir)
+    .filter((name) => pattern.test(name))
+    .map((name) => {
+      const path = join(resultsDir, name)
+      let date = ''
+      try {
+        date = JSON.parse(readFileSync(path, 'utf8')).date ?? ''
+      } catch {
+        // an unreadable file sorts first
+      }
+      return { path, name, date }
+    })
+    .sort((a, b) => a.date.localeCompare(b.date) || a.name.localeCompare(b.name, 'en', { numeric: true }))
+  return found.at(-1)?.path ?? null
 }
 
 /** Formats rows (arrays of strings) as an aligned text table; numeric-looking cells align right. */

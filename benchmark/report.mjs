@@ -4,26 +4,27 @@
 //   node benchmark/report.mjs [results/<run>.json ...] [--peers results/peers-<run>.json]
 //
 // The last bench file given gives the full table; every bench file gets a column in the targets
-// table (so several runs on a noisy machine show side by side). Defaults: results/latest.json and
-// results/peers-latest.json.
+// table (so several runs on a noisy machine show side by side). Defaults: the newest
+// results/<date>-<commit>.json and the newest results/peers-<date>-<commit>.json (by the date they
+// record; see newestResult in lib.mjs).
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-import { benchDir, formatBytes, formatNs, formatNumber, formatRatio } from './lib.mjs'
+import { formatBytes, formatNs, formatNumber, formatRatio, newestResult } from './lib.mjs'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { peers: { type: 'string', default: join(benchDir, 'results', 'peers-latest.json') } },
+  options: { peers: { type: 'string', default: newestResult('peers-') ?? '' } },
 })
-const runs = (positionals.length ? positionals : [join(benchDir, 'results', 'latest.json')]).map((path) =>
-  JSON.parse(readFileSync(path, 'utf8')),
-)
+const paths = positionals.length ? positionals : [newestResult('')].filter(Boolean)
+if (paths.length === 0) throw new Error('no results/<date>-<commit>.json yet: run `npm run bench` first')
+console.log(`from ${paths.join(', ')}${values.peers ? ` and ${values.peers}` : ''}\n`)
+const runs = paths.map((path) => JSON.parse(readFileSync(path, 'utf8')))
 
 const table = (header, rows) =>
   [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((cell, i) => (i === 0 || !/^(median|ops|vs|run)/.test(cell) ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((cell, i) => (i === 0 || !/^(median|ops|vs|run|issue)/.test(cell) ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n')
 
@@ -56,23 +57,27 @@ for (const c of Object.values(first.cases)) {
 console.log(table(['case', 'implementation', 'median', 'ops/s', 'vs node:fs'], rows))
 
 console.log()
+const perRound = (t) => (t.perRoundMedian === undefined ? '' : ` (rounds: ${t.perRoundMedian.toFixed(2)}x)`)
 const show = (t) => {
-  if (t.unit === 'x') return formatRatio(t.measured)
+  if (t.unit === 'x') return `${formatRatio(t.measured)}${perRound(t)}`
+  if (t.unit === 'x time') return `${t.measured.toFixed(2)}x time${perRound(t)}`
   if (t.unit === 'MiB') return formatBytes(t.measured * 2 ** 20)
   return `${formatNumber(t.measured)} ${t.unit}`
 }
 console.log(
   table(
-    ['target (issue 6)', ...runs.map((_, i) => `run ${i + 1}`), 'met'],
-    first.targets.map((target, i) => {
-      const all = runs.map((run) => run.targets[i])
-      const met = all.every((t) => t.met) ? 'met' : all.some((t) => t.met) ? 'mixed' : '**missed**'
-      return [target.target, ...all.map(show), met]
+    ['issue', 'target', ...runs.map((_, i) => `run ${i + 1}`), 'met'],
+    first.targets.map((target) => {
+      // Matched by wording, so runs from before a target was added show an empty cell.
+      const all = runs.map((run) => run.targets.find((t) => t.target === target.target))
+      const found = all.filter(Boolean)
+      const met = found.every((t) => t.met) ? 'met' : found.some((t) => t.met) ? 'mixed' : '**missed**'
+      return [String(target.issue ?? 6), target.target, ...all.map((t) => (t ? show(t) : '')), met]
     }),
   ),
 )
 
-if (existsSync(values.peers)) {
+if (values.peers && existsSync(values.peers)) {
   const peers = JSON.parse(readFileSync(values.peers, 'utf8'))
   console.log()
   const peerRows = []

@@ -12,30 +12,30 @@
 //
 //   node benchmark/ring.mjs [--count64 200000] [--count4k 50000] [--rounds 5] [--capacity 4M]
 //                           [--dir /dev/shm] [--no-json-ipc] [--no-write]
-import { execFileSync, fork } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { fork } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { once } from 'node:events'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os'
-import { basename, dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { MessageChannel, Worker } from 'node:worker_threads'
 
+import {
+  addonSummary,
+  benchDir,
+  formatNumber,
+  formatRatio,
+  machineInfo,
+  median,
+  parseSize as parseSizeOrThrow,
+  rotate,
+  saveResult,
+  snapshotAddon,
+  textTable,
+} from './lib.mjs'
 import { frame, template, writeSeq } from './ring/common.mjs'
 
-const benchDir = dirname(fileURLToPath(import.meta.url))
-const repoRoot = dirname(benchDir)
 const TARGET_RATIO = 10
 /** A receiver that has not reported this long after the last send has lost a message. */
 const DONE_TIMEOUT_MS = 30_000
@@ -52,9 +52,11 @@ function usage(message) {
 }
 
 function parseSize(text) {
-  const match = /^(\d+)\s*([KMG]?)i?B?$/i.exec(String(text))
-  if (!match) usage(`a size must look like 4M or 65536, not ${text}`)
-  return Number(match[1]) * { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[match[2].toUpperCase()]
+  try {
+    return parseSizeOrThrow(text)
+  } catch (error) {
+    return usage(error.message)
+  }
 }
 
 function parseArgs(argv) {
@@ -99,73 +101,18 @@ const sizes = [
 // ---------------------------------------------------------------------------------------------
 // The addon and the machine
 
-function git(...args) {
-  try {
-    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-  } catch {
-    return null
-  }
-}
-
-/**
- * Copies the addon the loader would use into `dir` and points the loader (here, in the child and
- * in the worker, which inherit the environment) at the copy, so that a rebuild of a shared
- * checkout during the run can neither change nor break what is measured.
- */
-function snapshotAddon(dir) {
-  const path =
-    process.env.NAPI_RS_NATIVE_LIBRARY_PATH || join(repoRoot, `mmapkit.${process.platform}-${process.arch}-gnu.node`)
-  if (!existsSync(path)) return { path: null, note: 'no local build; the platform package is used' }
-  const copy = join(dir, basename(path))
-  copyFileSync(path, copy)
-  process.env.NAPI_RS_NATIVE_LIBRARY_PATH = copy
-  const bytes = readFileSync(copy)
-  return {
-    path,
-    bytes: bytes.length,
-    modified: statSync(path).mtime.toISOString(),
-    sha256: createHash('sha256').update(bytes).digest('hex').slice(0, 16),
-  }
-}
-
 const scratch = mkdtempSync(join(options.dir, 'mmapkit-ring-bench-'))
 process.on('exit', () => rmSync(scratch, { recursive: true, force: true }))
+// The loader here, in the child and in the worker (which inherit the environment) uses the copy.
 const addon = snapshotAddon(scratch)
 const { RingBuffer } = createRequire(import.meta.url)('../index.js')
-
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memoryBytes: totalmem(),
-  kernel: `${process.platform} ${release()}`,
-  arch: process.arch,
-  node: process.version,
-  mmapkitCommit: git('rev-parse', '--short', 'HEAD') ?? 'unknown',
-  mmapkitSourceModified: (git('status', '--porcelain', '--', 'src', 'core', 'Cargo.toml', 'Cargo.lock') ?? '') !== '',
-  addon,
-  date: new Date().toISOString(),
-  loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
-}
+const machine = machineInfo(addon)
 
 // ---------------------------------------------------------------------------------------------
 // Statistics and formatting
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
-
-const int = (n) => Math.round(n).toLocaleString('en-US')
+const int = (n) => formatNumber(Math.round(n))
 const fixed = (n, digits = 1) => n.toFixed(digits)
-const ratioText = (r) => `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}x`
-
-function table(header, rows, textColumns = 1) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)))
-  const line = (cells) =>
-    cells.map((c, i) => (i < textColumns ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])))
-  return [line(header), widths.map((w) => '-'.repeat(w)), ...rows.map(line)].map((cells) => cells.join('  ')).join('\n')
-}
 
 const elapsedNs = () => process.hrtime.bigint()
 
@@ -416,12 +363,7 @@ console.log(
   `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, mmapkit ${machine.mmapkitCommit}` +
     (machine.mmapkitSourceModified ? ' (+ uncommitted src/core changes)' : ''),
 )
-if (addon.path) console.log(`addon: ${addon.path} (built ${addon.modified}, sha256 ${addon.sha256})`)
-if (machine.mmapkitSourceModified) {
-  console.log(
-    `note: src/ or core/ has uncommitted changes; the addon may have been built from them, so it may not be ${machine.mmapkitCommit} exactly`,
-  )
-}
+console.log(addonSummary(machine))
 console.log(
   `ring: ${(ring.capacity / 2 ** 20).toFixed(1)} MiB in ${options.dir}; ${options.rounds} rounds; ` +
     `${int(options.count64)} x 64 B and ${int(options.count4k)} x 4 KiB messages per run; load average ${machine.loadAverageAtStart.join(' ')}`,
@@ -435,10 +377,7 @@ for (const { size, count } of sizes) {
   // Warm-up: a fifth of a run on each transport (JIT, socket buffers, page faults in the ring).
   for (const transport of transports) await run(transport, size, Math.max(1, Math.floor(count / 5)))
   for (let round = 0; round < options.rounds; round++) {
-    for (let k = 0; k < transports.length; k++) {
-      const transport = transports[(round + k) % transports.length]
-      samples.get(transport.id).push(await run(transport, size, count))
-    }
+    for (const transport of rotate(transports, round)) samples.get(transport.id).push(await run(transport, size, count))
     if (process.stderr.isTTY) {
       process.stderr.write(
         `  ${size} B: round ${round + 1}/${options.rounds} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
@@ -485,7 +424,7 @@ await Promise.all([once(advanced.child, 'exit'), jsonChild && once(jsonChild.chi
 console.log()
 console.log('Where a RingBuffer message goes: one process, nobody else on the ring (ns per call, median):')
 console.log(
-  table(
+  textTable(
     ['message', 'push', 'pop', 'pop of an empty ring', 'pop minus that', 'Buffer.from(message) in JS'],
     perMessage.map(({ size, nsPerCall: ns }) => [
       size === 64 ? '64 B' : '4 KiB',
@@ -510,14 +449,14 @@ const rows = cases.map((c) => {
     fixed(c.medianMBps, 1),
     fixed(1e6 / c.medianMsgsPerSec, 2),
     `${int(Math.min(...msgs))}..${int(Math.max(...msgs))}`,
-    c.transport === 'ring' ? '' : ratioText(c.ringRatio),
+    c.transport === 'ring' ? '' : formatRatio(c.ringRatio),
   ]
 })
 console.log()
 console.log(
   `Medians of ${options.rounds} rounds (MB = 10^6 bytes of payload; time from the first send to the receipt of the last message):`,
 )
-console.log(table(['message', 'transport', 'msgs/s', 'MB/s', 'us/msg', 'range msgs/s', 'RingBuffer is'], rows, 2))
+console.log(textTable(['message', 'transport', 'msgs/s', 'MB/s', 'us/msg', 'range msgs/s', 'RingBuffer is'], rows))
 
 const ring64 = cases.find((c) => c.messageBytes === 64 && c.transport === 'ring')
 const ipc64 = cases.find((c) => c.messageBytes === 64 && c.transport === 'ipc')
@@ -551,6 +490,7 @@ console.log(
 const wallSeconds = (Date.now() - started) / 1000
 const result = {
   benchmark: 'ring',
+  date: new Date(started).toISOString(),
   command: `node benchmark/ring.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   machine: { ...machine, loadAverageAtEnd: loadavg().map((value) => Number(value.toFixed(2))) },
   config: {
@@ -569,13 +509,4 @@ const result = {
   target,
   wallSeconds: Number(wallSeconds.toFixed(1)),
 }
-if (options.write) {
-  const dir = join(benchDir, 'results')
-  mkdirSync(dir, { recursive: true })
-  const day = machine.date.slice(0, 10)
-  const text = `${JSON.stringify(result, null, 2)}\n`
-  const named = join(dir, `ring-${day}-${machine.mmapkitCommit}.json`)
-  writeFileSync(named, text)
-  writeFileSync(join(dir, 'ring-latest.json'), text)
-  console.log(`wrote ${named} and ring-latest.json (${wallSeconds.toFixed(0)} s)`)
-}
+if (options.write) console.log(`wrote ${await saveResult(result, 'ring-')} (${wallSeconds.toFixed(0)} s)`)

@@ -7,27 +7,38 @@
 // forwarded by a Proxy, so a method called on anything else throws ERR_INVALID_THIS before any
 // native code sees it.
 
+class Stamp {
+  constructor(object) {
+    return object
+  }
+}
+
+/**
+ * The one brand of every class: one private name for all (two private names per class would make
+ * each access site see several names and fall off V8's fast path), with the class kind beside it.
+ */
+class Brand extends Stamp {
+  #handle
+  #kind
+  constructor(object, kind, handle) {
+    super(object)
+    this.#kind = kind
+    this.#handle = handle
+  }
+
+  static handleOf(object, kind, register) {
+    if (typeof object === 'object' && object !== null && #kind in object && object.#kind === kind) {
+      return object.#handle
+    }
+    const handle = register(kind, object) // throws ERR_INVALID_THIS for anything but an instance
+    if (!(#kind in object)) new Brand(object, kind, handle) // oxlint-disable-line no-new
+    return handle
+  }
+}
+
 /** Returns `handleOf(object)`: the handle of a checked instance of class `kind`, or throws. */
 function makeBrand(register, kind) {
-  class Stamp {
-    constructor(object) {
-      return object
-    }
-  }
-  class Brand extends Stamp {
-    #handle
-    constructor(object, handle) {
-      super(object)
-      this.#handle = handle
-    }
-    static handleOf(object) {
-      if (typeof object === 'object' && object !== null && #handle in object) return object.#handle
-      const handle = register(kind, object) // throws ERR_INVALID_THIS for anything but an instance
-      new Brand(object, handle) // oxlint-disable-line no-new
-      return handle
-    }
-  }
-  return Brand.handleOf
+  return (object) => Brand.handleOf(object, kind, register)
 }
 
 /**

@@ -27,12 +27,26 @@ pub fn format_number(n: f64) -> String {
   }
 }
 
+/// The value of a JS number, `None` for any other value: one Node-API call
+/// (`napi_get_value_double` reports `napi_number_expected` for a non-number, with no exception
+/// and no other effect), where `typeof` then the value would be two. For the hot calls.
+pub fn number(js: Js, value: Value) -> Option<f64> {
+  let mut out = 0.0;
+  // SAFETY: `value` is a live handle of this call; `out` is a valid out-pointer.
+  let status = unsafe { napi::sys::napi_get_value_double(js.0, value, &mut out) };
+  (status == napi::sys::Status::napi_ok).then_some(out)
+}
+
 /// An offset or length: a number that is a safe, non-negative integer.
 pub fn index(js: Js, value: Value, name: ArgName<'_>) -> Result<u64> {
-  if js.type_of(value)? != ValueType::Number {
+  let Some(n) = number(js, value) else {
     return Err(invalid_arg_type(js, name, "of type number", value));
+  };
+  // The common case without `f64::fract` (a libm call): a non-negative safe integer converts to
+  // u64 and back unchanged (NaN fails the range test; fractions fail the round trip).
+  if (0.0..=MAX_SAFE_INTEGER).contains(&n) && (n as u64) as f64 == n {
+    return Ok(n as u64);
   }
-  let n = js.get_f64(value)?;
   check_index(n).map_err(|range| out_of_range(js, name.name(), &range, &format_received_integer(n)))
 }
 

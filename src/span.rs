@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use mmapkit_core::{range::checked_range, MappedFile, MmapError};
+use mmapkit_core::{mapping::Window, range::checked_range, MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::args::{self, check_view_length};
@@ -72,18 +72,27 @@ impl Span {
     Ok(self.base + offset)
   }
 
+  /// The span as the core's [`Window`]: the core checks offsets against it and it against the
+  /// live mapping under one lock, in the copy call itself.
+  fn window(&self) -> Window {
+    Window {
+      base: self.base,
+      len: self.fixed_len,
+    }
+  }
+
   pub fn read_into(&self, env: &Env, offset: Value, target: Value) -> Result<f64> {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let target = args::uint8_array(js, target, "target")?;
-    let at = self
-      .absolute(offset, target.len as u64, ("offset", "target.byteLength"))
-      .or_throw(env)?;
     // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call; no JS
     // runs while the slice exists; the core copies with memmove, so a target aliasing the mapping
     // is fine.
     let slice = unsafe { std::slice::from_raw_parts_mut(target.data, target.len) };
-    self.mapping.read_into(at, slice).or_throw(env)?;
+    self
+      .mapping
+      .read_into_window(self.window(), offset, slice)
+      .or_throw(env)?;
     Ok(target.len as f64)
   }
 
@@ -132,11 +141,10 @@ impl Span {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let data = args::bytes(js, data, "data")?;
-    let bytes = data.as_slice();
-    let at = self
-      .absolute(offset, bytes.len() as u64, ("offset", "data.byteLength"))
-      .or_throw(env)?;
-    self.mapping.write(at, bytes).or_throw(env)
+    self
+      .mapping
+      .write_window(self.window(), offset, data.as_slice())
+      .or_throw(env)
   }
 
   /// Durable flush of the whole span.

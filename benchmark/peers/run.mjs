@@ -16,7 +16,7 @@
 // blocks. Each round runs every JS case (order rotating) and then the C program once; the result of
 // a case is the median over the rounds. Timing: hand-rolled loops (../loops.mjs), as in bench.mjs.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs'
 import { constants as bufferConstants } from 'node:buffer'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util'
 import {
   addonSummary,
   benchDir,
+  compileC,
   createDataFile,
   formatBytes,
   formatNs,
@@ -36,6 +37,7 @@ import {
   median,
   offsetsChecksum,
   parseSize,
+  rotate,
   saveResult,
   snapshotAddon,
   textTable,
@@ -130,18 +132,10 @@ function loadMmapIo() {
 }
 
 function buildReference() {
-  const source = join(peersDir, 'ref.c')
-  const binary = join(peersDir, 'build', 'ref')
-  const command = ['-O3', '-march=native', '-Wall', '-Wextra', '-o', binary, source]
   try {
-    if (!existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs) {
-      mkdirSync(join(peersDir, 'build'), { recursive: true })
-      execFileSync('gcc', command, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
-    }
-    const compiler = execFileSync('gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0]
-    return { binary, info: { compiler, flags: command.slice(0, 2).join(' ') } }
+    return compileC(join(peersDir, 'ref.c'), join(peersDir, 'build', 'ref'), ['-O3', '-march=native'])
   } catch (error) {
-    const reason = `${error.message.split('\n')[0]}\n${error.stderr ?? ''}`.trim()
+    const reason = error.message
     console.log(`the C reference could not be built, continuing without it:\n${reason}\n`)
     return { binary: null, info: { error: reason } }
   }
@@ -267,7 +261,6 @@ try {
     console.log('checked: JS and C read the same offsets and the same bytes\n')
   }
 
-  const rotate = (list, round) => list.map((_, i) => list[(i + round) % list.length])
   for (let round = 0; round < rounds; round++) {
     const roundStart = process.hrtime.bigint()
     for (const [key, target, nMmap, nFs] of [
@@ -354,7 +347,7 @@ try {
         ]),
       ),
     }
-    console.log(`\nwrote ${await saveResult(result, 'peers-')} and results/peers-latest.json`)
+    console.log(`\nwrote ${await saveResult(result, 'peers-')}`)
   }
 } finally {
   rmSync(workDir, { recursive: true, force: true })

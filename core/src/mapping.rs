@@ -69,6 +69,45 @@ pub struct RawView {
   pub len: usize,
 }
 
+/// The part of a mapping that [`MappedFile::read_into_window`] and [`MappedFile::write_window`]
+/// address: offsets are relative to it and checked against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+  /// Offset of the window in the mapping.
+  pub base: u64,
+  /// `None`: the whole mapping, however long it currently is (then `base` is 0). `Some(len)`:
+  /// `len` bytes at `base`, which must still lie inside the mapping, else the window is as
+  /// unusable as a closed mapping (`MmapError::Closed`).
+  pub len: Option<u64>,
+}
+
+impl Window {
+  /// The whole mapping.
+  pub const WHOLE: Window = Window { base: 0, len: None };
+
+  /// `offset..offset + length` of the window as a range of a mapping of `mapped` bytes.
+  fn range(
+    self,
+    mapped: usize,
+    offset: u64,
+    length: u64,
+    names: (&str, &str),
+  ) -> Result<Range<usize>> {
+    let Some(len) = self.len else {
+      return checked_range(offset, length, mapped, names.0, names.1);
+    };
+    match self.base.checked_add(len) {
+      Some(end) if end <= mapped as u64 => {}
+      _ => return Err(MmapError::Closed),
+    }
+    // `len` fits in a usize: the window lies inside the mapping.
+    let inside = checked_range(offset, length, len as usize, names.0, names.1)?;
+    // `base + inside.end <= mapped`, a usize.
+    let base = self.base as usize;
+    Ok(base + inside.start..base + inside.end)
+  }
+}
+
 /// A memory-mapped file, or anonymous memory, shared safely between threads.
 pub struct MappedFile {
   /// What the background flusher shares with the handle.
@@ -351,13 +390,18 @@ impl MappedFile {
 
   /// Copies `target.len()` bytes starting at `offset` into `target`.
   pub fn read_into(&self, offset: u64, target: &mut [u8]) -> Result<()> {
+    self.read_into_window(Window::WHOLE, offset, target)
+  }
+
+  /// [`MappedFile::read_into`] with `offset` relative to `window`, checked against it (and the
+  /// window against the live mapping) under the same lock as the copy.
+  pub fn read_into_window(&self, window: Window, offset: u64, target: &mut [u8]) -> Result<()> {
     let region = self.live()?;
-    let range = checked_range(
+    let range = window.range(
+      region.len,
       offset,
       target.len() as u64,
-      region.len,
-      "offset",
-      "target.byteLength",
+      ("offset", "target.byteLength"),
     )?;
     let (src, dst) = (region.ptr().wrapping_add(range.start), target.as_mut_ptr());
     // SAFETY: `range` lies inside the live mapping (checked above), which the read guard keeps
@@ -381,19 +425,31 @@ impl MappedFile {
 
   /// Writes `data` at `offset`. Refused on readOnly mappings.
   pub fn write(&self, offset: u64, data: &[u8]) -> Result<()> {
-    if !self.shared.mode.is_writable() {
-      return Err(MmapError::ReadOnly {
-        operation: "updateRegion",
-      });
+    self.write_window(Window::WHOLE, offset, data)
+  }
+
+  /// [`MappedFile::write`] with `offset` relative to `window`, checked against it (and the window
+  /// against the live mapping) under the same lock as the copy. The checks come in the order the
+  /// binding's methods promise: for the whole mapping, read-only before closed before out of
+  /// range; for a part of it (a segment), closed and out of range before read-only.
+  pub fn write_window(&self, window: Window, offset: u64, data: &[u8]) -> Result<()> {
+    let writable = self.shared.mode.is_writable();
+    let read_only = || MmapError::ReadOnly {
+      operation: "updateRegion",
+    };
+    if !writable && window.len.is_none() {
+      return Err(read_only());
     }
     let region = self.live()?;
-    let range = checked_range(
+    let range = window.range(
+      region.len,
       offset,
       data.len() as u64,
-      region.len,
-      "offset",
-      "data.byteLength",
+      ("offset", "data.byteLength"),
     )?;
+    if !writable {
+      return Err(read_only());
+    }
     let dst = region.ptr().wrapping_add(range.start);
     if overlaps_a_mapping(data.as_ptr(), data.len()) {
       // The source lies in a mapping (this one or another): its file may have been truncated by
@@ -416,7 +472,6 @@ impl MappedFile {
     let bytes = shared
       .pending_bytes
       .fetch_add(range.len() as u64, Ordering::Relaxed);
-    let writes = shared.pending_writes.fetch_add(1, Ordering::Relaxed);
     match self.policy {
       FlushPolicy::Always => {
         // This write is durable when the call returns: it is no longer pending.
@@ -425,7 +480,12 @@ impl MappedFile {
         Ok(())
       }
       FlushPolicy::EveryBytes(n) if bytes + range.len() as u64 >= n => self.sync_all(&region),
-      FlushPolicy::EveryWrites(n) if writes + 1 >= n => self.sync_all(&region),
+      // Writes are counted only where a policy reads the count (one atomic add less per write).
+      FlushPolicy::EveryWrites(n)
+        if shared.pending_writes.fetch_add(1, Ordering::Relaxed) + 1 >= n =>
+      {
+        self.sync_all(&region)
+      }
       _ => Ok(()),
     }
   }

@@ -88,11 +88,7 @@ fn invalid_this(js: Js, class: &str) -> Error {
 
 /// The live target behind `handle`, or `ERR_INVALID_THIS`.
 fn target(js: Js, handle: Value, class: &str) -> Result<Rc<Target>> {
-  let number = if js.type_of(handle)? == ValueType::Number {
-    js.get_f64(handle)?
-  } else {
-    -1.0
-  };
+  let number = args::number(js, handle).unwrap_or(-1.0);
   handles::lookup(number).ok_or_else(|| invalid_this(js, class))
 }
 
@@ -329,9 +325,11 @@ callback!(as_buffer, 3, |js, [handle, offset, length]| {
   )
 });
 
+// Returns no value (a null `napi_value`), which Node-API turns into `undefined` without the
+// `napi_get_undefined` call.
 callback!(update_region, 3, |js, [handle, offset, data]| {
   span_of(js, handle)?.update_region(&Env::from_raw(js.0), offset, data)?;
-  js.undefined()
+  Ok(ptr::null_mut())
 });
 
 /// Declares the hot call of one atomic operation: `(handle, offset, a?, b?)`.

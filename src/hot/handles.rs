@@ -92,7 +92,9 @@ pub fn lookup(handle: f64) -> Option<Rc<Target>> {
 }
 
 fn decode(handle: f64) -> Option<(u32, u32)> {
-  if !(handle >= 0.0 && handle.fract() == 0.0 && handle < 2f64.powi(52)) {
+  // An integer in 0..2**52 (the round trip through u64 rejects fractions without a libm call;
+  // NaN fails the comparisons).
+  if !(handle >= 0.0 && handle < 2f64.powi(52) && (handle as u64) as f64 == handle) {
     return None;
   }
   let raw = handle as u64;
