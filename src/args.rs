@@ -92,13 +92,27 @@ pub enum Bytes {
 }
 
 impl Bytes {
-  pub fn as_slice(&self) -> &[u8] {
+  /// The bytes' address and length, for copies through raw pointers: a view's bytes may be those
+  /// of a mapping (even the destination's), so no Rust reference is made over them. Valid for the
+  /// current call (the typed array's handle is on the stack; no JS runs meanwhile).
+  pub fn raw(&self) -> (*const u8, usize) {
     match self {
-      // SAFETY: the typed array is alive for the current call (its handle is on the stack) and
-      // Node-API reported `len` bytes at `data`. JS cannot run while we hold the slice.
-      Bytes::View(info) => unsafe { std::slice::from_raw_parts(info.data, info.len) },
-      Bytes::Text(text) => text.as_bytes(),
+      Bytes::View(info) => (info.data.cast_const(), info.len),
+      Bytes::Text(text) => (text.as_ptr(), text.len()),
     }
+  }
+
+  /// A private copy of the bytes (patterns, ring messages), made through raw pointers.
+  pub fn to_vec(&self) -> Vec<u8> {
+    let (data, len) = self.raw();
+    let mut copy = Vec::with_capacity(len);
+    // SAFETY: `data` is valid for `len` bytes for this call (see `raw`); `copy` is fresh memory
+    // with room for `len` bytes, overlapping nothing; the copy initialises all of them.
+    unsafe {
+      std::ptr::copy_nonoverlapping(data, copy.as_mut_ptr(), len);
+      copy.set_len(len);
+    }
+    copy
   }
 }
 

@@ -32,8 +32,10 @@ pub(crate) fn atomic(span: &Span, env: &Env, operation: Atomic, args: [Value; 3]
   let u32_arg = |at: usize, name: &str, signed: bool| args::atomic_u32(js, args[at], name, signed);
   let u64_arg = |at: usize, name: &str, signed: bool| args::atomic_u64(js, args[at], name, signed);
   let number = |n: u32| js.number(f64::from(n));
-  // SAFETY (for the `to_napi_value` calls): `env` is the current call's env.
-  let bigint = |n: u64| unsafe { BigInt::to_napi_value(env.raw(), BigInt::from(n)) };
+  let bigint = |n: u64| {
+    // SAFETY: `env` is the current call's env.
+    unsafe { BigInt::to_napi_value(env.raw(), BigInt::from(n)) }
+  };
   match operation {
     Atomic::LoadU32 => number(
       mapping

@@ -43,30 +43,24 @@ impl Js {
   pub fn type_of(self, value: Value) -> Result<ValueType> {
     let mut kind = 0;
     // SAFETY: `value` is a live handle of this env; `kind` is a valid out-pointer.
-    check(
-      unsafe { sys::napi_typeof(self.0, value, &mut kind) },
-      "typeof",
-    )?;
+    let status = unsafe { sys::napi_typeof(self.0, value, &mut kind) };
+    check(status, "typeof")?;
     Ok(ValueType::from(kind))
   }
 
   pub fn get_f64(self, value: Value) -> Result<f64> {
     let mut out = 0.0;
     // SAFETY: the caller checked that `value` is a number; `out` is a valid out-pointer.
-    check(
-      unsafe { sys::napi_get_value_double(self.0, value, &mut out) },
-      "get number",
-    )?;
+    let status = unsafe { sys::napi_get_value_double(self.0, value, &mut out) };
+    check(status, "get number")?;
     Ok(out)
   }
 
   pub fn get_bool(self, value: Value) -> Result<bool> {
     let mut out = false;
     // SAFETY: the caller checked that `value` is a boolean; `out` is a valid out-pointer.
-    check(
-      unsafe { sys::napi_get_value_bool(self.0, value, &mut out) },
-      "get boolean",
-    )?;
+    let status = unsafe { sys::napi_get_value_bool(self.0, value, &mut out) };
+    check(status, "get boolean")?;
     Ok(out)
   }
 
@@ -74,25 +68,22 @@ impl Js {
   pub fn get_string(self, value: Value) -> Result<String> {
     let mut len = 0usize;
     // SAFETY: a null buffer asks only for the UTF-8 length.
-    check(
-      unsafe { sys::napi_get_value_string_utf8(self.0, value, ptr::null_mut(), 0, &mut len) },
-      "get string length",
-    )?;
+    let status =
+      unsafe { sys::napi_get_value_string_utf8(self.0, value, ptr::null_mut(), 0, &mut len) };
+    check(status, "get string length")?;
     let mut bytes = vec![0u8; len + 1];
     let mut written = 0usize;
     // SAFETY: `bytes` has room for `len` bytes plus the terminating NUL Node-API writes.
-    check(
-      unsafe {
-        sys::napi_get_value_string_utf8(
-          self.0,
-          value,
-          bytes.as_mut_ptr().cast(),
-          bytes.len(),
-          &mut written,
-        )
-      },
-      "get string",
-    )?;
+    let status = unsafe {
+      sys::napi_get_value_string_utf8(
+        self.0,
+        value,
+        bytes.as_mut_ptr().cast(),
+        bytes.len(),
+        &mut written,
+      )
+    };
+    check(status, "get string")?;
     bytes.truncate(written);
     // Node-API produced valid UTF-8.
     Ok(
@@ -134,10 +125,8 @@ impl Js {
   pub fn undefined(self) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: valid out-pointer.
-    check(
-      unsafe { sys::napi_get_undefined(self.0, &mut out) },
-      "undefined",
-    )?;
+    let status = unsafe { sys::napi_get_undefined(self.0, &mut out) };
+    check(status, "undefined")?;
     Ok(out)
   }
 
@@ -151,32 +140,26 @@ impl Js {
   pub fn boolean(self, value: bool) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: valid out-pointer.
-    check(
-      unsafe { sys::napi_get_boolean(self.0, value, &mut out) },
-      "boolean",
-    )?;
+    let status = unsafe { sys::napi_get_boolean(self.0, value, &mut out) };
+    check(status, "boolean")?;
     Ok(out)
   }
 
   pub fn string(self, text: &str) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: `text` is valid UTF-8 of the given length.
-    check(
-      unsafe {
-        sys::napi_create_string_utf8(self.0, text.as_ptr().cast(), text.len() as isize, &mut out)
-      },
-      "create string",
-    )?;
+    let status = unsafe {
+      sys::napi_create_string_utf8(self.0, text.as_ptr().cast(), text.len() as isize, &mut out)
+    };
+    check(status, "create string")?;
     Ok(out)
   }
 
   pub fn number(self, value: f64) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: valid out-pointer.
-    check(
-      unsafe { sys::napi_create_double(self.0, value, &mut out) },
-      "create number",
-    )?;
+    let status = unsafe { sys::napi_create_double(self.0, value, &mut out) };
+    check(status, "create number")?;
     Ok(out)
   }
 
@@ -193,10 +176,8 @@ impl Js {
       std::ffi::CString::new(name).map_err(|_| Error::from_reason("property name with NUL"))?;
     let mut out = ptr::null_mut();
     // SAFETY: `object` is a live handle and `key` a NUL-terminated string.
-    check(
-      unsafe { sys::napi_get_named_property(self.0, object, key.as_ptr(), &mut out) },
-      "get property",
-    )?;
+    let status = unsafe { sys::napi_get_named_property(self.0, object, key.as_ptr(), &mut out) };
+    check(status, "get property")?;
     Ok(out)
   }
 
@@ -214,31 +195,25 @@ impl Js {
     let key =
       std::ffi::CString::new(name).map_err(|_| Error::from_reason("property name with NUL"))?;
     // SAFETY: live handles and a NUL-terminated key.
-    check(
-      unsafe { sys::napi_set_named_property(self.0, object, key.as_ptr(), value) },
-      "set property",
-    )
+    let status = unsafe { sys::napi_set_named_property(self.0, object, key.as_ptr(), value) };
+    check(status, "set property")
   }
 
   /// `object[key] = value` for any key value (a symbol, say).
   pub fn set_by_key(self, object: Value, key: Value, value: Value) -> Result<()> {
     // SAFETY: live handles of this env.
-    check(
-      unsafe { sys::napi_set_property(self.0, object, key, value) },
-      "set property",
-    )
+    let status = unsafe { sys::napi_set_property(self.0, object, key, value) };
+    check(status, "set property")
   }
 
   /// `function.apply(this, args)`.
   pub fn call(self, this: Value, function: Value, args: &[Value]) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: live handles; `args` outlives the call.
-    check(
-      unsafe {
-        sys::napi_call_function(self.0, this, function, args.len(), args.as_ptr(), &mut out)
-      },
-      "call function",
-    )?;
+    let status = unsafe {
+      sys::napi_call_function(self.0, this, function, args.len(), args.as_ptr(), &mut out)
+    };
+    check(status, "call function")?;
     Ok(out)
   }
 
@@ -253,10 +228,8 @@ impl Js {
       ErrorClass::RangeError => sys::napi_create_range_error,
     };
     // SAFETY: live string handles; valid out-pointer.
-    check(
-      unsafe { create(self.0, code, message, &mut out) },
-      "create error",
-    )?;
+    let status = unsafe { create(self.0, code, message, &mut out) };
+    check(status, "create error")?;
     Ok(out)
   }
 
@@ -265,10 +238,8 @@ impl Js {
     let mut data: *mut c_void = ptr::null_mut();
     let mut out = ptr::null_mut();
     // SAFETY: valid out-pointers; Node allocates `len` bytes (zero-length gives a valid Buffer).
-    check(
-      unsafe { sys::napi_create_buffer(self.0, len, &mut data, &mut out) },
-      "create buffer",
-    )?;
+    let status = unsafe { sys::napi_create_buffer(self.0, len, &mut data, &mut out) };
+    check(status, "create buffer")?;
     let data = if data.is_null() {
       ptr::NonNull::dangling().as_ptr()
     } else {

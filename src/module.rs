@@ -82,7 +82,7 @@ pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Re
   };
   let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
   let result = mapping
-    .write(offset, data.as_slice())
+    .write(offset, &data.to_vec())
     .and_then(|()| mapping.flush());
   mapping.close();
   result.or_throw(&env)

@@ -206,7 +206,7 @@ impl RingBuffer {
 
   pub(crate) fn push_on(ring: &CoreRing, env: &Env, message: Value) -> Result<bool> {
     let bytes = args::bytes(Js::from_env(env), message, "message")?;
-    ring.push(bytes.as_slice()).or_throw(env)
+    ring.push(&bytes.to_vec()).or_throw(env)
   }
 
   pub(crate) fn pop_into_on(

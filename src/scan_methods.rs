@@ -109,7 +109,7 @@ impl ScanOutput {
 /// every scan.
 fn pattern(env: &Env, value: Value) -> Result<Vec<u8>> {
   let js = Js::from_env(env);
-  let bytes = args::bytes(js, value, "pattern")?.as_slice().to_vec();
+  let bytes = args::bytes(js, value, "pattern")?.to_vec();
   if bytes.is_empty() {
     return Err(invalid_arg_value(
       js,

@@ -85,14 +85,14 @@ impl Span {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let target = args::uint8_array(js, target, "target")?;
-    // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call; no JS
-    // runs while the slice exists; the core copies with memmove, so a target aliasing the mapping
-    // is fine.
-    let slice = unsafe { std::slice::from_raw_parts_mut(target.data, target.len) };
-    self
-      .mapping
-      .read_into_window(self.window(), offset, slice)
-      .or_throw(env)?;
+    // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call, and no
+    // JS runs during it; the target may alias the mapping, which `read_into_raw` allows.
+    unsafe {
+      self
+        .mapping
+        .read_into_raw(self.window(), offset, target.data, target.len)
+    }
+    .or_throw(env)?;
     Ok(target.len as f64)
   }
 
@@ -141,10 +141,10 @@ impl Span {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let data = args::bytes(js, data, "data")?;
-    self
-      .mapping
-      .write_window(self.window(), offset, data.as_slice())
-      .or_throw(env)
+    let (bytes, len) = data.raw();
+    // SAFETY: `bytes` is valid for `len` bytes for this call (`Bytes::raw`); it may alias a mapping,
+    // which `write_raw` allows.
+    unsafe { self.mapping.write_raw(self.window(), offset, bytes, len) }.or_throw(env)
   }
 
   /// Durable flush of the whole span.

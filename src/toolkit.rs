@@ -127,7 +127,7 @@ fn window(env: &Env, span: &Span, object: Option<Value>) -> Result<(u64, u64)> {
 
 /// A non-empty pattern: a Uint8Array or a string (UTF-8).
 fn pattern(js: Js, value: Value) -> Result<Vec<u8>> {
-  let bytes = args::bytes(js, value, "pattern")?.as_slice().to_vec();
+  let bytes = args::bytes(js, value, "pattern")?.to_vec();
   if bytes.is_empty() {
     return Err(invalid_arg_value(
       js,

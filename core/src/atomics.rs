@@ -31,8 +31,8 @@ macro_rules! atomic_ops {
 
       #[doc = concat!("Atomically replaces the `", stringify!($word), "` at `offset` with `value` if it equals `expected`; returns the previous value either way.")]
       pub fn $cas(&self, offset: u64, expected: $word, value: $word) -> Result<$word> {
-        // SAFETY: as in the load.
         self.with_aligned(offset, $size, true, stringify!($cas), |ptr| {
+          // SAFETY: as in the load.
           match unsafe { <$atomic>::from_ptr(ptr.cast()) }.compare_exchange(expected, value, SeqCst, SeqCst) {
             Ok(previous) | Err(previous) => previous,
           }

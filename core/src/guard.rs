@@ -173,10 +173,8 @@ mod tests {
     assert!(matches!(result, Err(MmapError::Truncated)));
     // The guard is reusable, and normal calls return their value.
     // SAFETY: as above.
-    assert!(matches!(
-      unsafe { guarded(|| std::ptr::read_volatile(ptr)) },
-      Err(MmapError::Truncated)
-    ));
+    let again = unsafe { guarded(|| std::ptr::read_volatile(ptr)) };
+    assert!(matches!(again, Err(MmapError::Truncated)));
     // SAFETY: touches no mapped memory.
     assert_eq!(unsafe { guarded(|| 41 + 1) }.unwrap(), 42);
   }

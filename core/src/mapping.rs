@@ -396,18 +396,37 @@ impl MappedFile {
   /// [`MappedFile::read_into`] with `offset` relative to `window`, checked against it (and the
   /// window against the live mapping) under the same lock as the copy.
   pub fn read_into_window(&self, window: Window, offset: u64, target: &mut [u8]) -> Result<()> {
+    // SAFETY: a `&mut [u8]` is valid for writes of its length and, being exclusive, cannot alias
+    // the mapping.
+    unsafe { self.read_into_raw(window, offset, target.as_mut_ptr(), target.len()) }
+  }
+
+  /// [`MappedFile::read_into_window`] into memory given by a raw pointer, for targets that may
+  /// alias the mapping (a JavaScript view of it passed as the target): the copy is a `memmove`
+  /// through raw pointers, and no reference to either side is ever made.
+  ///
+  /// # Safety
+  /// `target` must be valid for writes of `len` bytes for the duration of the call, and written
+  /// by nothing else meanwhile except through this mapping.
+  pub unsafe fn read_into_raw(
+    &self,
+    window: Window,
+    offset: u64,
+    target: *mut u8,
+    len: usize,
+  ) -> Result<()> {
     let region = self.live()?;
     let range = window.range(
       region.len,
       offset,
-      target.len() as u64,
+      len as u64,
       ("offset", "target.byteLength"),
     )?;
-    let (src, dst) = (region.ptr().wrapping_add(range.start), target.as_mut_ptr());
+    let src = region.ptr().wrapping_add(range.start);
     // SAFETY: `range` lies inside the live mapping (checked above), which the read guard keeps
-    // mapped; `target` may alias the mapping (a view passed as target), hence `copy` (memmove).
-    // The closure owns nothing, as `guarded` requires.
-    unsafe { guarded(|| std::ptr::copy(src, dst, range.len())) }
+    // mapped; `target` is valid for `len` bytes (the caller's contract) and may alias the mapping,
+    // hence `copy` (memmove) through raw pointers. The closure owns nothing, as `guarded` requires.
+    unsafe { guarded(|| std::ptr::copy(src, target, range.len())) }
       .map_err(|e| self.access_fault(&region, &range, e))
   }
 
@@ -433,6 +452,23 @@ impl MappedFile {
   /// binding's methods promise: for the whole mapping, read-only before closed before out of
   /// range; for a part of it (a segment), closed and out of range before read-only.
   pub fn write_window(&self, window: Window, offset: u64, data: &[u8]) -> Result<()> {
+    // SAFETY: a `&[u8]` is valid for reads of its length for the call.
+    unsafe { self.write_raw(window, offset, data.as_ptr(), data.len()) }
+  }
+
+  /// [`MappedFile::write_window`] from memory given by a raw pointer, for sources that may alias a
+  /// mapping (a JavaScript view of this mapping or another passed as the data): no reference to
+  /// either side is ever made, and a source inside a mapping is first copied to private memory.
+  ///
+  /// # Safety
+  /// `data` must be valid for reads of `len` bytes for the duration of the call.
+  pub unsafe fn write_raw(
+    &self,
+    window: Window,
+    offset: u64,
+    data: *const u8,
+    len: usize,
+  ) -> Result<()> {
     let writable = self.shared.mode.is_writable();
     let read_only = || MmapError::ReadOnly {
       operation: "updateRegion",
@@ -444,28 +480,29 @@ impl MappedFile {
     let range = window.range(
       region.len,
       offset,
-      data.len() as u64,
+      len as u64,
       ("offset", "data.byteLength"),
     )?;
     if !writable {
       return Err(read_only());
     }
     let dst = region.ptr().wrapping_add(range.start);
-    if overlaps_a_mapping(data.as_ptr(), data.len()) {
+    if overlaps_a_mapping(data, len) {
       // The source lies in a mapping (this one or another): its file may have been truncated by
       // another process, and a copy that faults halfway would leave a partial write. Read it
       // into private memory first, under the guard: a fault there rejects the call with nothing
       // written; the second copy cannot fault on its source.
-      let private = read_privately(data)?;
+      // SAFETY: `data` is valid for `len` bytes (the caller's contract).
+      let private = unsafe { read_privately(data, len) }?;
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `private`
       // is our own buffer of exactly `range.len()` bytes. The closure owns nothing.
       unsafe { guarded(|| std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())) }
         .map_err(|e| self.access_fault(&region, &range, e))?;
     } else {
-      let src = data.as_ptr();
-      // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` lies
-      // in no mapping, so reading it cannot fault. The closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }
+      // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` is
+      // valid for `len` bytes and lies in no mapping, so it cannot overlap `dst` nor fault. The
+      // closure owns nothing.
+      unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, dst, range.len())) }
         .map_err(|e| self.access_fault(&region, &range, e))?;
     }
     let shared = &self.shared;
@@ -547,8 +584,11 @@ impl MappedFile {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
     // SAFETY: the range lies inside the live mapping, kept mapped by the read guard for the call.
-    // Other writers (views, other processes) may change the bytes meanwhile; scans only read them
-    // and tolerate any contents, so no Rust invariant depends on them.
+    // This is the one place a reference into the mapping is made, for the length of one search:
+    // other writers (views, other processes) may change the bytes meanwhile, which a `&[u8]` does
+    // not allow in Rust's model (memmap2's `Mmap` deref makes the same compromise). The searches
+    // (memchr, bytecount) only read the bytes, derive nothing unsafe from them and tolerate any
+    // contents; their results are then a matter of timing, never of memory safety.
     let bytes = unsafe { std::slice::from_raw_parts(region.ptr().add(range.start), range.len()) };
     f(bytes)
   }
@@ -736,17 +776,22 @@ impl std::ops::Deref for LiveRegion<'_> {
 
 /// A private copy of `data`, which lies (at least partly) in a mapping: `ERR_MMAP_TRUNCATED` if
 /// reading it faults, `ENOMEM`-like if there is no memory for the copy.
-fn read_privately(data: &[u8]) -> Result<Vec<u8>> {
+/// A private copy of `len` bytes at `data`, made under the fault guard.
+///
+/// # Safety
+/// `data` must be valid for reads of `len` bytes for the call.
+unsafe fn read_privately(data: *const u8, len: usize) -> Result<Vec<u8>> {
   let mut private = Vec::new();
   private
-    .try_reserve_exact(data.len())
+    .try_reserve_exact(len)
     .map_err(|_| MmapError::io(std::io::ErrorKind::OutOfMemory.into(), "malloc", None))?;
-  let (src, tmp) = (data.as_ptr(), private.as_mut_ptr());
-  // SAFETY: `tmp` has room for `data.len()` bytes (reserved above); `src` is the caller's slice.
-  // The closure owns nothing (the Vec is owned outside), as `guarded` requires.
-  unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, tmp, data.len())) }?;
-  // SAFETY: the copy above initialised all `data.len()` bytes.
-  unsafe { private.set_len(data.len()) };
+  let tmp = private.as_mut_ptr();
+  // SAFETY: `tmp` has room for `len` bytes (reserved above) and is fresh memory that overlaps
+  // nothing; `data` is valid for `len` bytes (the caller's contract). The closure owns nothing
+  // (the Vec is owned outside), as `guarded` requires.
+  unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, tmp, len)) }?;
+  // SAFETY: the copy above initialised all `len` bytes.
+  unsafe { private.set_len(len) };
   Ok(private)
 }
 

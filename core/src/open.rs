@@ -312,9 +312,11 @@ fn map_window(
       // in a private copy of the page and never reaches the file. MAP_NORESERVE: a private
       // writable mapping is otherwise charged in full against the commit limit, so a file larger
       // than RAM + swap (100 GiB here) failed with ENOMEM; pages are charged when written instead.
-      // SAFETY: map_copy is unsafe because the file may change under a `&[u8]`. mmapkit never
-      // creates references into the mapping, only raw pointers for bounded copies.
       Mode::ReadOnly | Mode::CopyOnWrite => {
+        // SAFETY: map_copy is unsafe because the file may change under the `&[u8]` an `MmapMut`
+        // derefs to. We never use that deref: the map becomes an `MmapRaw` at once, copies go
+        // through raw pointers, and scans borrow a slice only for one search (`with_bytes`, whose
+        // comment says what that tolerates).
         unsafe { builder.no_reserve_swap().map_copy(&file) }.map(MmapRaw::from)
       }
     }

@@ -261,9 +261,9 @@ callback!(register, 2, |js, [kind, object]| {
   } else {
     u32::MAX
   };
-  // SAFETY (each `unwrap_checked`): `object` is an argument of this callback.
   match kind {
     KIND_FILE => {
+      // SAFETY: `object` is an argument of this callback, so a live handle of its env.
       let file = unsafe { unwrap_checked::<MemoryMappedFile>(js.0, object)? };
       handle_in(js, &file.handle, || Target::Span {
         span: file.span_clone(),
@@ -271,6 +271,7 @@ callback!(register, 2, |js, [kind, object]| {
       })
     }
     KIND_SEGMENT => {
+      // SAFETY: `object` is an argument of this callback, so a live handle of its env.
       let segment = unsafe { unwrap_checked::<Segment>(js.0, object)? };
       handle_in(js, &segment.handle, || Target::Span {
         span: segment.span_clone(),
@@ -278,18 +279,22 @@ callback!(register, 2, |js, [kind, object]| {
       })
     }
     KIND_RING => {
+      // SAFETY: `object` is an argument of this callback, so a live handle of its env.
       let ring = unsafe { unwrap_checked::<RingBuffer>(js.0, object)? };
       handle_in(js, &ring.handle, || Target::Ring(ring.core()))
     }
     KIND_CHUNKS => {
+      // SAFETY: `object` is an argument of this callback, so a live handle of its env.
       unsafe { unwrap_checked::<ChunkIterator>(js.0, object)? };
       js.number(0.0)
     }
     KIND_LINES => {
+      // SAFETY: `object` is an argument of this callback, so a live handle of its env.
       unsafe { unwrap_checked::<LineIterator>(js.0, object)? };
       js.number(0.0)
     }
     KIND_MATCHES => {
+      // SAFETY: `object` is an argument of this callback, so a live handle of its env.
       unsafe { unwrap_checked::<MatchIterator>(js.0, object)? };
       js.number(0.0)
     }
