@@ -53,6 +53,8 @@ mod residency;
 pub mod ring;
 pub mod scan;
 pub mod split;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{MmapError, Result};
 pub use flush_policy::FlushPolicy;

@@ -367,6 +367,7 @@ pub fn index_of(data: &[u8], pattern: &[u8], from: usize) -> Result<Option<usize
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::test_support::pseudo_random;
 
   /// The obvious reference: greedy, left to right, one byte at a time.
   fn reference(data: &[u8], pattern: &[u8]) -> Vec<usize> {
@@ -381,18 +382,6 @@ mod tests {
       }
     }
     out
-  }
-
-  fn pseudo_random(len: usize, alphabet: &[u8], seed: u64) -> Vec<u8> {
-    let mut state = seed;
-    (0..len)
-      .map(|_| {
-        state = state
-          .wrapping_mul(6364136223846793005)
-          .wrapping_add(1442695040888963407);
-        alphabet[(state >> 33) as usize % alphabet.len()]
-      })
-      .collect()
   }
 
   #[test]

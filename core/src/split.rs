@@ -79,6 +79,7 @@ pub fn split_ranges(data: &[u8], parts: u64, delimiter: &Delimiter) -> Result<Ve
 mod tests {
   use super::*;
   use crate::records::Records;
+  use crate::test_support::pseudo_random;
 
   fn records(data: &[u8], range: Range<usize>, delimiter: &Delimiter) -> Vec<Range<usize>> {
     let mut records = Records::new(delimiter.clone(), false, range);
@@ -87,18 +88,6 @@ mod tests {
       out.push(r);
     }
     out
-  }
-
-  fn pseudo_random(len: usize, alphabet: &[u8], seed: u64) -> Vec<u8> {
-    let mut state = seed;
-    (0..len)
-      .map(|_| {
-        state = state
-          .wrapping_mul(6364136223846793005)
-          .wrapping_add(1442695040888963407);
-        alphabet[(state >> 33) as usize % alphabet.len()]
-      })
-      .collect()
   }
 
   #[test]
