@@ -53,8 +53,8 @@ function loadBinding() {
     const cause = realCause(error, packageName)
     const reason = `${String(cause.message).replace(/\.$/, '')}${cause.code ? ` [${cause.code}]` : ''}`
     const advice = /addons is disabled|ERR_DLOPEN_DISABLED/.test(`${cause.message} ${cause.code}`)
-      ? 'Node runs with the permission model (--permission), which forbids native addons unless ' +
-        'it is also given --allow-addons.'
+      ? `Node runs with the permission model (--permission), which forbids native addons (this one is ` +
+        `in the package ${packageName}) unless it is also given --allow-addons.`
       : TARGETS.has(platform)
         ? `Its binary is in the package ${packageName}, an optional dependency: install it with ` +
           `\`npm install ${packageName}\` (npm skips optional dependencies when the lockfile was written ` +
