@@ -3,7 +3,7 @@
 // (`nextBatch`): one native call and one view per 1024 lines instead of one per line (~0.3 us
 // instead of ~4.7 us a line). Each line is a Buffer over the batch's zero-copy view.
 const { Buffer } = require('node:buffer')
-const { closedError } = require('./errors.js')
+const { closedError, nodeError } = require('./errors.js')
 const { stateOf } = require('./lifecycle.js')
 
 /** Per-iterator batch state, and the mapping state (lib/lifecycle.js) the iterator's views belong to. */
@@ -80,6 +80,19 @@ function installLineBatches(prototype) {
         batch.index = 0
       }
       checkFresh(this, batch, nativeReturn)
+      if (batch.arrayBuffer.byteLength === 0) {
+        // The caller transferred (detached) a line's ArrayBuffer, which the lines of this batch
+        // share: they cannot be read any more. Say so, with a code, rather than skip them.
+        batch.count = 0
+        batch.done = true
+        Reflect.apply(nativeReturn, this, [])
+        throw nodeError(
+          TypeError,
+          'ERR_INVALID_STATE',
+          "Invalid state: a line's ArrayBuffer was transferred, and the lines read with it are gone; " +
+            'copy a line (Buffer.from(line)) before transferring it',
+        )
+      }
       const i = 1 + 2 * batch.index++
       const start = batch.bounds[i]
       const line = new LineBuffer(batch.arrayBuffer, batch.byteOffset + start, batch.bounds[i + 1] - start)

@@ -50,7 +50,20 @@ function guardReceivers(prototype, handleOf, skip = []) {
     if (key === 'constructor' || skip.includes(key)) continue
     const descriptor = Object.getOwnPropertyDescriptor(prototype, key)
     const name = typeof key === 'symbol' ? `[${key.description}]` : key
-    if (typeof descriptor.value === 'function') {
+    if (typeof descriptor.value === 'function' && name.endsWith('Async')) {
+      // Async methods never throw: a wrong receiver rejects, as every other error does.
+      const method = descriptor.value
+      descriptor.value = {
+        [name](...args) {
+          try {
+            handleOf(this)
+          } catch (error) {
+            return Promise.reject(error)
+          }
+          return Reflect.apply(method, this, args)
+        },
+      }[name]
+    } else if (typeof descriptor.value === 'function') {
       const method = descriptor.value
       descriptor.value = {
         [name](...args) {

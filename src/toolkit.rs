@@ -12,7 +12,7 @@ use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::args::{self, MAX_SAFE_INTEGER};
+use crate::args;
 use crate::file::MemoryMappedFile;
 use crate::js::{ErrorClass, Js, Value};
 use crate::line_iterator::LineIterator;
@@ -161,9 +161,14 @@ pub fn split_ranges_js<'a>(
   live(env, span)?;
   let js = Js::from_env(env);
   let parts = args::index(js, parts, ArgName::Argument("parts"))?;
-  if parts == 0 {
-    let range = format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64);
-    return Err(crate::node_error::out_of_range(js, "parts", &range, "0"));
+  // At most as many ranges as findAll returns offsets: the result is an array in the heap.
+  const MAX_PARTS: u64 = 1 << 24;
+  if parts == 0 || parts > MAX_PARTS {
+    let range = format!(">= 1 && <= {MAX_PARTS}");
+    let received = crate::node_error::format_received_integer(parts as f64);
+    return Err(crate::node_error::out_of_range(
+      js, "parts", &range, &received,
+    ));
   }
   let object = args::options_object(js, options)?;
   let delimiter = delimiter(js, object)?;

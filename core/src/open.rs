@@ -303,7 +303,10 @@ fn map_window(
   } else {
     let mut builder = MmapOptions::new();
     builder.offset(window.offset).len(window.len);
-    if options.populate {
+    // MAP_POPULATE prefaults a private writable mapping for writing, which copies every page into
+    // anonymous memory (a 512 MiB readOnly file took 512 MiB of RAM): private mappings are
+    // populated by reading one byte per page instead, after mapping (`populate_private`).
+    if options.populate && mode == Mode::ReadWrite {
       builder.populate();
     }
     let map = match mode {
@@ -336,6 +339,10 @@ fn map_window(
     options.flush_policy,
   );
   mapped.apply_open_hints(options)?;
+  if options.populate && mode != Mode::ReadWrite && window.len > 0 {
+    // Read faults map the page cache's pages without copying them.
+    mapped.touch_pages(0, window.len as u64)?;
+  }
   Ok(mapped)
 }
 

@@ -94,7 +94,9 @@ static void on_sigbus(int signo, siginfo_t *info, void *context) {
     recovery_point = NULL;
     siglongjmp(*target, 1);
   }
-  if (info != NULL && recover_view_fault((uintptr_t)info->si_addr)) {
+  /* A fault (si_code > 0) inside a live mapping; a SIGBUS sent by kill() or sigqueue()
+     (si_code <= 0) is never ours and goes on as below. */
+  if (info != NULL && info->si_code > 0 && recover_view_fault((uintptr_t)info->si_addr)) {
     return;
   }
   /* Not ours: behave as if this handler had never been installed. */
@@ -109,8 +111,13 @@ static void on_sigbus(int signo, siginfo_t *info, void *context) {
     return;
   }
   /* Default action: restore it; returning re-runs the faulting access, which then kills the
-     process with SIGBUS as it would have without mmapkit. */
+     process with SIGBUS as it would have without mmapkit. A signal that was sent (kill,
+     sigqueue: si_code <= 0) re-runs nothing, so it is raised again (SA_NODEFER: delivered at
+     once) to take that default action. */
   signal(signo, SIG_DFL);
+  if (info == NULL || info->si_code <= 0) {
+    raise(signo);
+  }
 }
 
 int mmapkit_guard_install(void) {
