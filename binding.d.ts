@@ -942,7 +942,8 @@ export declare class MemoryMappedFile {
    * @param parts How many ranges at most: an integer, at least 1.
    * @param options `delimiter` (a byte, string or bytes; not empty), `offset`/`length` in bytes.
    * @returns The ranges in order, offsets relative to the receiver.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1 or fractional, or a range past the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
+   * range past the end.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const ranges = file.splitRanges(os.availableParallelism())
@@ -1251,7 +1252,8 @@ export declare class Segment {
    * @param parts How many ranges at most: an integer, at least 1.
    * @param options `delimiter` (a byte, string or bytes; not empty), `offset`/`length` in bytes.
    * @returns The ranges in order, offsets relative to the receiver.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1 or fractional, or a range past the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
+   * range past the end.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const ranges = file.splitRanges(os.availableParallelism())

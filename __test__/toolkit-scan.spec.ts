@@ -78,7 +78,7 @@ test('splitRanges gives near-equal parts, merges around long records, and honour
   t.is(ranges.length, 4)
   for (const range of ranges) t.true(Math.abs(range.length - data.length / 4) <= line.length, JSON.stringify(range))
   t.deepEqual(file.splitRanges(1), [{ offset: 0, length: data.length }])
-  t.is(file.splitRanges(10 ** 9).length, 4096)
+  t.is(file.splitRanges(2 ** 24).length, 4096, 'more parts than records: one range per record')
   const windowed = file.splitRanges(2, { offset: 5, length: 100 })
   t.deepEqual(windowed, [
     { offset: 5, length: 63 },

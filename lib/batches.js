@@ -62,7 +62,7 @@ function installLineBatches(prototype) {
     value: function next() {
       let batch = batches.get(this)
       if (batch === undefined) {
-        batch = { bounds: new Float64Array(1 + 2 * LINE_BATCH), arrayBuffer: null, byteOffset: 0 }
+        batch = { bounds: new Float64Array(1 + 2 * LINE_BATCH), arrayBuffer: null, bufferLength: 0, byteOffset: 0 }
         Object.assign(batch, { count: 0, index: 0, done: false, generation: 0 })
         batches.set(this, batch)
       }
@@ -75,12 +75,13 @@ function installLineBatches(prototype) {
           return DONE
         }
         batch.arrayBuffer = region.buffer
+        batch.bufferLength = region.buffer.byteLength
         batch.byteOffset = region.byteOffset
         batch.count = batch.bounds[0]
         batch.index = 0
       }
       checkFresh(this, batch, nativeReturn)
-      if (batch.arrayBuffer.byteLength === 0) {
+      if (batch.arrayBuffer.byteLength !== batch.bufferLength) {
         // The caller transferred (detached) a line's ArrayBuffer, which the lines of this batch
         // share: they cannot be read any more. Say so, with a code, rather than skip them.
         batch.count = 0
