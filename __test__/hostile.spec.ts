@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { MemoryMappedFile } from '../index.js'
+import { MemoryMappedFile, RingBuffer } from '../index.js'
 import { rejectsLike, tempDir, tempFile, throwsLike } from './helpers.mjs'
 
 const INDEX = new URL('../index.js', import.meta.url).pathname
@@ -78,4 +78,17 @@ test('a transferred line buffer gives a typed error, not a raw TypeError', (t) =
   ;(first.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()
   throwsLike(t, () => lines.next(), { code: 'ERR_INVALID_STATE', class: TypeError })
   t.deepEqual(lines.next(), { value: undefined, done: true })
+})
+
+test('a RingBuffer handle kept across create() of the same path with another capacity is ERR_MMAP_CORRUPT', (t) => {
+  const path = join(tempDir(t), 'q.ring')
+  const old = RingBuffer.create(path, 1 << 20)
+  old.push('a'.repeat(100))
+  const fresh = RingBuffer.create(path, 64)
+  fresh.push('12345678')
+  throwsLike(t, () => old.push('B'.repeat(50)), { code: 'ERR_MMAP_CORRUPT' })
+  throwsLike(t, () => old.pop(), { code: 'ERR_MMAP_CORRUPT' })
+  t.is(fresh.pop()?.toString(), '12345678', 'the new ring is intact')
+  old.close()
+  fresh.close()
 })

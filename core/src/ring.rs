@@ -110,6 +110,16 @@ impl View {
   /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
   /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
   fn positions(&self) -> Result<(u64, u64)> {
+    // A handle kept across `create` of the same path with another capacity would address the new
+    // ring with the old one's geometry.
+    let capacity = self.u64(OFF_CAPACITY).load(Ordering::Acquire);
+    if capacity != self.capacity {
+      return Err(corrupt(format!(
+        "the ring buffer's capacity is now {capacity} bytes, not the {} this handle opened: \
+         the file was re-created or damaged; open it again",
+        self.capacity
+      )));
+    }
     loop {
       let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
       let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);
