@@ -31,7 +31,8 @@ function runProcesses(count: number, body: string, args: string[] = []): Promise
           let err = ''
           child.stdout.on('data', (d) => (out += d))
           child.stderr.on('data', (d) => (err += d))
-          child.on('exit', (code, signal) =>
+          // 'close', not 'exit': only then has all of the child's output been read.
+          child.on('close', (code, signal) =>
             code === 0 ? resolve(out) : reject(new Error(`child ${i}: exit ${code} ${signal ?? ''}\n${err}`)),
           )
         }),
@@ -210,7 +211,7 @@ posixOnly(
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     const [status, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-      child.on('exit', (code, sig) => resolve([code, sig])),
+      child.on('close', (code, sig) => resolve([code, sig])),
     )
     t.is(signal, null, 'no signal killed the process')
     t.is(status, 0, stderr)

@@ -63,7 +63,7 @@ function producer(path: string, count: number) {
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
   const exited = new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr })),
+    child.on('close', (code, signal) => resolve({ code, signal, stderr })),
   )
   return { child, exited }
 }
@@ -169,7 +169,7 @@ test.serial('several consumer processes share one queue: every message exactly o
     const child = spawn(process.execPath, ['-e', consumerScript, path], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
-    return new Promise<number[]>((resolve) => child.on('exit', () => resolve(JSON.parse(out || '[]'))))
+    return new Promise<number[]>((resolve) => child.on('close', () => resolve(JSON.parse(out || '[]'))))
   })
   const message = Buffer.alloc(64)
   for (let n = 0; n < count; n++) {

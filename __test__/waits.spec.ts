@@ -35,7 +35,8 @@ function ended(child: ChildProcess): Promise<{ code: number | null; signal: stri
       hung = true
       child.kill('SIGKILL')
     }, BOUND_MS)
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code, signal) => {
       clearTimeout(timer)
       resolve({ code, signal, hung })
     })
