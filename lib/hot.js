@@ -5,7 +5,6 @@
 
 const { Buffer } = require('node:buffer')
 
-const HOT_SPAN_METHODS = ['readInto', 'read', 'asBuffer', 'updateRegion']
 const ATOMICS = [
   'atomicLoadU32',
   'atomicStoreU32',
@@ -88,4 +87,4 @@ function installRingMethods(prototype, hot, handleOf) {
   })
 }
 
-module.exports = { defineMethods, installSpanMethods, installAtomics, installRingMethods, HOT_SPAN_METHODS, ATOMICS }
+module.exports = { defineMethods, installSpanMethods, installAtomics, installRingMethods }

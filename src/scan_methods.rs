@@ -295,16 +295,12 @@ pub fn scan_async(
     Ok(ScanTask {
       mapping: Arc::clone(&span.mapping),
       job: Some(job),
-      // The job reports progress itself, so that its last report is `(total, total)` and reaches
-      // JavaScript before the Promise settles.
-      progress: None,
       settle: Settle::ok(abort),
     })
   })();
   AsyncTask::new(prepared.unwrap_or_else(|error| ScanTask {
     mapping: Arc::clone(&span.mapping),
     job: None,
-    progress: None,
     settle: Settle::rejecting(error),
   }))
 }

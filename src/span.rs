@@ -10,13 +10,12 @@ use napi::bindgen_prelude::*;
 use crate::args::{self, check_view_length};
 use crate::js::{Js, Value};
 use crate::node_error::{throw, ArgName, OrThrow};
-use crate::views::ViewRegistry;
+use crate::views;
 
-/// A window of a mapping, plus the registry its views are detached through.
+/// A window of a mapping.
 #[derive(Clone)]
 pub struct Span {
   pub mapping: Arc<MappedFile>,
-  pub views: ViewRegistry,
   /// Offset of the span in the mapping.
   pub base: u64,
   /// `None`: the whole mapping, however long it currently is.
@@ -27,7 +26,6 @@ impl Span {
   pub fn whole(mapping: Arc<MappedFile>) -> Self {
     Span {
       mapping,
-      views: ViewRegistry,
       base: 0,
       fixed_len: None,
     }
@@ -134,7 +132,7 @@ impl Span {
   pub fn view(&self, env: &Env, at: u64, length: u64) -> Result<Value> {
     let raw = self.mapping.view(at, length).or_throw(env)?;
     check_view_length(env, length)?;
-    self.views.create(Js::from_env(env), &self.mapping, raw)
+    views::create(Js::from_env(env), &self.mapping, raw)
   }
 
   pub fn update_region(&self, env: &Env, offset: Value, data: Value) -> Result<()> {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mmapkit_core::scan::Control;
 use mmapkit_core::{MappedFile, MmapError, OpenOptions};
@@ -18,7 +18,7 @@ use crate::abort::AbortWatch;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
 use crate::node_error;
-use crate::scan_methods::{ProgressCallback, ScanJob, ScanOutput};
+use crate::scan_methods::{ScanJob, ScanOutput};
 
 /// What every task shares: the abort watch and an error to reject with before doing any work.
 pub struct Settle {
@@ -124,12 +124,11 @@ impl Task for FlushTask {
 }
 
 /// `countLinesAsync`, `countAsync` and `findAllAsync`: the sync methods' [`ScanJob`] on a worker
-/// thread, while the libuv thread forwards aborts to it and progress to `onProgress`.
+/// thread, while the libuv thread forwards aborts to it (the job reports `onProgress` itself).
 pub struct ScanTask {
   pub mapping: Arc<MappedFile>,
   /// `None` when the task only rejects (`settle.early`).
   pub job: Option<ScanJob>,
-  pub progress: Option<ProgressCallback>,
   pub settle: Settle,
 }
 
@@ -144,7 +143,6 @@ impl Task for ScanTask {
     let control = Control::default();
     let abort = self.settle.abort.flag();
     let mapping = &self.mapping;
-    let progress = self.progress.as_ref();
     Ok(std::thread::scope(|scope| {
       // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
       let worker =
@@ -152,25 +150,10 @@ impl Task for ScanTask {
           Ok(worker) => worker,
           Err(error) => return Err(crate::waits::thread_error(error)),
         };
-      let mut last_report = Instant::now();
-      let mut reported = u64::MAX;
       while !worker.is_finished() {
         std::thread::sleep(Duration::from_millis(2));
         if abort.load(Ordering::SeqCst) {
           control.abort.store(true, Ordering::SeqCst);
-        }
-        if let Some(progress) =
-          progress.filter(|_| last_report.elapsed() >= Duration::from_millis(50))
-        {
-          let done = control.done.load(Ordering::Relaxed).min(job.length);
-          if done != reported {
-            progress.call(
-              FnArgs::from((done as f64, job.length as f64)),
-              napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking,
-            );
-            reported = done;
-          }
-          last_report = Instant::now();
         }
       }
       worker

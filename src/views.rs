@@ -45,10 +45,6 @@ pub fn max_view_length() -> u64 {
   MAX_VIEW_LENGTH.load(Ordering::Relaxed)
 }
 
-/// Makes the views of one mapping (a file and its segments and iterators share it).
-#[derive(Default, Clone)]
-pub struct ViewRegistry;
-
 /// What a view's finalizer owns. Field order is drop order: the range first, so that when the
 /// mapping's own `close` runs last it finds nobody else holding the range and unmaps it directly.
 struct ViewHint {
@@ -56,80 +52,78 @@ struct ViewHint {
   _mapping: Arc<MappedFile>,
 }
 
-impl ViewRegistry {
-  /// A Buffer aliasing `view` of `mapping`.
-  pub fn create(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
-    if view.len == 0 {
-      return Ok(js.new_buffer(0)?.0);
-    }
-    self.own_view(js, mapping, view)
+/// A Buffer aliasing `view` of `mapping`.
+pub fn create(js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
+  if view.len == 0 {
+    return Ok(js.new_buffer(0)?.0);
   }
+  own_view(js, mapping, view)
+}
 
-  /// The finalizer hint for a new external buffer over a view of `mapping`. The caller hands it
-  /// to Node-API.
-  fn new_hint(mapping: &Arc<MappedFile>) -> *mut ViewHint {
-    // The range the view lies in: the same one `mapping.view` just checked (JS is single-threaded,
-    // and only this thread's `close`/`resize` replace it).
-    let reservation = mapping.held_view(0, 0).ok().and_then(|(_, held)| held);
-    Box::into_raw(Box::new(ViewHint {
-      reservation,
-      _mapping: Arc::clone(mapping),
-    }))
-  }
+/// The finalizer hint for a new external buffer over a view of `mapping`. The caller hands it
+/// to Node-API.
+fn new_hint(mapping: &Arc<MappedFile>) -> *mut ViewHint {
+  // The range the view lies in: the same one `mapping.view` just checked (JS is single-threaded,
+  // and only this thread's `close`/`resize` replace it).
+  let reservation = mapping.held_view(0, 0).ok().and_then(|(_, held)| held);
+  Box::into_raw(Box::new(ViewHint {
+    reservation,
+    _mapping: Arc::clone(mapping),
+  }))
+}
 
-  /// An external Buffer of its own for the view.
-  fn own_view(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
-    if let Some(buffer) = shared_view(js, mapping, view) {
-      return Ok(buffer);
-    }
-    ensure_probe(js);
-    let hint = Self::new_hint(mapping);
-    let mut buffer = ptr::null_mut();
-    // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
-    // mapped (file pages, or private zero pages after close/resize) until the finalizer runs,
-    // which Node does when the backing store is freed (see the module comment).
-    let status = unsafe {
-      sys::napi_create_external_buffer(
-        js.0,
-        view.len,
-        view.ptr.cast(),
-        Some(finalize_view),
-        hint.cast(),
-        &mut buffer,
-      )
-    };
-    if status != sys::Status::napi_ok {
-      // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
-      drop(unsafe { Box::from_raw(hint) });
-      if status == sys::Status::napi_no_external_buffers_allowed {
-        return self.copy_fallback(js, mapping, view);
-      }
-      return Err(Error::new(
-        Status::from(status),
-        "Could not create a view of the mapping",
-      ));
-    }
-    uncount(js, view.len);
-    Ok(buffer)
+/// An external Buffer of its own for the view.
+fn own_view(js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
+  if let Some(buffer) = shared_view(js, mapping, view) {
+    return Ok(buffer);
   }
+  ensure_probe(js);
+  let hint = new_hint(mapping);
+  let mut buffer = ptr::null_mut();
+  // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
+  // mapped (file pages, or private zero pages after close/resize) until the finalizer runs,
+  // which Node does when the backing store is freed (see the module comment).
+  let status = unsafe {
+    sys::napi_create_external_buffer(
+      js.0,
+      view.len,
+      view.ptr.cast(),
+      Some(finalize_view),
+      hint.cast(),
+      &mut buffer,
+    )
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: Node-API did not take ownership of the hint on failure; we reclaim it once.
+    drop(unsafe { Box::from_raw(hint) });
+    if status == sys::Status::napi_no_external_buffers_allowed {
+      return copy_fallback(js, mapping, view);
+    }
+    return Err(Error::new(
+      Status::from(status),
+      "Could not create a view of the mapping",
+    ));
+  }
+  uncount(js, view.len);
+  Ok(buffer)
+}
 
-  /// Runtimes that forbid external buffers (Electron's V8 sandbox): a copy is honest for readOnly
-  /// and copyOnWrite mappings, whose view writes never reach the file anyway; for readWrite a copy
-  /// would silently drop writes, so it is refused.
-  fn copy_fallback(&self, js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
-    if mapping.mode() == Mode::ReadWrite {
-      return Err(coded_error(
-        js,
-        "ERR_MMAP_NO_ZERO_COPY",
-        "This runtime forbids external buffers, so a readWrite mapping cannot hand out a \
-         zero-copy view; use readInto() and updateRegion() instead",
-      ));
-    }
-    let (buffer, data) = js.new_buffer(view.len)?;
-    // SAFETY: `view` is inside the live mapping and `data` is the new Buffer's own memory.
-    unsafe { ptr::copy_nonoverlapping(view.ptr, data, view.len) };
-    Ok(buffer)
+/// Runtimes that forbid external buffers (Electron's V8 sandbox): a copy is honest for readOnly
+/// and copyOnWrite mappings, whose view writes never reach the file anyway; for readWrite a copy
+/// would silently drop writes, so it is refused.
+fn copy_fallback(js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Result<Value> {
+  if mapping.mode() == Mode::ReadWrite {
+    return Err(coded_error(
+      js,
+      "ERR_MMAP_NO_ZERO_COPY",
+      "This runtime forbids external buffers, so a readWrite mapping cannot hand out a \
+       zero-copy view; use readInto() and updateRegion() instead",
+    ));
   }
+  let (buffer, data) = js.new_buffer(view.len)?;
+  // SAFETY: `view` is inside the live mapping and `data` is the new Buffer's own memory.
+  unsafe { ptr::copy_nonoverlapping(view.ptr, data, view.len) };
+  Ok(buffer)
 }
 
 unsafe extern "C" fn finalize_view(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
@@ -306,7 +300,7 @@ unsafe extern "C" fn finalize_shared(_data: *mut c_void, hint: *mut c_void) {
 fn shared_view(js: Js, mapping: &Arc<MappedFile>, view: RawView) -> Option<Value> {
   let create = create_external_sab()?;
   let prototype = buffer_prototype(js)?;
-  let hint = ViewRegistry::new_hint(mapping);
+  let hint = new_hint(mapping);
   let mut sab = ptr::null_mut();
   // SAFETY: `view` lies inside the live mapping; the hint's `Arc<Reservation>` keeps the range
   // mapped until Node frees the backing store and calls `finalize_shared`.
