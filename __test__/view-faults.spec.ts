@@ -13,6 +13,9 @@ import { tempDir, tempFile } from './helpers.mjs'
 
 const INDEX = JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))
 const linuxOnly = process.platform === 'linux' ? test : test.skip
+// macOS raises SIGBUS for a page of a file mapping past the end of the file, as Linux does; the same
+// handler recovers it there (CI runs these on macOS; the full-disk case needs Linux's tmpfs).
+const unixOnly = process.platform === 'linux' || process.platform === 'darwin' ? test : test.skip
 
 /** Runs `script` in a child with `truncate(path, size)` done by yet another process. */
 function child(t: ExecutionContext, script: string): Record<string, unknown> {
@@ -36,7 +39,7 @@ function child(t: ExecutionContext, script: string): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>
 }
 
-linuxOnly('reading through asBuffer() past a truncation: zeros, the process lives, then ERR_MMAP_TRUNCATED', (t) => {
+unixOnly('reading through asBuffer() past a truncation: zeros, the process lives, then ERR_MMAP_TRUNCATED', (t) => {
   const path = tempFile(t, Buffer.alloc(64 * 1024, 'a'))
   const result = child(
     t,
@@ -72,7 +75,7 @@ linuxOnly('reading through asBuffer() past a truncation: zeros, the process live
   t.is(statSync(path).size, 4096, 'the recovery does not change the file')
 })
 
-linuxOnly('a chunk view read after a truncation, and a readWrite view written past it', (t) => {
+unixOnly('a chunk view read after a truncation, and a readWrite view written past it', (t) => {
   const path = tempFile(t, Buffer.alloc(64 * 1024, 'b'))
   const result = child(
     t,
