@@ -31,25 +31,22 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-pub mod atomics;
 pub mod descriptor;
 pub mod error;
 mod file_kind;
+pub mod file_lock;
 pub mod flush_policy;
 pub mod guard;
 mod live_maps;
-pub mod lock;
 pub mod mapping;
 pub mod matches;
 pub mod mode;
-mod open;
 pub mod options;
 mod os;
-mod page_cache;
+mod preallocate;
 pub mod range;
 pub mod records;
 pub mod reservation;
-mod residency;
 pub mod ring;
 pub mod scan;
 pub mod split;
@@ -57,13 +54,13 @@ pub mod split;
 mod test_support;
 
 pub use error::{MmapError, Result};
+pub use file_lock::LockKind;
 pub use flush_policy::FlushPolicy;
-pub use lock::LockKind;
+pub use mapping::Residency;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;
 pub use reservation::Reservation;
-pub use residency::Residency;
 pub use ring::RingBuffer;
 
 /// The OS page size in bytes.

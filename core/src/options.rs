@@ -1,7 +1,7 @@
 //! What `MappedFile::open` is asked to do.
 
+use crate::file_lock::LockKind;
 use crate::flush_policy::FlushPolicy;
-use crate::lock::LockKind;
 use crate::mode::{Advice, Mode};
 
 /// Options for [`crate::MappedFile::open`], already type-checked by the caller.

@@ -25,6 +25,15 @@ pub fn checked_range(
   Ok(offset as usize..(offset + length) as usize)
 }
 
+/// `value` as a `usize` that is also a valid `isize` (the most a mapping can hold), else
+/// [`MmapError::OutOfRange`] naming `name`.
+pub(crate) fn to_usize(value: u64, name: &str) -> Result<usize> {
+  usize::try_from(value)
+    .ok()
+    .filter(|&v| v <= isize::MAX as usize)
+    .ok_or_else(|| MmapError::out_of_range(name, isize::MAX as u64, value))
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;

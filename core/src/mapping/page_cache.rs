@@ -1,10 +1,9 @@
 //! Page-cache and memory control of a mapping: `madvise` hints, prefaulting, read-ahead and
 //! pinning pages in RAM. Ranges are checked like every other and widened to pages internally.
 
+use super::{MappedFile, Region};
 use crate::error::Result;
 use crate::guard::guarded;
-use crate::mapping::MappedFile;
-use crate::mapping::Region;
 use crate::mode::{Advice, Mode};
 use crate::os;
 use crate::range::checked_range;
@@ -75,7 +74,7 @@ impl MappedFile {
 }
 
 /// [`MappedFile::advise`] on a live region (also used right after mapping, for `options.advice`).
-pub(crate) fn advise_region(
+pub(super) fn advise_region(
   region: &Region,
   mode: Mode,
   advice: Advice,

@@ -1,12 +1,14 @@
 //! Sequentially consistent atomics on aligned `u32`/`u64` words of a mapping, usable across
 //! processes that map the same file (the hardware's atomics work on shared memory). Loads work in
 //! every mode; stores and read-modify-writes are refused on readOnly mappings
-//! ([`MmapError::ReadOnly`](crate::MmapError::ReadOnly)), and a misaligned offset is [`MmapError::Misaligned`](crate::MmapError::Misaligned).
+//! ([`MmapError::ReadOnly`]), and a misaligned offset is [`MmapError::Misaligned`].
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 
-use crate::error::Result;
-use crate::mapping::MappedFile;
+use super::MappedFile;
+use crate::error::{MmapError, Result};
+use crate::guard::guarded;
+use crate::range::checked_range;
 
 macro_rules! atomic_ops {
   ($word:ty, $atomic:ty, $size:expr, $load:ident, $store:ident, $add:ident, $cas:ident) => {
@@ -60,3 +62,32 @@ atomic_ops!(
   atomic_add_u64,
   atomic_compare_exchange_u64
 );
+
+impl MappedFile {
+  /// Runs `op` on the address of `size` bytes at `offset`, which must be aligned to `size` in the
+  /// file; for atomics. `write` operations are refused on readOnly mappings.
+  fn with_aligned<T>(
+    &self,
+    offset: u64,
+    size: u64,
+    write: bool,
+    operation: &'static str,
+    op: impl FnOnce(*mut u8) -> T,
+  ) -> Result<T> {
+    if write && !self.shared.mode.is_writable() {
+      return Err(MmapError::ReadOnly { operation });
+    }
+    let region = self.live()?;
+    let range = checked_range(offset, size, region.len, "offset", "length")?;
+    if (self.offset + offset) % size != 0 {
+      return Err(MmapError::Misaligned {
+        offset,
+        alignment: size,
+      });
+    }
+    let ptr = region.ptr().wrapping_add(range.start);
+    // SAFETY: `ptr` is inside the live mapping, kept mapped by the read guard; `op` performs one
+    // atomic access through it and owns nothing (the `guarded` contract).
+    unsafe { guarded(|| op(ptr)) }
+  }
+}
