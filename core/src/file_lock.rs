@@ -10,6 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A shared (many holders) or exclusive (one holder) lock.
+///
+/// ```
+/// use mmapkit_core::LockKind;
+/// assert_eq!(LockKind::parse("exclusive"), Some(LockKind::Exclusive));
+/// assert_eq!(LockKind::Shared.as_str(), "shared");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockKind {
   /// Any number of processes may hold it at once; excludes `Exclusive`.
@@ -20,6 +26,12 @@ pub enum LockKind {
 
 impl LockKind {
   /// Parses the contract's name (`'shared'`, `'exclusive'`).
+  ///
+  /// ```
+  /// use mmapkit_core::LockKind;
+  /// assert_eq!(LockKind::parse("shared"), Some(LockKind::Shared));
+  /// assert_eq!(LockKind::parse("read"), None);
+  /// ```
   pub fn parse(name: &str) -> Option<Self> {
     match name {
       "shared" => Some(LockKind::Shared),
@@ -29,6 +41,11 @@ impl LockKind {
   }
 
   /// The contract's name.
+  ///
+  /// ```
+  /// use mmapkit_core::LockKind;
+  /// assert_eq!(LockKind::Exclusive.as_str(), "exclusive");
+  /// ```
   pub fn as_str(self) -> &'static str {
     match self {
       LockKind::Shared => "shared",
@@ -38,6 +55,19 @@ impl LockKind {
 }
 
 /// Waits until the lock is granted.
+///
+/// ```
+/// use mmapkit_core::{file_lock, LockKind};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let a = std::fs::File::open(&path).unwrap();
+/// let b = std::fs::File::open(&path).unwrap();
+/// file_lock::lock(&a, LockKind::Exclusive).unwrap();
+/// assert!(!file_lock::try_lock(&b, LockKind::Shared).unwrap());
+/// file_lock::unlock(&a).unwrap();
+/// file_lock::lock(&b, LockKind::Shared).unwrap();
+/// ```
 pub fn lock(file: &File, kind: LockKind) -> Result<(), WaitError> {
   match kind {
     LockKind::Shared => fs2::FileExt::lock_shared(file),
@@ -47,6 +77,18 @@ pub fn lock(file: &File, kind: LockKind) -> Result<(), WaitError> {
 }
 
 /// Takes the lock if it is free: `Ok(true)`; `Ok(false)` if another holder has it.
+///
+/// ```
+/// use mmapkit_core::{file_lock, LockKind};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let a = std::fs::File::open(&path).unwrap();
+/// let b = std::fs::File::open(&path).unwrap();
+/// assert!(file_lock::try_lock(&a, LockKind::Shared).unwrap());
+/// assert!(file_lock::try_lock(&b, LockKind::Shared).unwrap());
+/// assert!(!file_lock::try_lock(&std::fs::File::open(&path).unwrap(), LockKind::Exclusive).unwrap());
+/// ```
 pub fn try_lock(file: &File, kind: LockKind) -> io::Result<bool> {
   let result = match kind {
     LockKind::Shared => fs2::FileExt::try_lock_shared(file),
@@ -60,6 +102,21 @@ pub fn try_lock(file: &File, kind: LockKind) -> io::Result<bool> {
 }
 
 /// Why a cancellable lock wait ended without the lock.
+///
+/// ```
+/// use mmapkit_core::file_lock::{lock_cancellable, WaitError};
+/// use mmapkit_core::LockKind;
+/// use std::sync::atomic::AtomicBool;
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let file = std::fs::File::open(&path).unwrap();
+/// match lock_cancellable(&file, LockKind::Shared, &AtomicBool::new(false)) {
+///   Ok(()) => {}
+///   Err(WaitError::Aborted) => println!("given up"),
+///   Err(WaitError::Io(e)) => println!("refused: {e}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum WaitError {
   /// The abort flag was set.
@@ -70,6 +127,25 @@ pub enum WaitError {
 
 /// Waits for the lock by polling (1 ms, doubling to 16 ms) so that setting `abort` ends the wait
 /// promptly; a blocking `flock` cannot be interrupted.
+///
+/// ```
+/// use mmapkit_core::file_lock::{self, WaitError};
+/// use mmapkit_core::LockKind;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let holder = std::fs::File::open(&path).unwrap();
+/// let waiter = std::fs::File::open(&path).unwrap();
+/// file_lock::lock(&holder, LockKind::Exclusive).unwrap();
+/// let abort = AtomicBool::new(false);
+/// std::thread::scope(|scope| {
+///   let waiting = scope.spawn(|| file_lock::lock_cancellable(&waiter, LockKind::Shared, &abort));
+///   std::thread::sleep(std::time::Duration::from_millis(20));
+///   abort.store(true, Ordering::SeqCst); // ends the wait within 16 ms
+///   assert!(matches!(waiting.join().unwrap(), Err(WaitError::Aborted)));
+/// });
+/// ```
 pub fn lock_cancellable(file: &File, kind: LockKind, abort: &AtomicBool) -> Result<(), WaitError> {
   lock_polling(
     file,
@@ -100,6 +176,18 @@ pub(crate) fn lock_polling<E>(
 }
 
 /// Releases the lock (a no-op if none is held).
+///
+/// ```
+/// use mmapkit_core::{file_lock, LockKind};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let a = std::fs::File::open(&path).unwrap();
+/// file_lock::lock(&a, LockKind::Exclusive).unwrap();
+/// file_lock::unlock(&a).unwrap();
+/// file_lock::unlock(&a).unwrap(); // holding none is fine
+/// assert!(file_lock::try_lock(&std::fs::File::open(&path).unwrap(), LockKind::Exclusive).unwrap());
+/// ```
 pub fn unlock(file: &File) -> io::Result<()> {
   fs2::FileExt::unlock(file)
 }

@@ -64,12 +64,21 @@ pub use reservation::Reservation;
 pub use ring::RingBuffer;
 
 /// The OS page size in bytes.
+///
+/// ```
+/// let page = mmapkit_core::page_size();
+/// assert!(page.is_power_of_two() && page >= 4096);
+/// ```
 pub fn page_size() -> usize {
   os::page_size()
 }
 
 /// The address of the symbol `name` exported by the running program (the JavaScript runtime), or
 /// null: for Node-API functions newer than the version the binding links against.
+///
+/// ```
+/// assert!(mmapkit_core::runtime_symbol(c"no_such_symbol_in_any_program").is_null());
+/// ```
 pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
   os::runtime_symbol(name)
 }

@@ -74,6 +74,25 @@ impl Drop for Region {
 }
 
 /// A memory-mapped file, or anonymous memory, shared safely between threads.
+///
+/// ```
+/// use mmapkit_core::{MappedFile, Mode, OpenOptions};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("data.bin");
+/// let rw = OpenOptions {
+///   mode: Some(Mode::ReadWrite),
+///   create: true,
+///   size: Some(4096),
+///   ..OpenOptions::default()
+/// };
+/// let writer = MappedFile::open(&path, &rw)?;
+/// writer.write(0, b"hello")?;
+/// writer.flush()?;
+/// // Another mapping of the same file (here readOnly, the default) sees the bytes.
+/// let reader = MappedFile::open(&path, &OpenOptions::default())?;
+/// assert_eq!(reader.read(0, 5)?, b"hello");
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub struct MappedFile {
   /// What the background flusher shares with the handle.
   shared: Arc<Shared>,
@@ -132,6 +151,15 @@ impl std::fmt::Debug for MappedFile {
 
 impl MappedFile {
   /// `size` bytes of zeroed anonymous memory, readWrite, with no file behind it.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, Mode};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// assert_eq!(memory.mode(), Mode::ReadWrite);
+  /// assert_eq!(memory.read(0, 4)?, [0, 0, 0, 0]);
+  /// memory.write(0, b"scratch")?;
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn anonymous(size: u64) -> Result<Self> {
     let len = to_usize(size, "size")?;
     let map = if len == 0 {
@@ -245,36 +273,116 @@ impl MappedFile {
   }
 
   /// The file's path; `None` for anonymous memory.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// let path = dir.path().join("data.bin");
+  /// std::fs::write(&path, b"hello").unwrap();
+  /// let file = MappedFile::open(&path, &OpenOptions::default())?;
+  /// assert_eq!(file.path(), path.to_str());
+  /// assert_eq!(MappedFile::anonymous(16)?.path(), None);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn path(&self) -> Option<&str> {
     self.path.as_deref()
   }
 
   /// How the file is mapped.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, b"hello").unwrap();
+  /// let file = MappedFile::open(&path, &OpenOptions::default())?;
+  /// assert_eq!(file.mode(), Mode::ReadOnly); // the default
+  /// assert!(matches!(file.write(0, b"x"), Err(MmapError::ReadOnly { .. })));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn mode(&self) -> Mode {
     self.shared.mode
   }
 
   /// The flush policy chosen at open.
+  ///
+  /// ```
+  /// use mmapkit_core::{FlushPolicy, MappedFile, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// let options = OpenOptions {
+  ///   mode: Some(Mode::ReadWrite),
+  ///   create: true,
+  ///   size: Some(4096),
+  ///   flush_policy: FlushPolicy::EveryWrites(100),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let file = MappedFile::open(&path, &options)?;
+  /// assert_eq!(file.flush_policy(), FlushPolicy::EveryWrites(100));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn flush_policy(&self) -> FlushPolicy {
     self.policy
   }
 
   /// The file offset of the first mapped byte.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, vec![7u8; 10_000]).unwrap();
+  /// // Any offset: the mapping is aligned to pages internally.
+  /// let options = OpenOptions {
+  ///   offset: Some(5000),
+  ///   length: Some(100),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let window = MappedFile::open(&path, &options)?;
+  /// assert_eq!(window.offset(), 5000);
+  /// assert_eq!(window.len()?, 100);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn offset(&self) -> u64 {
     self.offset
   }
 
   /// Bytes mapped, or [`MmapError::Closed`].
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// assert_eq!(memory.len()?, 4096);
+  /// memory.close();
+  /// assert!(matches!(memory.len(), Err(MmapError::Closed)));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn len(&self) -> Result<usize> {
     Ok(self.live()?.len)
   }
 
   /// Whether the mapping is empty (a zero-length file or window).
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// assert!(MappedFile::anonymous(0)?.is_empty()?);
+  /// assert!(!MappedFile::anonymous(1)?.is_empty()?);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn is_empty(&self) -> Result<bool> {
     Ok(self.len()? == 0)
   }
 
   /// Whether `close` has run.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(16)?;
+  /// assert!(!memory.is_closed());
+  /// memory.close();
+  /// assert!(memory.is_closed());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn is_closed(&self) -> bool {
     self
       .shared
@@ -285,6 +393,16 @@ impl MappedFile {
   }
 
   /// Bytes written through [`MappedFile::write`] since the last flush.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// memory.write(0, b"abcd")?;
+  /// assert_eq!(memory.pending_bytes(), 4);
+  /// memory.flush()?;
+  /// assert_eq!(memory.pending_bytes(), 0);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn pending_bytes(&self) -> u64 {
     self.shared.pending_bytes.load(Ordering::Relaxed)
   }
@@ -292,6 +410,15 @@ impl MappedFile {
   /// Gives up the mapping at once and closes the file. Idempotent. Waits for accesses running on
   /// other threads. The address range is unmapped now if nothing else holds it, else retired
   /// (private zero pages) until the last zero-copy view over it is gone.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// memory.close();
+  /// memory.close(); // idempotent
+  /// assert!(matches!(memory.read(0, 1), Err(MmapError::Closed)));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn close(&self) {
     // Stop the flusher first: its ticks take the region's read lock.
     let flusher = self

@@ -14,24 +14,32 @@ macro_rules! atomic_ops {
   ($word:ty, $atomic:ty, $size:expr, $load:ident, $store:ident, $add:ident, $cas:ident) => {
     impl MappedFile {
       #[doc = concat!("Atomically loads the `", stringify!($word), "` at `offset`.")]
+      ///
+      #[doc = concat!("```\nlet memory = mmapkit_core::MappedFile::anonymous(64)?;\n", "memory.", stringify!($store), "(8, 5)?;\nassert_eq!(memory.", stringify!($load), "(8)?, 5);\n// Offsets must be aligned to the word's size in the file.\nassert!(matches!(memory.", stringify!($load), "(1), Err(mmapkit_core::MmapError::Misaligned { .. })));", "\n# Ok::<(), mmapkit_core::MmapError>(())\n```")]
       pub fn $load(&self, offset: u64) -> Result<$word> {
         // SAFETY: `with_aligned` hands over an aligned address inside the live mapping.
         self.with_aligned(offset, $size, false, stringify!($load), |ptr| unsafe { <$atomic>::from_ptr(ptr.cast()) }.load(SeqCst))
       }
 
       #[doc = concat!("Atomically stores `value` into the `", stringify!($word), "` at `offset`.")]
+      ///
+      #[doc = concat!("```\nlet memory = mmapkit_core::MappedFile::anonymous(64)?;\n", "memory.", stringify!($store), "(0, 7)?;\nassert_eq!(memory.", stringify!($load), "(0)?, 7);", "\n# Ok::<(), mmapkit_core::MmapError>(())\n```")]
       pub fn $store(&self, offset: u64, value: $word) -> Result<()> {
         // SAFETY: as in the load.
         self.with_aligned(offset, $size, true, stringify!($store), |ptr| unsafe { <$atomic>::from_ptr(ptr.cast()) }.store(value, SeqCst))
       }
 
       #[doc = concat!("Atomically adds `delta` (wrapping) to the `", stringify!($word), "` at `offset`; returns the previous value.")]
+      ///
+      #[doc = concat!("```\nlet memory = mmapkit_core::MappedFile::anonymous(64)?;\n", "memory.", stringify!($store), "(0, 1)?;\nassert_eq!(memory.", stringify!($add), "(0, 2)?, 1); // the previous value\nassert_eq!(memory.", stringify!($load), "(0)?, 3);", "\n# Ok::<(), mmapkit_core::MmapError>(())\n```")]
       pub fn $add(&self, offset: u64, delta: $word) -> Result<$word> {
         // SAFETY: as in the load.
         self.with_aligned(offset, $size, true, stringify!($add), |ptr| unsafe { <$atomic>::from_ptr(ptr.cast()) }.fetch_add(delta, SeqCst))
       }
 
       #[doc = concat!("Atomically replaces the `", stringify!($word), "` at `offset` with `value` if it equals `expected`; returns the previous value either way.")]
+      ///
+      #[doc = concat!("```\nlet memory = mmapkit_core::MappedFile::anonymous(64)?;\n", "memory.", stringify!($store), "(0, 1)?;\nassert_eq!(memory.", stringify!($cas), "(0, 1, 9)?, 1); // swapped\nassert_eq!(memory.", stringify!($cas), "(0, 1, 4)?, 9); // not swapped: 9 != 1\nassert_eq!(memory.", stringify!($load), "(0)?, 9);", "\n# Ok::<(), mmapkit_core::MmapError>(())\n```")]
       pub fn $cas(&self, offset: u64, expected: $word, value: $word) -> Result<$word> {
         self.with_aligned(offset, $size, true, stringify!($cas), |ptr| {
           // SAFETY: as in the load.

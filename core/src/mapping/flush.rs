@@ -66,6 +66,23 @@ impl MappedFile {
   /// Durably writes the whole mapping back to the file: `msync(MS_SYNC)` on Unix,
   /// `FlushViewOfFile` + `FlushFileBuffers` on Windows, on every call. Nothing to do for readOnly,
   /// copyOnWrite and anonymous mappings, whose changes never reach a file.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// let options = OpenOptions {
+  ///   mode: Some(Mode::ReadWrite),
+  ///   create: true,
+  ///   size: Some(4096),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let file = MappedFile::open(&path, &options)?;
+  /// file.write(0, b"durable")?;
+  /// file.flush()?; // on the disk when it returns
+  /// assert_eq!(&std::fs::read(&path).unwrap()[..7], b"durable");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn flush(&self) -> Result<()> {
     let region = self.live()?;
     let background = self
@@ -81,6 +98,23 @@ impl MappedFile {
   }
 
   /// Durably writes `length` bytes at `offset` back to the file (aligned to pages internally).
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// let options = OpenOptions {
+  ///   mode: Some(Mode::ReadWrite),
+  ///   create: true,
+  ///   size: Some(1 << 20),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let file = MappedFile::open(&path, &options)?;
+  /// file.write(500_000, b"record")?;
+  /// file.flush_range(500_000, 6)?; // syncs only the page holding it
+  /// assert!(file.flush_range(1 << 20, 1).is_err()); // ranges are checked
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn flush_range(&self, offset: u64, length: u64) -> Result<()> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;

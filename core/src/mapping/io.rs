@@ -14,6 +14,17 @@ use crate::range::checked_range;
 use crate::reservation::Reservation;
 
 /// A raw view into a live mapping: `len` bytes at `ptr`.
+///
+/// ```
+/// use mmapkit_core::{MappedFile, RawView};
+/// let memory = MappedFile::anonymous(4096)?;
+/// let view: RawView = memory.view(16, 4)?;
+/// assert_eq!(view.len, 4);
+/// // SAFETY: the byte is inside the live mapping, which nothing closes or resizes meanwhile.
+/// unsafe { view.ptr.write(42) };
+/// assert_eq!(memory.read(16, 1)?, [42]);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RawView {
   /// The first byte of the view.
@@ -24,6 +35,19 @@ pub struct RawView {
 
 /// The part of a mapping that [`MappedFile::read_into_window`] and [`MappedFile::write_window`]
 /// address: offsets are relative to it and checked against it.
+///
+/// ```
+/// use mmapkit_core::{mapping::Window, MappedFile};
+/// let memory = MappedFile::anonymous(4096)?;
+/// memory.write(100, b"abcdef")?;
+/// // 4 bytes at 102: offsets are relative to the window and checked against it.
+/// let window = Window { base: 102, len: Some(4) };
+/// let mut out = [0u8; 2];
+/// memory.read_into_window(window, 1, &mut out)?;
+/// assert_eq!(&out, b"de");
+/// assert!(memory.read_into_window(window, 3, &mut out).is_err()); // 3 + 2 > 4
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
   /// Offset of the window in the mapping.
@@ -36,6 +60,14 @@ pub struct Window {
 
 impl Window {
   /// The whole mapping.
+  ///
+  /// ```
+  /// use mmapkit_core::{mapping::Window, MappedFile};
+  /// let memory = MappedFile::anonymous(16)?;
+  /// memory.write_window(Window::WHOLE, 8, b"end")?;
+  /// assert_eq!(memory.read(8, 3)?, b"end");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub const WHOLE: Window = Window { base: 0, len: None };
 
   /// `offset..offset + length` of the window as a range of a mapping of `mapped` bytes.
@@ -63,12 +95,34 @@ impl Window {
 
 impl MappedFile {
   /// Copies `target.len()` bytes starting at `offset` into `target`.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// memory.write(10, b"mmap")?;
+  /// let mut target = [0u8; 4]; // reused between calls: no allocation
+  /// memory.read_into(10, &mut target)?;
+  /// assert_eq!(&target, b"mmap");
+  /// assert!(matches!(memory.read_into(4094, &mut target), Err(MmapError::OutOfRange { .. })));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn read_into(&self, offset: u64, target: &mut [u8]) -> Result<()> {
     self.read_into_window(Window::WHOLE, offset, target)
   }
 
   /// [`MappedFile::read_into`] with `offset` relative to `window`, checked against it (and the
   /// window against the live mapping) under the same lock as the copy.
+  ///
+  /// ```
+  /// use mmapkit_core::{mapping::Window, MappedFile};
+  /// let memory = MappedFile::anonymous(64)?;
+  /// memory.write(32, b"segment")?;
+  /// let segment = Window { base: 32, len: Some(16) };
+  /// let mut target = [0u8; 7];
+  /// memory.read_into_window(segment, 0, &mut target)?;
+  /// assert_eq!(&target, b"segment");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn read_into_window(&self, window: Window, offset: u64, target: &mut [u8]) -> Result<()> {
     // SAFETY: a `&mut [u8]` is valid for writes of its length and, being exclusive, cannot alias
     // the mapping.
@@ -82,6 +136,18 @@ impl MappedFile {
   /// # Safety
   /// `target` must be valid for writes of `len` bytes for the duration of the call, and written
   /// by nothing else meanwhile except through this mapping.
+  ///
+  /// ```
+  /// use mmapkit_core::{mapping::Window, MappedFile};
+  /// let memory = MappedFile::anonymous(64)?;
+  /// memory.write(0, b"abcd")?;
+  /// // The target may be the mapping itself: the copy is a memmove.
+  /// let view = memory.view(0, 64)?;
+  /// // SAFETY: `view.ptr + 2` is valid for 4 bytes of the live mapping, written by nothing else.
+  /// unsafe { memory.read_into_raw(Window::WHOLE, 0, view.ptr.add(2), 4)? };
+  /// assert_eq!(memory.read(0, 6)?, b"ababcd");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub unsafe fn read_into_raw(
     &self,
     window: Window,
@@ -105,6 +171,15 @@ impl MappedFile {
   }
 
   /// A copy of `length` bytes at `offset`.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(16)?;
+  /// memory.write(0, b"hello")?;
+  /// assert_eq!(memory.read(0, 5)?, b"hello");
+  /// assert!(matches!(memory.read(10, 10), Err(MmapError::OutOfRange { .. })));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn read(&self, offset: u64, length: u64) -> Result<Vec<u8>> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
@@ -117,6 +192,17 @@ impl MappedFile {
   }
 
   /// Writes `data` at `offset`. Refused on readOnly mappings.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(16)?;
+  /// memory.write(4, b"data")?;
+  /// assert_eq!(memory.read(4, 4)?, b"data");
+  /// // Nothing is written when the range does not fit.
+  /// assert!(matches!(memory.write(14, b"data"), Err(MmapError::OutOfRange { .. })));
+  /// assert_eq!(memory.read(14, 2)?, [0, 0]);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn write(&self, offset: u64, data: &[u8]) -> Result<()> {
     self.write_window(Window::WHOLE, offset, data)
   }
@@ -125,6 +211,16 @@ impl MappedFile {
   /// against the live mapping) under the same lock as the copy. The checks come in the order the
   /// binding's methods promise: for the whole mapping, read-only before closed before out of
   /// range; for a part of it (a segment), closed and out of range before read-only.
+  ///
+  /// ```
+  /// use mmapkit_core::{mapping::Window, MappedFile};
+  /// let memory = MappedFile::anonymous(64)?;
+  /// let segment = Window { base: 16, len: Some(8) };
+  /// memory.write_window(segment, 2, b"ab")?;
+  /// assert_eq!(memory.read(18, 2)?, b"ab");
+  /// assert!(memory.write_window(segment, 7, b"ab").is_err()); // past the segment's end
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn write_window(&self, window: Window, offset: u64, data: &[u8]) -> Result<()> {
     // SAFETY: a `&[u8]` is valid for reads of its length for the call.
     unsafe { self.write_raw(window, offset, data.as_ptr(), data.len()) }
@@ -136,6 +232,18 @@ impl MappedFile {
   ///
   /// # Safety
   /// `data` must be valid for reads of `len` bytes for the duration of the call.
+  ///
+  /// ```
+  /// use mmapkit_core::{mapping::Window, MappedFile};
+  /// let memory = MappedFile::anonymous(64)?;
+  /// memory.write(0, b"abcd")?;
+  /// // The source may lie in a mapping, this one included: it is copied privately first.
+  /// let view = memory.view(0, 4)?;
+  /// // SAFETY: `view.ptr` is valid for reads of 4 bytes: the mapping stays open for the call.
+  /// unsafe { memory.write_raw(Window::WHOLE, 8, view.ptr, view.len)? };
+  /// assert_eq!(memory.read(8, 4)?, b"abcd");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub unsafe fn write_raw(
     &self,
     window: Window,
@@ -204,6 +312,17 @@ impl MappedFile {
   /// The bounds of a view of `length` bytes at `offset`, for callers that hand the memory out
   /// (the binding's zero-copy Buffers). The pointer is valid until the next `close` or `resize`;
   /// the caller must stop using it before either.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// memory.write(0, b"zero-copy")?;
+  /// let view = memory.view(5, 4)?;
+  /// assert_eq!(view.len, 4);
+  /// // SAFETY: the view lies inside the live mapping, read before any close or resize.
+  /// assert_eq!(unsafe { view.ptr.read() }, b'c');
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn view(&self, offset: u64, length: u64) -> Result<RawView> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
@@ -219,6 +338,21 @@ impl MappedFile {
   /// to code that may outlive `close`/`resize` (the binding's zero-copy Buffers): while the
   /// returned `Arc` is held, the pointer stays mapped (after `close`/`resize`, to private zero
   /// pages). `None` for an empty view of a zero-length mapping.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// memory.write(0, b"kept")?;
+  /// let (view, held) = memory.held_view(0, 4)?;
+  /// memory.close();
+  /// // While `held` lives the range stays mapped: after close it reads zeros on Unix (the old bytes
+  /// // on Windows), and never faults.
+  /// // SAFETY: `held` keeps the 4 bytes at `view.ptr` mapped.
+  /// let first = unsafe { view.ptr.read() };
+  /// assert!(first == 0 || first == b'k');
+  /// drop(held); // now it is unmapped
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn held_view(&self, offset: u64, length: u64) -> Result<(RawView, Option<Arc<Reservation>>)> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
@@ -239,6 +373,21 @@ impl MappedFile {
   /// # Safety
   /// `f` must stay inside `base..base + len` and follow the [`guarded`] contract (own nothing
   /// with a destructor that matters while it touches the mapping).
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// // SAFETY: the closure stays inside `base..base + len` and owns nothing.
+  /// let len = unsafe {
+  ///   memory.with_raw(|base, len| {
+  ///     base.add(len - 1).write(7);
+  ///     len
+  ///   })
+  /// }?;
+  /// assert_eq!(len, 4096);
+  /// assert_eq!(memory.read(4095, 1)?, [7]);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub unsafe fn with_raw<T>(&self, f: impl FnOnce(*mut u8, usize) -> T) -> Result<T> {
     let region = self.live()?;
     let (base, len) = (region.ptr(), region.len);
@@ -249,6 +398,15 @@ impl MappedFile {
   /// Runs `f` over `length` bytes at `offset` as a slice, holding the mapping for the duration
   /// (a `close` on another thread waits). For scans: the bytes may be changed concurrently by views
   /// or other processes, and `f` must not rely on them staying the same.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// memory.write(0, b"a\nb\nc")?;
+  /// let lines = memory.with_bytes(0, 5, |bytes| Ok(bytes.iter().filter(|&&b| b == b'\n').count()))?;
+  /// assert_eq!(lines, 2);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn with_bytes<T>(
     &self,
     offset: u64,

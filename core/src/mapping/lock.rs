@@ -18,6 +18,23 @@ impl MappedFile {
   /// A cancellable wait also ends when the mapping is closed meanwhile (`ERR_MMAP_CLOSED`, from
   /// another thread), and a lock granted just as it closed is released at once: it is taken through
   /// a second handle to the file, which would otherwise hold it with no owner left to release it.
+  ///
+  /// ```
+  /// use mmapkit_core::{LockKind, MappedFile, MmapError, OpenOptions};
+  /// use std::sync::atomic::AtomicBool;
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, b"shared state").unwrap();
+  /// let a = MappedFile::open(&path, &OpenOptions::default())?;
+  /// let b = MappedFile::open(&path, &OpenOptions::default())?;
+  /// a.lock(LockKind::Exclusive, None)?;
+  /// // A cancellable wait ends as soon as its flag is set (here: before it starts).
+  /// let abort = AtomicBool::new(true);
+  /// assert!(matches!(b.lock(LockKind::Shared, Some(&abort)), Err(MmapError::Aborted)));
+  /// a.unlock()?;
+  /// b.lock(LockKind::Shared, None)?;
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn lock(&self, kind: LockKind, abort: Option<&AtomicBool>) -> crate::Result<()> {
     let file = self.file_for("lock")?;
     let Some(abort) = abort else {
@@ -42,12 +59,40 @@ impl MappedFile {
   }
 
   /// Takes the lock if it is free (`true`); `false` if another holder has it.
+  ///
+  /// ```
+  /// use mmapkit_core::{LockKind, MappedFile, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, b"shared state").unwrap();
+  /// let a = MappedFile::open(&path, &OpenOptions::default())?;
+  /// let b = MappedFile::open(&path, &OpenOptions::default())?;
+  /// assert!(a.try_lock(LockKind::Shared)?);
+  /// assert!(b.try_lock(LockKind::Shared)?); // shared locks share
+  /// assert!(!MappedFile::open(&path, &OpenOptions::default())?.try_lock(LockKind::Exclusive)?);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn try_lock(&self, kind: LockKind) -> crate::Result<bool> {
     let file = self.file_for("tryLock")?;
     try_lock(&file, kind).map_err(|e| self.io_error(e, "flock"))
   }
 
   /// Releases this mapping's lock (a no-op if it holds none).
+  ///
+  /// ```
+  /// use mmapkit_core::{LockKind, MappedFile, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, b"shared state").unwrap();
+  /// let a = MappedFile::open(&path, &OpenOptions::default())?;
+  /// let b = MappedFile::open(&path, &OpenOptions::default())?;
+  /// a.lock(LockKind::Exclusive, None)?;
+  /// assert!(!b.try_lock(LockKind::Exclusive)?);
+  /// a.unlock()?;
+  /// a.unlock()?; // holding none is fine
+  /// assert!(b.try_lock(LockKind::Exclusive)?);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn unlock(&self) -> crate::Result<()> {
     let file = self.file_for("unlock")?;
     unlock(&file).map_err(|e| self.io_error(e, "flock"))

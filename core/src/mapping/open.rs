@@ -44,12 +44,51 @@ struct Window {
 impl MappedFile {
   /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it. A call
   /// that fails leaves the file as it was (see the module documentation).
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// let path = dir.path().join("new.bin");
+  /// let options = OpenOptions {
+  ///   mode: Some(Mode::ReadWrite),
+  ///   create: true,
+  ///   size: Some(1024),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let file = MappedFile::open(&path, &options)?;
+  /// assert_eq!(file.len()?, 1024);
+  /// // A rejected call changes nothing: `create` needs mode readWrite.
+  /// let other = dir.path().join("other.bin");
+  /// let bad = OpenOptions { create: true, ..OpenOptions::default() };
+  /// assert!(matches!(MappedFile::open(&other, &bad), Err(MmapError::InvalidArgValue { .. })));
+  /// assert!(!other.exists());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
     Self::open_cancellable(path, options, None)
   }
 
   /// [`MappedFile::open`] whose wait for `options.lock` ends with [`MmapError::Aborted`] as soon
   /// as `abort` is set (the lock is then polled instead of waited for).
+  ///
+  /// ```
+  /// use mmapkit_core::{LockKind, MappedFile, MmapError, OpenOptions};
+  /// use std::sync::atomic::{AtomicBool, Ordering};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, b"hello").unwrap();
+  /// let holder = MappedFile::open(&path, &OpenOptions::default())?;
+  /// holder.lock(LockKind::Exclusive, None)?;
+  /// let locked = OpenOptions { lock: Some(LockKind::Shared), ..OpenOptions::default() };
+  /// let abort = AtomicBool::new(true); // another thread would set it; here it is set already
+  /// let refused = MappedFile::open_cancellable(&path, &locked, Some(&abort));
+  /// assert!(matches!(refused, Err(MmapError::Aborted)));
+  /// holder.unlock()?;
+  /// abort.store(false, Ordering::SeqCst);
+  /// let file = MappedFile::open_cancellable(&path, &locked, Some(&abort))?;
+  /// assert_eq!(file.read(0, 5)?, b"hello");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn open_cancellable(
     path: impl AsRef<Path>,
     options: &OpenOptions,

@@ -12,6 +12,27 @@ use crate::reservation::Reservation;
 impl MappedFile {
   /// Sets the file's length to `new_len` (preallocating disk blocks when it grows) and maps it
   /// again. Only for readWrite mappings of a whole file. Any raw view is invalid afterwards.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// let options = OpenOptions {
+  ///   mode: Some(Mode::ReadWrite),
+  ///   create: true,
+  ///   size: Some(4096),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let file = MappedFile::open(&path, &options)?;
+  /// file.write(0, b"kept")?;
+  /// file.resize(8192)?;
+  /// assert_eq!(file.len()?, 8192);
+  /// assert_eq!(std::fs::metadata(&path).unwrap().len(), 8192);
+  /// assert_eq!(file.read(0, 4)?, b"kept");
+  /// // Only a readWrite mapping of a whole file can be resized.
+  /// assert!(matches!(MappedFile::anonymous(16)?.resize(32), Err(MmapError::InvalidMode { .. })));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn resize(&self, new_len: u64) -> Result<()> {
     if self.shared.mode != Mode::ReadWrite || !self.whole_file {
       let what = if self.path.is_none() {
