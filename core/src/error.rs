@@ -6,6 +6,18 @@ use std::fmt;
 use std::io;
 
 /// Everything that can go wrong in mmapkit.
+///
+/// ```
+/// use mmapkit_core::{MappedFile, MmapError};
+/// let memory = MappedFile::anonymous(16)?;
+/// match memory.read(8, 16) {
+///   Err(MmapError::OutOfRange { name, max, received }) => {
+///     assert_eq!((name.as_str(), max, received), ("length", 8, 16));
+///   }
+///   other => panic!("expected OutOfRange, got {other:?}"),
+/// }
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug)]
 pub enum MmapError {
   /// A position or length that does not fit: `name` was `received`, at most `max` is allowed.
@@ -85,6 +97,12 @@ pub type Result<T> = std::result::Result<T, MmapError>;
 
 impl MmapError {
   /// An OS error from `syscall`, optionally about `path`.
+  ///
+  /// ```
+  /// use mmapkit_core::MmapError;
+  /// let error = MmapError::io(std::io::ErrorKind::NotFound.into(), "open", Some("/missing"));
+  /// assert!(matches!(error, MmapError::Io { syscall: "open", path: Some(ref p), .. } if p == "/missing"));
+  /// ```
   pub fn io(source: io::Error, syscall: &'static str, path: Option<&str>) -> Self {
     MmapError::Io {
       source,
@@ -94,6 +112,12 @@ impl MmapError {
   }
 
   /// [`MmapError::OutOfRange`]: `name` was `received`, at most `max` is allowed.
+  ///
+  /// ```
+  /// use mmapkit_core::MmapError;
+  /// let error = MmapError::out_of_range("offset", 10, 12);
+  /// assert!(matches!(error, MmapError::OutOfRange { max: 10, received: 12, .. }));
+  /// ```
   pub fn out_of_range(name: &str, max: u64, received: u64) -> Self {
     MmapError::OutOfRange {
       name: name.to_owned(),

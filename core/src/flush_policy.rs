@@ -17,6 +17,23 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A flush policy (the contract's `FlushPolicy`).
+///
+/// ```
+/// use mmapkit_core::{FlushPolicy, MappedFile, Mode, OpenOptions};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("data.bin");
+/// let options = OpenOptions {
+///   mode: Some(Mode::ReadWrite),
+///   create: true,
+///   size: Some(4096),
+///   flush_policy: FlushPolicy::Always,
+///   ..OpenOptions::default()
+/// };
+/// let file = MappedFile::open(&path, &options)?;
+/// file.write(0, b"synced")?; // durable when it returns
+/// assert_eq!(file.pending_bytes(), 0);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FlushPolicy {
   /// Only explicit flushes.

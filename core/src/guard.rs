@@ -61,6 +61,15 @@ extern "C" fn trampoline<F: FnOnce() -> R, R>(context: *mut c_void) {
 /// `work` must therefore only touch mapped memory through raw pointers or borrowed slices, capture
 /// nothing that owns a resource, and create nothing with a destructor that matters (a `Vec` it
 /// grows through a `&mut` is fine; it is owned outside).
+///
+/// ```
+/// use mmapkit_core::guard::guarded;
+/// let data = [1u8, 2, 3];
+/// // SAFETY: the closure only reads a borrowed array and owns nothing.
+/// let sum: u32 = unsafe { guarded(|| data.iter().map(|&b| u32::from(b)).sum()) }?;
+/// assert_eq!(sum, 6);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub unsafe fn guarded<R>(work: impl FnOnce() -> R) -> Result<R> {
   guarded_impl(work)
 }

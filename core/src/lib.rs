@@ -31,25 +31,22 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
-pub mod atomics;
 pub mod descriptor;
 pub mod error;
 mod file_kind;
+pub mod file_lock;
 pub mod flush_policy;
 pub mod guard;
 mod live_maps;
-pub mod lock;
 pub mod mapping;
 pub mod matches;
 pub mod mode;
-mod open;
 pub mod options;
 mod os;
-mod page_cache;
+mod preallocate;
 pub mod range;
 pub mod records;
 pub mod reservation;
-mod residency;
 pub mod ring;
 pub mod scan;
 pub mod split;
@@ -57,22 +54,31 @@ pub mod split;
 mod test_support;
 
 pub use error::{MmapError, Result};
+pub use file_lock::LockKind;
 pub use flush_policy::FlushPolicy;
-pub use lock::LockKind;
+pub use mapping::Residency;
 pub use mapping::{MappedFile, RawView};
 pub use mode::{Advice, Mode};
 pub use options::OpenOptions;
 pub use reservation::Reservation;
-pub use residency::Residency;
 pub use ring::RingBuffer;
 
 /// The OS page size in bytes.
+///
+/// ```
+/// let page = mmapkit_core::page_size();
+/// assert!(page.is_power_of_two() && page >= 4096);
+/// ```
 pub fn page_size() -> usize {
   os::page_size()
 }
 
 /// The address of the symbol `name` exported by the running program (the JavaScript runtime), or
 /// null: for Node-API functions newer than the version the binding links against.
+///
+/// ```
+/// assert!(mmapkit_core::runtime_symbol(c"no_such_symbol_in_any_program").is_null());
+/// ```
 pub fn runtime_symbol(name: &std::ffi::CStr) -> *mut std::ffi::c_void {
   os::runtime_symbol(name)
 }

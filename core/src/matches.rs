@@ -45,6 +45,16 @@ pub struct MatchCursor {
 impl MatchCursor {
   /// The matches of `pattern` (not empty) in `range` of the data later passed to
   /// [`MatchCursor::next`].
+  ///
+  /// ```
+  /// use mmapkit_core::matches::MatchCursor;
+  /// let data = b"x-ab-ab-ab";
+  /// // Only matches starting in 4..10 count.
+  /// let mut cursor = MatchCursor::new(b"ab", 4..10, false)?;
+  /// assert_eq!(cursor.next(data)?, Some(5));
+  /// assert!(MatchCursor::new(b"", 0..10, false).is_err()); // an empty pattern
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn new(pattern: &[u8], range: Range<usize>, overlapping: bool) -> Result<Self> {
     if pattern.is_empty() {
       return Err(MmapError::InvalidArgValue {
@@ -60,22 +70,63 @@ impl MatchCursor {
   }
 
   /// Where the next search starts.
+  ///
+  /// ```
+  /// use mmapkit_core::matches::MatchCursor;
+  /// let mut cursor = MatchCursor::new(b"ab", 0..6, false)?;
+  /// assert_eq!(cursor.position(), 0);
+  /// cursor.next(b"xxabxx")?;
+  /// assert_eq!(cursor.position(), 4); // just past the match
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn position(&self) -> usize {
     self.pos
   }
 
   /// The end of the searched range.
+  ///
+  /// ```
+  /// use mmapkit_core::matches::MatchCursor;
+  /// assert_eq!(MatchCursor::new(b"ab", 2..6, false)?.end(), 6);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn end(&self) -> usize {
     self.end
   }
 
   /// The next match's offset in `data`; `None` once there are no more.
+  ///
+  /// ```
+  /// use mmapkit_core::matches::MatchCursor;
+  /// let data = b"one two one";
+  /// let mut cursor = MatchCursor::new(b"one", 0..data.len(), false)?;
+  /// assert_eq!(cursor.next(data)?, Some(0));
+  /// assert_eq!(cursor.next(data)?, Some(8));
+  /// assert_eq!(cursor.next(data)?, None);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn next(&mut self, data: &[u8]) -> Result<Option<usize>> {
     self.next_controlled(data, &Control::default())
   }
 
   /// [`MatchCursor::next`] that checks `control` for an abort between blocks and reports the
   /// bytes it passes over as progress.
+  ///
+  /// ```
+  /// use mmapkit_core::matches::MatchCursor;
+  /// use mmapkit_core::scan::Control;
+  /// use mmapkit_core::MmapError;
+  /// use std::sync::atomic::Ordering;
+  /// let data = b"....ab";
+  /// let control = Control::default();
+  /// let mut cursor = MatchCursor::new(b"ab", 0..data.len(), false)?;
+  /// assert_eq!(cursor.next_controlled(data, &control)?, Some(4));
+  /// assert_eq!(control.done.load(Ordering::Relaxed), 4); // bytes passed over
+  /// control.abort.store(true, Ordering::Relaxed);
+  /// let mut again = MatchCursor::new(b"ab", 0..data.len(), false)?;
+  /// assert!(matches!(again.next_controlled(data, &control), Err(MmapError::Aborted)));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn next_controlled(&mut self, data: &[u8], control: &Control) -> Result<Option<usize>> {
     let needle = self.finder.needle().len();
     while self.pos + needle <= self.end {
@@ -108,6 +159,19 @@ impl MatchCursor {
   }
 
   /// Fills `out` with the next matches; returns how many (fewer only at the end).
+  ///
+  /// ```
+  /// use mmapkit_core::matches::MatchCursor;
+  /// use mmapkit_core::scan::Control;
+  /// let data = b"a.a.a.a";
+  /// let mut cursor = MatchCursor::new(b"a", 0..data.len(), false)?;
+  /// let mut out = [0u64; 3];
+  /// assert_eq!(cursor.fill(data, &mut out, &Control::default())?, 3);
+  /// assert_eq!(out, [0, 2, 4]);
+  /// assert_eq!(cursor.fill(data, &mut out, &Control::default())?, 1); // the last one
+  /// assert_eq!(out[0], 6);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn fill(&mut self, data: &[u8], out: &mut [u64], control: &Control) -> Result<usize> {
     let mut filled = 0;
     while filled < out.len() {

@@ -1,6 +1,18 @@
 //! The three ways a file can be mapped, and the page-cache hints.
 
 /// How a file is mapped. Its names are the binding's (`'readOnly'`, ...).
+///
+/// ```
+/// use mmapkit_core::{MappedFile, Mode, OpenOptions};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("data.bin");
+/// # std::fs::write(&path, b"original").unwrap();
+/// let options = OpenOptions { mode: Some(Mode::CopyOnWrite), ..OpenOptions::default() };
+/// let private = MappedFile::open(&path, &options)?;
+/// private.write(0, b"changed!")?; // this process only
+/// assert_eq!(std::fs::read(&path).unwrap(), b"original");
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
   /// Reads see the file. Writes through views stay private to the process and never reach the
@@ -15,6 +27,11 @@ pub enum Mode {
 
 impl Mode {
   /// The contract's name of the mode.
+  ///
+  /// ```
+  /// use mmapkit_core::Mode;
+  /// assert_eq!(Mode::ReadWrite.as_str(), "readWrite");
+  /// ```
   pub fn as_str(self) -> &'static str {
     match self {
       Mode::ReadOnly => "readOnly",
@@ -24,6 +41,12 @@ impl Mode {
   }
 
   /// Parses the contract's name; `None` for anything else.
+  ///
+  /// ```
+  /// use mmapkit_core::Mode;
+  /// assert_eq!(Mode::parse("copyOnWrite"), Some(Mode::CopyOnWrite));
+  /// assert_eq!(Mode::parse("rw"), None);
+  /// ```
   pub fn parse(name: &str) -> Option<Self> {
     match name {
       "readOnly" => Some(Mode::ReadOnly),
@@ -34,12 +57,29 @@ impl Mode {
   }
 
   /// Whether `update_region` may write through this mapping.
+  ///
+  /// ```
+  /// use mmapkit_core::Mode;
+  /// assert!(Mode::ReadWrite.is_writable());
+  /// assert!(!Mode::ReadOnly.is_writable());
+  /// ```
   pub fn is_writable(self) -> bool {
     !matches!(self, Mode::ReadOnly)
   }
 }
 
 /// How the mapping will be read, passed to the kernel (`madvise`).
+///
+/// ```
+/// use mmapkit_core::{Advice, MappedFile, Mode, OpenOptions};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("data.bin");
+/// # std::fs::write(&path, vec![0u8; 1 << 16]).unwrap();
+/// let options = OpenOptions { advice: Some(Advice::Random), ..OpenOptions::default() };
+/// let file = MappedFile::open(&path, &options)?; // advised right after mapping
+/// file.advise(Advice::Sequential, 0, 1 << 16)?;
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Advice {
   /// No special treatment (the default).
@@ -59,6 +99,12 @@ pub enum Advice {
 
 impl Advice {
   /// Parses the contract's name (`'normal'`, `'random'`, `'sequential'`, `'willNeed'`, `'dontNeed'`).
+  ///
+  /// ```
+  /// use mmapkit_core::Advice;
+  /// assert_eq!(Advice::parse("willNeed"), Some(Advice::WillNeed));
+  /// assert_eq!(Advice::parse("WILLNEED"), None);
+  /// ```
   pub fn parse(name: &str) -> Option<Self> {
     match name {
       "normal" => Some(Advice::Normal),

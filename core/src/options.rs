@@ -1,10 +1,29 @@
 //! What `MappedFile::open` is asked to do.
 
+use crate::file_lock::LockKind;
 use crate::flush_policy::FlushPolicy;
-use crate::lock::LockKind;
 use crate::mode::{Advice, Mode};
 
 /// Options for [`crate::MappedFile::open`], already type-checked by the caller.
+///
+/// ```
+/// use mmapkit_core::{FlushPolicy, LockKind, MappedFile, Mode, OpenOptions};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("log.bin");
+/// // openOrCreate: 1 MiB if this call creates the file, an existing one as it is; an exclusive
+/// // lock held until close; a sync after every 64 KiB written.
+/// let options = OpenOptions {
+///   mode: Some(Mode::ReadWrite),
+///   create: true,
+///   default_size: Some(1 << 20),
+///   lock: Some(LockKind::Exclusive),
+///   flush_policy: FlushPolicy::EveryBytes(64 << 10),
+///   ..OpenOptions::default()
+/// };
+/// let file = MappedFile::open(&path, &options)?;
+/// assert_eq!(file.len()?, 1 << 20);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
   /// `None` means readOnly.
@@ -36,6 +55,11 @@ pub struct OpenOptions {
 
 impl OpenOptions {
   /// The mode, defaulting to readOnly.
+  ///
+  /// ```
+  /// use mmapkit_core::{Mode, OpenOptions};
+  /// assert_eq!(OpenOptions::default().mode(), Mode::ReadOnly);
+  /// ```
   pub fn mode(&self) -> Mode {
     self.mode.unwrap_or(Mode::ReadOnly)
   }

@@ -6,6 +6,14 @@ use crate::error::{MmapError, Result};
 
 /// The byte range `offset..offset + length` inside a region of `total` bytes, or
 /// [`MmapError::OutOfRange`] naming the argument at fault. Never overflows.
+///
+/// ```
+/// use mmapkit_core::range::checked_range;
+/// assert_eq!(checked_range(4, 8, 16, "offset", "length")?, 4..12);
+/// assert!(checked_range(20, 0, 16, "offset", "length").is_err());
+/// assert!(checked_range(8, u64::MAX, 16, "offset", "length").is_err()); // never overflows
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub fn checked_range(
   offset: u64,
   length: u64,
@@ -23,6 +31,15 @@ pub fn checked_range(
   }
   // Both fit in `total`, which came from a usize.
   Ok(offset as usize..(offset + length) as usize)
+}
+
+/// `value` as a `usize` that is also a valid `isize` (the most a mapping can hold), else
+/// [`MmapError::OutOfRange`] naming `name`.
+pub(crate) fn to_usize(value: u64, name: &str) -> Result<usize> {
+  usize::try_from(value)
+    .ok()
+    .filter(|&v| v <= isize::MAX as usize)
+    .ok_or_else(|| MmapError::out_of_range(name, isize::MAX as u64, value))
 }
 
 #[cfg(test)]

@@ -53,26 +53,55 @@ impl Delimiter {
   }
 
   /// `'\n'`, the default.
+  ///
+  /// ```
+  /// use mmapkit_core::records::Delimiter;
+  /// assert_eq!(Delimiter::newline().bytes(), b"\n");
+  /// ```
   pub fn newline() -> Self {
     Delimiter::new(b"\n").expect("one byte is a valid delimiter")
   }
 
   /// The delimiter's bytes.
+  ///
+  /// ```
+  /// use mmapkit_core::records::Delimiter;
+  /// assert_eq!(Delimiter::new(b"--")?.bytes(), b"--");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn bytes(&self) -> &[u8] {
     self.finder.needle()
   }
 
   /// Its length in bytes.
+  ///
+  /// ```
+  /// use mmapkit_core::records::Delimiter;
+  /// assert_eq!(Delimiter::new(b"\r\n")?.len(), 2);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn len(&self) -> usize {
     self.finder.needle().len()
   }
 
   /// Always false: a delimiter has at least one byte.
+  ///
+  /// ```
+  /// use mmapkit_core::records::Delimiter;
+  /// assert!(!Delimiter::newline().is_empty());
+  /// ```
   pub fn is_empty(&self) -> bool {
     false
   }
 
   /// Whether occurrences can overlap (see [`Delimiter::new`]).
+  ///
+  /// ```
+  /// use mmapkit_core::records::Delimiter;
+  /// assert!(Delimiter::new(b"\n\n")?.is_self_overlapping());
+  /// assert!(!Delimiter::new(b"\r\n")?.is_self_overlapping());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn is_self_overlapping(&self) -> bool {
     self.self_overlapping
   }
@@ -123,6 +152,15 @@ pub struct Records {
 impl Records {
   /// The records of `range` of the data later passed to [`Records::next`]. `crlf` only has an
   /// effect when the delimiter is `'\n'`.
+  ///
+  /// ```
+  /// use mmapkit_core::records::{Delimiter, Records};
+  /// let data = b"skip\nfirst\nsecond";
+  /// // The records of 5..17; crlf has no effect here (no '\r').
+  /// let mut records = Records::new(Delimiter::newline(), true, 5..data.len());
+  /// assert_eq!(records.next(data)?, Some(5..10));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn new(delimiter: Delimiter, crlf: bool, range: Range<usize>) -> Self {
     let crlf = crlf && delimiter.bytes() == b"\n";
     Records {
@@ -134,17 +172,46 @@ impl Records {
   }
 
   /// Where the next record starts (the end of the range once finished).
+  ///
+  /// ```
+  /// use mmapkit_core::records::{Delimiter, Records};
+  /// let data = b"ab\ncd";
+  /// let mut records = Records::new(Delimiter::newline(), false, 0..data.len());
+  /// records.next(data)?;
+  /// assert_eq!(records.position(), 3); // past the delimiter
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn position(&self) -> usize {
     self.pos
   }
 
   /// Whether every record has been returned.
+  ///
+  /// ```
+  /// use mmapkit_core::records::{Delimiter, Records};
+  /// let data = b"only";
+  /// let mut records = Records::new(Delimiter::newline(), false, 0..data.len());
+  /// assert!(!records.is_finished());
+  /// records.next(data)?;
+  /// assert!(records.is_finished());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn is_finished(&self) -> bool {
     self.pos >= self.end
   }
 
   /// The next record's range in `data`, without its delimiter; `None` at the end. `data` must be
   /// at least as long as the range given to [`Records::new`].
+  ///
+  /// ```
+  /// use mmapkit_core::records::{Delimiter, Records};
+  /// let data = b"a\r\nb";
+  /// let mut records = Records::new(Delimiter::newline(), true, 0..data.len());
+  /// assert_eq!(records.next(data)?, Some(0..1)); // without "\r\n"
+  /// assert_eq!(records.next(data)?, Some(3..4));
+  /// assert_eq!(records.next(data)?, None);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn next(&mut self, data: &[u8]) -> Result<Option<Range<usize>>> {
     if self.pos >= self.end {
       return Ok(None);
@@ -168,6 +235,16 @@ impl Records {
 
   /// Fills `out` with the next records, as `(start, end)` pairs; returns how many. Faster than
   /// calling [`Records::next`] per record.
+  ///
+  /// ```
+  /// use mmapkit_core::records::{Delimiter, Records};
+  /// let data = b"a\nbb\nccc";
+  /// let mut records = Records::new(Delimiter::newline(), false, 0..data.len());
+  /// let mut out = [(0, 0); 8];
+  /// assert_eq!(records.fill(data, &mut out)?, 3);
+  /// assert_eq!(out[..3], [(0, 1), (2, 4), (5, 8)]);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn fill(&mut self, data: &[u8], out: &mut [(usize, usize)]) -> Result<usize> {
     self.fill_within(data, out, usize::MAX)
   }
@@ -175,6 +252,17 @@ impl Records {
   /// [`Records::fill`] that stops before the records would span more than `max_bytes` from the
   /// first one's start (the first record is always taken, however long). One guarded call for
   /// the whole batch.
+  ///
+  /// ```
+  /// use mmapkit_core::records::{Delimiter, Records};
+  /// let data = b"a\nbb\nccc";
+  /// let mut records = Records::new(Delimiter::newline(), false, 0..data.len());
+  /// let mut out = [(0, 0); 8];
+  /// // Records ending within 4 bytes of the first one's start.
+  /// assert_eq!(records.fill_within(data, &mut out, 4)?, 2);
+  /// assert_eq!(out[..2], [(0, 1), (2, 4)]);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn fill_within(
     &mut self,
     data: &[u8],

@@ -18,6 +18,16 @@ use crate::live_maps::TrackedMap;
 use crate::os;
 
 /// One mapping's address range; unmapped on drop (by memmap2).
+///
+/// ```
+/// use mmapkit_core::MappedFile;
+/// let memory = MappedFile::anonymous(4096)?;
+/// let (view, held) = memory.held_view(0, 16)?;
+/// let range = held.expect("a non-empty mapping has a reservation");
+/// assert_eq!((range.ptr(), range.len()), (view.ptr, 4096));
+/// assert_eq!(range.fault(), None);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub struct Reservation {
   /// Registered as a live mapping (`live_maps`) for as long as the range is mapped.
   map: TrackedMap,
@@ -56,22 +66,49 @@ impl Reservation {
   }
 
   /// The first mapped byte.
+  ///
+  /// ```
+  /// # let memory = mmapkit_core::MappedFile::anonymous(4096)?;
+  /// let (view, held) = memory.held_view(8, 8)?;
+  /// assert_eq!(held.unwrap().ptr().wrapping_add(8), view.ptr);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn ptr(&self) -> *mut u8 {
     self.map.as_mut_ptr()
   }
 
   /// The mapped length in bytes.
+  ///
+  /// ```
+  /// # let memory = mmapkit_core::MappedFile::anonymous(4096)?;
+  /// let (_, held) = memory.held_view(0, 1)?;
+  /// assert_eq!(held.unwrap().len(), 4096); // the whole mapping
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn len(&self) -> usize {
     self.map.len()
   }
 
   /// Whether the range is empty (never: zero-length mappings have no reservation).
+  ///
+  /// ```
+  /// # let memory = mmapkit_core::MappedFile::anonymous(4096)?;
+  /// assert!(!memory.held_view(0, 0)?.1.unwrap().is_empty());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn is_empty(&self) -> bool {
     self.map.len() == 0
   }
 
   /// What the fault handler recorded: the offset (from [`Reservation::ptr`]) of the first page
   /// that faulted through a view, if any.
+  ///
+  /// ```
+  /// # let memory = mmapkit_core::MappedFile::anonymous(4096)?;
+  /// let (_, held) = memory.held_view(0, 16)?;
+  /// assert_eq!(held.unwrap().fault(), None); // nothing faulted
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn fault(&self) -> Option<usize> {
     self.fault_slot.as_ref().and_then(guard::FaultSlot::fault)
   }

@@ -2,67 +2,42 @@
 //! consumers, length-prefixed messages in a circular data area, optionally overwriting the oldest
 //! messages when full.
 //!
-//! File layout (all integers little-endian, as the hardware stores them; x86-64 and arm64 only):
-//!
-//! | offset | field                                                                    |
-//! | ------ | ------------------------------------------------------------------------ |
-//! | 0      | magic `MMKRING\0`                                                          |
-//! | 8      | version `u32` (1), 12: flags `u32` (bit 0: overwrite)                      |
-//! | 16     | capacity `u64` (bytes of the data area, a multiple of 8)                  |
-//! | 24     | data offset `u64` (4096)                                                   |
-//! | 64     | head `u64`: bytes consumed so far; 72: messages consumed (or dropped)      |
-//! | 128    | tail `u64`: bytes produced so far; 136: messages produced                  |
-//! | 192    | `u32` futex word bumped on every push; 196: `u32` count of waiting readers |
-//! | 4096   | data: records `[u32 length][payload][padding to 8 bytes]`, wrapping        |
-//!
-//! Head and tail only grow; a position's place in the data area is `position % capacity`. Records
-//! are 8-byte aligned, so a length prefix never wraps; a payload may (it is copied in two parts).
-//!
-//! Crash safety: a push writes the record, then publishes it by storing the new tail (release). A
-//! producer killed mid-push never publishes a torn record. A pop copies the record, then claims it
-//! by a compare-and-swap of the head; a consumer killed mid-pop leaves the message in the queue (it
-//! is delivered again: at least once). In overwrite mode the producer drops the oldest records by
-//! the same compare-and-swap, and a consumer whose copy raced with that drop discards it and retries.
+//! This file holds the handle: creating, opening (and validating) and closing a ring. Its file
+//! format is `layout`; push, pop and their crash safety are `queue`; waiting for a message is
+//! `wait`.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+mod layout;
+mod queue;
+mod wait;
 
-use crate::error::{MmapError, Result};
+pub use layout::{HEADER_SIZE, MIN_CAPACITY};
+pub use queue::Taken;
+
+use std::sync::atomic::Ordering;
+
+use crate::error::Result;
 use crate::mapping::MappedFile;
 use crate::mode::Mode;
 use crate::options::OpenOptions;
-
-const MAGIC: [u8; 8] = *b"MMKRING\0";
-const VERSION: u32 = 1;
-const FLAG_OVERWRITE: u32 = 1;
-/// Where the data area starts: the header has a page to itself (4 KiB, whatever the OS page).
-pub const HEADER_SIZE: u64 = 4096;
-/// The smallest data area.
-pub const MIN_CAPACITY: u64 = 16;
-
-const OFF_VERSION: usize = 8;
-const OFF_FLAGS: usize = 12;
-const OFF_CAPACITY: usize = 16;
-const OFF_DATA: usize = 24;
-const OFF_HEAD: usize = 64;
-const OFF_POPPED: usize = 72;
-const OFF_TAIL: usize = 128;
-const OFF_PUSHED: usize = 136;
-const OFF_SEQ: usize = 192;
-const OFF_WAITERS: usize = 196;
-
-/// What a pop found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Taken {
-  /// No message was waiting.
-  Empty,
-  /// A message of this many bytes was copied out.
-  Message(usize),
-  /// The next message has this many bytes, more than the destination holds; it was left in place.
-  TooLarge(usize),
-}
+use layout::{
+  corrupt, View, FLAG_OVERWRITE, MAGIC, OFF_CAPACITY, OFF_DATA, OFF_FLAGS, OFF_HEAD, OFF_POPPED,
+  OFF_PUSHED, OFF_SEQ, OFF_TAIL, OFF_VERSION, VERSION,
+};
+use wait::wake_all;
 
 /// An open ring buffer.
+///
+/// ```
+/// use mmapkit_core::RingBuffer;
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("queue.ring");
+/// # let path = path.to_str().unwrap();
+/// let producer = RingBuffer::create(path, 64 << 10, false)?;
+/// let consumer = RingBuffer::open(path)?; // in another process, typically
+/// producer.push(b"job 1")?;
+/// assert_eq!(consumer.pop()?.as_deref(), Some(&b"job 1"[..]));
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug)]
 pub struct RingBuffer {
   file: MappedFile,
@@ -70,112 +45,20 @@ pub struct RingBuffer {
   overwrite: bool,
 }
 
-/// The record size of a `len`-byte message: prefix plus payload, rounded up to 8.
-fn record_size(len: u64) -> u64 {
-  (4 + len).div_ceil(8) * 8
-}
-
-fn corrupt(message: impl Into<String>) -> MmapError {
-  MmapError::Corrupt {
-    message: message.into(),
-  }
-}
-
-/// Typed access to the header and data of a live mapping (valid inside `with_raw`).
-struct View {
-  base: *mut u8,
-  capacity: u64,
-}
-
-impl View {
-  fn u64(&self, offset: usize) -> &AtomicU64 {
-    // SAFETY: header offsets are 8-aligned and inside the mapped header page; the reference lives
-    // only inside the enclosing `with_raw` call, while the mapping is held.
-    unsafe { AtomicU64::from_ptr(self.base.add(offset).cast()) }
-  }
-
-  fn u32(&self, offset: usize) -> &AtomicU32 {
-    // SAFETY: as in `u64`, 4-aligned.
-    unsafe { AtomicU32::from_ptr(self.base.add(offset).cast()) }
-  }
-
-  fn data(&self) -> *mut u8 {
-    self.base.wrapping_add(HEADER_SIZE as usize)
-  }
-
-  /// Loads head, then tail, and checks them against the data area: both 8-aligned, head not past
-  /// tail, at most `capacity` bytes apart. Every operation goes through this before it touches a
-  /// record, since another process (or a damaged file) may have written anything there.
-  ///
-  /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
-  /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
-  fn positions(&self) -> Result<(u64, u64)> {
-    // A handle kept across `create` of the same path with another capacity would address the new
-    // ring with the old one's geometry.
-    let capacity = self.u64(OFF_CAPACITY).load(Ordering::Acquire);
-    if capacity != self.capacity {
-      return Err(corrupt(format!(
-        "the ring buffer's capacity is now {capacity} bytes, not the {} this handle opened: \
-         the file was re-created or damaged; open it again",
-        self.capacity
-      )));
-    }
-    loop {
-      let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
-      let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);
-      if head % 8 == 0 && tail % 8 == 0 && head <= tail && tail - head <= self.capacity {
-        return Ok((head, tail));
-      }
-      if self.u64(OFF_HEAD).load(Ordering::Acquire) != head {
-        continue;
-      }
-      return Err(corrupt(format!(
-        "ring buffer positions are inconsistent (head {head}, tail {tail}, capacity {}): \
-         the file was damaged or written by something other than mmapkit",
-        self.capacity
-      )));
-    }
-  }
-
-  /// The length prefix of the record at `position`, which must be 8-aligned (as `positions`
-  /// checks): the prefix then lies whole inside the data area.
-  fn length_at(&self, position: u64) -> u32 {
-    debug_assert_eq!(position % 8, 0, "checked by `positions`");
-    // An unaligned position would put the prefix across the end of the data area: round down so
-    // that even a caller that skipped the check never reads outside it.
-    let at = (position % self.capacity) as usize & !7;
-    // SAFETY: `at` is 8-aligned and `capacity` is a multiple of 8, so `at <= capacity - 8` and
-    // the 4 bytes are inside the data area.
-    unsafe { AtomicU32::from_ptr(self.data().add(at).cast()) }.load(Ordering::Acquire)
-  }
-
-  /// Copies `out.len()` bytes from data position `position` (wrapping) into `out`.
-  fn copy_out(&self, position: u64, out: &mut [u8]) {
-    let at = (position % self.capacity) as usize;
-    let first = out.len().min(self.capacity as usize - at);
-    // SAFETY: both parts lie inside the data area (`at + first <= capacity`, the rest from 0);
-    // `out` is separate memory.
-    unsafe {
-      std::ptr::copy_nonoverlapping(self.data().add(at), out.as_mut_ptr(), first);
-      std::ptr::copy_nonoverlapping(self.data(), out.as_mut_ptr().add(first), out.len() - first);
-    }
-  }
-
-  /// Copies `bytes` to data position `position` (wrapping).
-  fn copy_in(&self, position: u64, bytes: &[u8]) {
-    let at = (position % self.capacity) as usize;
-    let first = bytes.len().min(self.capacity as usize - at);
-    // SAFETY: as in `copy_out`, in the other direction.
-    unsafe {
-      std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.data().add(at), first);
-      std::ptr::copy_nonoverlapping(bytes.as_ptr().add(first), self.data(), bytes.len() - first);
-    }
-  }
-}
-
 impl RingBuffer {
   /// Creates (or replaces) the file with an empty ring of `capacity` bytes (rounded up to a
   /// multiple of 8), preallocated and durably initialised.
+  ///
+  /// ```
+  /// use mmapkit_core::RingBuffer;
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// # let path = path.to_str().unwrap();
+  /// let ring = RingBuffer::create(path, 1000, false)?;
+  /// assert_eq!(ring.capacity(), 1000); // already a multiple of 8
+  /// assert_eq!(std::fs::metadata(path).unwrap().len(), 4096 + 1000); // a header page, then data
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn create(path: &str, capacity: u64, overwrite: bool) -> Result<Self> {
     let capacity = capacity.max(MIN_CAPACITY).div_ceil(8) * 8;
     let options = OpenOptions {
@@ -203,7 +86,22 @@ impl RingBuffer {
   }
 
   /// Opens an existing ring, validating its header: a damaged or foreign file is
-  /// [`MmapError::Corrupt`], never an out-of-bounds access.
+  /// [`MmapError::Corrupt`](crate::MmapError::Corrupt), never an out-of-bounds access.
+  ///
+  /// ```
+  /// use mmapkit_core::{MmapError, RingBuffer};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// # let path = path.to_str().unwrap();
+  /// RingBuffer::create(path, 4096, true)?.push(b"kept")?;
+  /// let ring = RingBuffer::open(path)?;
+  /// assert!(ring.overwrites());
+  /// assert_eq!(ring.pop()?.as_deref(), Some(&b"kept"[..]));
+  /// // Any other file is refused, never read out of bounds.
+  /// std::fs::write(path, vec![0u8; 8192]).unwrap();
+  /// assert!(matches!(RingBuffer::open(path), Err(MmapError::Corrupt { .. })));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn open(path: &str) -> Result<Self> {
     let options = OpenOptions {
       mode: Some(Mode::ReadWrite),
@@ -289,214 +187,60 @@ impl RingBuffer {
   }
 
   /// Bytes in the data area.
+  ///
+  /// ```
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// let ring = mmapkit_core::RingBuffer::create(path.to_str().unwrap(), 100, false)?;
+  /// assert_eq!(ring.capacity(), 104); // rounded up to a multiple of 8
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn capacity(&self) -> u64 {
     self.capacity
   }
 
   /// The largest message a push accepts: the data area minus the 4-byte length prefix.
+  ///
+  /// ```
+  /// use mmapkit_core::{MmapError, RingBuffer};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// let ring = RingBuffer::create(path.to_str().unwrap(), 64, false)?;
+  /// assert_eq!(ring.max_message(), 60);
+  /// assert!(matches!(ring.push(&[0; 61]), Err(MmapError::OutOfRange { .. })));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn max_message(&self) -> u64 {
     self.capacity - 4
   }
 
   /// Whether a full ring drops its oldest messages instead of refusing pushes.
+  ///
+  /// ```
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// let ring = mmapkit_core::RingBuffer::create(path.to_str().unwrap(), 64, false)?;
+  /// assert!(!ring.overwrites()); // a full ring refuses pushes
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn overwrites(&self) -> bool {
     self.overwrite
-  }
-
-  /// Messages waiting (pushed and not yet popped or dropped).
-  pub fn len(&self) -> Result<u64> {
-    // SAFETY: reads two header words; owns nothing.
-    unsafe {
-      self.view(|v| {
-        let popped = v.u64(OFF_POPPED).load(Ordering::Acquire);
-        v.u64(OFF_PUSHED)
-          .load(Ordering::Acquire)
-          .saturating_sub(popped)
-      })
-    }
-  }
-
-  /// Whether no message is waiting.
-  pub fn is_empty(&self) -> Result<bool> {
-    Ok(self.len()? == 0)
-  }
-
-  /// Appends a message. `Ok(false)` when it does not fit (never in overwrite mode, which drops the
-  /// oldest messages instead). Only one process may push at a time.
-  pub fn push(&self, message: &[u8]) -> Result<bool> {
-    let len = message.len() as u64;
-    if len > self.max_message() {
-      return Err(MmapError::out_of_range(
-        "message.byteLength",
-        self.max_message(),
-        len,
-      ));
-    }
-    let size = record_size(len);
-    let capacity = self.capacity;
-    let overwrite = self.overwrite;
-    // SAFETY: the closure addresses the ring through `View` and owns nothing.
-    let outcome = unsafe {
-      self.view(|v| -> Result<bool> {
-        let tail = loop {
-          let (head, tail) = v.positions()?;
-          if capacity - (tail - head) >= size {
-            break tail;
-          }
-          if !overwrite {
-            return Ok(false);
-          }
-          // Drop the oldest record; a consumer may claim it first, then we simply look again.
-          let length = u64::from(v.length_at(head));
-          let oldest = record_size(length);
-          if oldest > tail - head {
-            if v.u64(OFF_HEAD).load(Ordering::Acquire) != head {
-              continue;
-            }
-            return Err(corrupt(format!(
-              "ring buffer record at position {head} claims {length} bytes, more than was written"
-            )));
-          }
-          if v
-            .u64(OFF_HEAD)
-            .compare_exchange(head, head + oldest, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-          {
-            v.u64(OFF_POPPED).fetch_add(1, Ordering::AcqRel);
-          }
-        };
-        let prefix = (len as u32).to_le_bytes();
-        v.copy_in(tail, &prefix);
-        v.copy_in(tail + 4, message);
-        // Publish: the record is complete before the tail covers it.
-        v.u64(OFF_TAIL).store(tail + size, Ordering::Release);
-        v.u64(OFF_PUSHED).fetch_add(1, Ordering::AcqRel);
-        v.u32(OFF_SEQ).fetch_add(1, Ordering::AcqRel);
-        if v.u32(OFF_WAITERS).load(Ordering::Acquire) > 0 {
-          wake_all(v.u32(OFF_SEQ));
-        }
-        Ok(true)
-      })
-    }?;
-    outcome
-  }
-
-  /// Removes and returns the oldest message, or `None` if the ring is empty.
-  pub fn pop(&self) -> Result<Option<Vec<u8>>> {
-    self.take(true)
-  }
-
-  /// Returns a copy of the oldest message without removing it, or `None`.
-  pub fn peek(&self) -> Result<Option<Vec<u8>>> {
-    self.take(false)
-  }
-
-  fn take(&self, remove: bool) -> Result<Option<Vec<u8>>> {
-    let mut out = Vec::new();
-    let taken = self.take_with(remove, |len| {
-      out.resize(len, 0);
-      Some(out.as_mut_ptr())
-    })?;
-    Ok(matches!(taken, Taken::Message(_)).then_some(out))
-  }
-
-  /// Pops the oldest message into the front of `target` (for callers that pool their buffers):
-  /// [`Taken::Message`] with its length, [`Taken::Empty`], or [`Taken::TooLarge`] with the length
-  /// `target` would need (the message then stays in the ring).
-  pub fn pop_into(&self, target: &mut [u8]) -> Result<Taken> {
-    let (ptr, room) = (target.as_mut_ptr(), target.len());
-    self.take_with(true, |len| (len <= room).then_some(ptr))
-  }
-
-  /// The common body of `pop`, `peek` and `pop_into`: `destination(len)` gives where to copy a
-  /// message of `len` bytes (valid for `len` bytes), or `None` to leave it in the ring.
-  fn take_with(
-    &self,
-    remove: bool,
-    mut destination: impl FnMut(usize) -> Option<*mut u8>,
-  ) -> Result<Taken> {
-    let max = self.max_message();
-    // SAFETY: the closure addresses the ring through `View` and writes only where `destination`
-    // says; what `destination` grows is owned outside the guarded closure.
-    unsafe {
-      self.view(|v| -> Result<Taken> {
-        loop {
-          let (head, tail) = v.positions()?;
-          if head == tail {
-            return Ok(Taken::Empty);
-          }
-          let len = u64::from(v.length_at(head));
-          let size = record_size(len);
-          if len > max || size > tail.wrapping_sub(head) {
-            if v.u64(OFF_HEAD).load(Ordering::Acquire) != head {
-              continue; // dropped under us by an overwriting producer
-            }
-            return Err(corrupt(format!(
-              "ring buffer record at position {head} claims {len} bytes, more than was written"
-            )));
-          }
-          let Some(out) = destination(len as usize) else {
-            return Ok(Taken::TooLarge(len as usize));
-          };
-          v.copy_out(head + 4, std::slice::from_raw_parts_mut(out, len as usize));
-          let claimed = if remove {
-            v.u64(OFF_HEAD)
-              .compare_exchange(head, head + size, Ordering::AcqRel, Ordering::Acquire)
-              .is_ok()
-          } else {
-            v.u64(OFF_HEAD).load(Ordering::Acquire) == head
-          };
-          if claimed {
-            if remove {
-              v.u64(OFF_POPPED).fetch_add(1, Ordering::AcqRel);
-            }
-            return Ok(Taken::Message(len as usize));
-          }
-        }
-      })
-    }?
-  }
-
-  /// Waits until a message is waiting, `timeout` passes (`Ok(false)`), or `abort` is set
-  /// ([`MmapError::Aborted`]). Linux sleeps on a futex that the producer wakes; elsewhere it polls
-  /// every millisecond.
-  pub fn wait(&self, timeout: Option<Duration>, abort: &AtomicBool) -> Result<bool> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    loop {
-      if abort.load(Ordering::SeqCst) {
-        return Err(MmapError::Aborted);
-      }
-      let remaining = match deadline {
-        Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-          Some(left) => left,
-          None => return Ok(!self.is_empty()?),
-        },
-        None => Duration::MAX,
-      };
-      // At most 50 ms per sleep, so that aborts and `close` are noticed promptly.
-      let slice = remaining.min(Duration::from_millis(50));
-      // SAFETY: futex words inside the header; the closure owns nothing.
-      let ready = unsafe {
-        self.view(|v| {
-          let seq = v.u32(OFF_SEQ).load(Ordering::Acquire);
-          v.u32(OFF_WAITERS).fetch_add(1, Ordering::AcqRel);
-          let ready = v.positions().map(|(head, tail)| head != tail);
-          if matches!(ready, Ok(false)) {
-            wait_on(v.u32(OFF_SEQ), seq, slice);
-          }
-          v.u32(OFF_WAITERS).fetch_sub(1, Ordering::AcqRel);
-          ready
-        })
-      }??;
-      if ready || !self.is_empty()? {
-        return Ok(true);
-      }
-    }
   }
 
   /// Unmaps the ring and closes the file. Idempotent. A `wait` in progress on another thread ends
   /// at once with `ERR_MMAP_CLOSED` (its futex is woken; a waiter in another process just looks
   /// again).
+  ///
+  /// ```
+  /// use mmapkit_core::{MmapError, RingBuffer};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// let ring = RingBuffer::create(path.to_str().unwrap(), 64, false)?;
+  /// ring.close();
+  /// ring.close(); // idempotent
+  /// assert!(matches!(ring.push(b"late"), Err(MmapError::Closed)));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn close(&self) {
     // SAFETY: a futex wake on a header word; touches no memory.
     let _ = unsafe { self.view(|v| wake_all(v.u32(OFF_SEQ))) };
@@ -504,64 +248,27 @@ impl RingBuffer {
   }
 
   /// Whether `close` has run.
+  ///
+  /// ```
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("queue.ring");
+  /// let ring = mmapkit_core::RingBuffer::create(path.to_str().unwrap(), 64, false)?;
+  /// assert!(!ring.is_closed());
+  /// ring.close();
+  /// assert!(ring.is_closed());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn is_closed(&self) -> bool {
     self.file.is_closed()
   }
 }
 
-/// Sleeps until `word` differs from `expected`, a wake, or `timeout` (whichever is first).
-#[cfg(target_os = "linux")]
-fn wait_on(word: &AtomicU32, expected: u32, timeout: Duration) {
-  let spec = libc::timespec {
-    tv_sec: timeout.as_secs() as libc::time_t,
-    tv_nsec: timeout.subsec_nanos() as libc::c_long,
-  };
-  // SAFETY: a shared (not PRIVATE) futex wait on a word of a MAP_SHARED file mapping, so other
-  // processes can wake it; `spec` outlives the call. Spurious returns are handled by the caller.
-  unsafe {
-    libc::syscall(
-      libc::SYS_futex,
-      word.as_ptr(),
-      libc::FUTEX_WAIT,
-      expected,
-      &spec as *const libc::timespec,
-      0usize,
-      0u32,
-    );
-  }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn wait_on(word: &AtomicU32, expected: u32, timeout: Duration) {
-  // Polling fallback: sleep a millisecond unless the word already changed.
-  if word.load(Ordering::Acquire) == expected {
-    std::thread::sleep(timeout.min(Duration::from_millis(1)));
-  }
-}
-
-/// Wakes every process waiting in `wait_on` for `word`.
-#[cfg(target_os = "linux")]
-fn wake_all(word: &AtomicU32) {
-  // SAFETY: a shared futex wake on a word of the mapping; touches no memory.
-  unsafe {
-    libc::syscall(
-      libc::SYS_futex,
-      word.as_ptr(),
-      libc::FUTEX_WAKE,
-      i32::MAX,
-      0usize,
-      0usize,
-      0u32,
-    );
-  }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn wake_all(_word: &AtomicU32) {}
-
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::error::MmapError;
+  use std::sync::atomic::AtomicBool;
+  use std::time::{Duration, Instant};
 
   fn ring(capacity: u64, overwrite: bool) -> (tempfile::TempDir, String, RingBuffer) {
     let dir = tempfile::tempdir().unwrap();

@@ -28,6 +28,18 @@ pub const BLOCK: usize = 4 << 20;
 pub const MIN_BYTES_PER_THREAD: usize = 1 << 20;
 
 /// Cancellation and progress for one scan, shared by its threads.
+///
+/// ```
+/// use mmapkit_core::scan::{count, Control};
+/// use mmapkit_core::MmapError;
+/// use std::sync::atomic::Ordering;
+/// let control = Control::default();
+/// assert_eq!(count(b"a,b,c", b",", 1, &control)?, 2);
+/// assert_eq!(control.done.load(Ordering::Relaxed), 5); // progress
+/// control.abort.store(true, Ordering::Relaxed); // from any thread
+/// assert!(matches!(count(b"a,b,c", b",", 1, &control), Err(MmapError::Aborted)));
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct Control {
   /// Set it (from any thread) to stop the scan with [`MmapError::Aborted`].
@@ -51,6 +63,10 @@ impl Control {
 }
 
 /// How many threads to use by default: every core the OS gives this process.
+///
+/// ```
+/// assert!(mmapkit_core::scan::default_threads() >= 1);
+/// ```
 pub fn default_threads() -> usize {
   std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -110,6 +126,13 @@ fn in_parallel<T: Send>(
 }
 
 /// Occurrences of `byte` in `data`.
+///
+/// ```
+/// use mmapkit_core::scan::{count_byte, default_threads, Control};
+/// let lines = count_byte(b"a\nb\nc\n", b'\n', default_threads(), &Control::default())?;
+/// assert_eq!(lines, 3);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub fn count_byte(data: &[u8], byte: u8, threads: usize, control: &Control) -> Result<u64> {
   let counts = in_parallel(&split(data.len(), threads), |part| {
     let mut count = 0u64;
@@ -282,6 +305,13 @@ fn check_pattern(pattern: &[u8]) -> Result<()> {
 }
 
 /// Non-overlapping occurrences of `pattern` (not empty).
+///
+/// ```
+/// use mmapkit_core::scan::{count, Control};
+/// assert_eq!(count(b"aaaaa", b"aaa", 2, &Control::default())?, 1); // non-overlapping
+/// assert!(count(b"abc", b"", 1, &Control::default()).is_err()); // an empty pattern
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub fn count(data: &[u8], pattern: &[u8], threads: usize, control: &Control) -> Result<u64> {
   check_pattern(pattern)?;
   if let [byte] = pattern {
@@ -296,6 +326,14 @@ pub fn count(data: &[u8], pattern: &[u8], threads: usize, control: &Control) -> 
 /// `limit` of them, or all of them when `limit` is `None`. At most [`MAX_FIND_ALL_RESULTS`]:
 /// when more are asked for (no limit, or one above the maximum) and found, `ERR_OUT_OF_RANGE`
 /// naming `options.limit`. Memory stays within about twice the maximum whatever the data.
+///
+/// ```
+/// use mmapkit_core::scan::{find_all, Control};
+/// let control = Control::default();
+/// assert_eq!(find_all(b"abcabc", b"bc", None, 1, &control)?, [1, 4]);
+/// assert_eq!(find_all(b"abcabc", b"bc", Some(1), 1, &control)?, [1]);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub fn find_all(
   data: &[u8],
   pattern: &[u8],
@@ -354,6 +392,13 @@ fn too_many_matches(total: u64, limit: Option<usize>, max: usize) -> MmapError {
 }
 
 /// The first occurrence of `pattern` (not empty) at or after `from`.
+///
+/// ```
+/// use mmapkit_core::scan::index_of;
+/// assert_eq!(index_of(b"abcabc", b"c", 3)?, Some(5));
+/// assert_eq!(index_of(b"abcabc", b"c", 7)?, None);
+/// # Ok::<(), mmapkit_core::MmapError>(())
+/// ```
 pub fn index_of(data: &[u8], pattern: &[u8], from: usize) -> Result<Option<usize>> {
   check_pattern(pattern)?;
   if from > data.len() {

@@ -5,8 +5,8 @@
 //! could open it for writing (since 5.0; others see only the pages mapped into their own page
 //! tables), so for someone else's read-only file the figure can be lower than the page cache's.
 
+use super::MappedFile;
 use crate::error::Result;
-use crate::mapping::MappedFile;
 use crate::os;
 use crate::range::checked_range;
 

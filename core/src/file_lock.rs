@@ -1,4 +1,4 @@
-//! Advisory whole-file locks between processes (fs2: `flock` on Unix, `LockFileEx` on Windows).
+//! Advisory whole-file locks between processes on an open `File` (fs2: `flock` on Unix, `LockFileEx` on Windows).
 //!
 //! fs2 is called through `fs2::FileExt::...` explicitly: since Rust 1.89, `std::fs::File` has
 //! inherent methods of the same names (`lock`, `try_lock_shared`, `unlock`, ...) that would shadow
@@ -9,10 +9,13 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::error::MmapError;
-use crate::mapping::MappedFile;
-
 /// A shared (many holders) or exclusive (one holder) lock.
+///
+/// ```
+/// use mmapkit_core::LockKind;
+/// assert_eq!(LockKind::parse("exclusive"), Some(LockKind::Exclusive));
+/// assert_eq!(LockKind::Shared.as_str(), "shared");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockKind {
   /// Any number of processes may hold it at once; excludes `Exclusive`.
@@ -23,6 +26,12 @@ pub enum LockKind {
 
 impl LockKind {
   /// Parses the contract's name (`'shared'`, `'exclusive'`).
+  ///
+  /// ```
+  /// use mmapkit_core::LockKind;
+  /// assert_eq!(LockKind::parse("shared"), Some(LockKind::Shared));
+  /// assert_eq!(LockKind::parse("read"), None);
+  /// ```
   pub fn parse(name: &str) -> Option<Self> {
     match name {
       "shared" => Some(LockKind::Shared),
@@ -32,6 +41,11 @@ impl LockKind {
   }
 
   /// The contract's name.
+  ///
+  /// ```
+  /// use mmapkit_core::LockKind;
+  /// assert_eq!(LockKind::Exclusive.as_str(), "exclusive");
+  /// ```
   pub fn as_str(self) -> &'static str {
     match self {
       LockKind::Shared => "shared",
@@ -41,6 +55,19 @@ impl LockKind {
 }
 
 /// Waits until the lock is granted.
+///
+/// ```
+/// use mmapkit_core::{file_lock, LockKind};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let a = std::fs::File::open(&path).unwrap();
+/// let b = std::fs::File::open(&path).unwrap();
+/// file_lock::lock(&a, LockKind::Exclusive).unwrap();
+/// assert!(!file_lock::try_lock(&b, LockKind::Shared).unwrap());
+/// file_lock::unlock(&a).unwrap();
+/// file_lock::lock(&b, LockKind::Shared).unwrap();
+/// ```
 pub fn lock(file: &File, kind: LockKind) -> Result<(), WaitError> {
   match kind {
     LockKind::Shared => fs2::FileExt::lock_shared(file),
@@ -50,6 +77,18 @@ pub fn lock(file: &File, kind: LockKind) -> Result<(), WaitError> {
 }
 
 /// Takes the lock if it is free: `Ok(true)`; `Ok(false)` if another holder has it.
+///
+/// ```
+/// use mmapkit_core::{file_lock, LockKind};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let a = std::fs::File::open(&path).unwrap();
+/// let b = std::fs::File::open(&path).unwrap();
+/// assert!(file_lock::try_lock(&a, LockKind::Shared).unwrap());
+/// assert!(file_lock::try_lock(&b, LockKind::Shared).unwrap());
+/// assert!(!file_lock::try_lock(&std::fs::File::open(&path).unwrap(), LockKind::Exclusive).unwrap());
+/// ```
 pub fn try_lock(file: &File, kind: LockKind) -> io::Result<bool> {
   let result = match kind {
     LockKind::Shared => fs2::FileExt::try_lock_shared(file),
@@ -63,6 +102,21 @@ pub fn try_lock(file: &File, kind: LockKind) -> io::Result<bool> {
 }
 
 /// Why a cancellable lock wait ended without the lock.
+///
+/// ```
+/// use mmapkit_core::file_lock::{lock_cancellable, WaitError};
+/// use mmapkit_core::LockKind;
+/// use std::sync::atomic::AtomicBool;
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let file = std::fs::File::open(&path).unwrap();
+/// match lock_cancellable(&file, LockKind::Shared, &AtomicBool::new(false)) {
+///   Ok(()) => {}
+///   Err(WaitError::Aborted) => println!("given up"),
+///   Err(WaitError::Io(e)) => println!("refused: {e}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum WaitError {
   /// The abort flag was set.
@@ -73,6 +127,25 @@ pub enum WaitError {
 
 /// Waits for the lock by polling (1 ms, doubling to 16 ms) so that setting `abort` ends the wait
 /// promptly; a blocking `flock` cannot be interrupted.
+///
+/// ```
+/// use mmapkit_core::file_lock::{self, WaitError};
+/// use mmapkit_core::LockKind;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let holder = std::fs::File::open(&path).unwrap();
+/// let waiter = std::fs::File::open(&path).unwrap();
+/// file_lock::lock(&holder, LockKind::Exclusive).unwrap();
+/// let abort = AtomicBool::new(false);
+/// std::thread::scope(|scope| {
+///   let waiting = scope.spawn(|| file_lock::lock_cancellable(&waiter, LockKind::Shared, &abort));
+///   std::thread::sleep(std::time::Duration::from_millis(20));
+///   abort.store(true, Ordering::SeqCst); // ends the wait within 16 ms
+///   assert!(matches!(waiting.join().unwrap(), Err(WaitError::Aborted)));
+/// });
+/// ```
 pub fn lock_cancellable(file: &File, kind: LockKind, abort: &AtomicBool) -> Result<(), WaitError> {
   lock_polling(
     file,
@@ -83,7 +156,7 @@ pub fn lock_cancellable(file: &File, kind: LockKind, abort: &AtomicBool) -> Resu
 }
 
 /// The polling wait: before each try, `give_up()` may end it with its reason.
-fn lock_polling<E>(
+pub(crate) fn lock_polling<E>(
   file: &File,
   kind: LockKind,
   give_up: impl Fn() -> Option<E>,
@@ -103,6 +176,18 @@ fn lock_polling<E>(
 }
 
 /// Releases the lock (a no-op if none is held).
+///
+/// ```
+/// use mmapkit_core::{file_lock, LockKind};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let path = dir.path().join("lock");
+/// # std::fs::write(&path, b"x").unwrap();
+/// let a = std::fs::File::open(&path).unwrap();
+/// file_lock::lock(&a, LockKind::Exclusive).unwrap();
+/// file_lock::unlock(&a).unwrap();
+/// file_lock::unlock(&a).unwrap(); // holding none is fine
+/// assert!(file_lock::try_lock(&std::fs::File::open(&path).unwrap(), LockKind::Exclusive).unwrap());
+/// ```
 pub fn unlock(file: &File) -> io::Result<()> {
   fs2::FileExt::unlock(file)
 }
@@ -119,61 +204,6 @@ fn is_contended(e: &io::Error) -> bool {
     return true;
   }
   cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33))
-}
-
-/// Locks on a mapped file, through a second handle to it (so that waiting for a lock never holds
-/// the mapping's region lock).
-impl MappedFile {
-  /// Takes an advisory lock on the whole file, waiting until it is granted (or until `abort` is
-  /// set, if given).
-  ///
-  /// A cancellable wait also ends when the mapping is closed meanwhile (`ERR_MMAP_CLOSED`, from
-  /// another thread), and a lock granted just as it closed is released at once: it is taken through
-  /// a second handle to the file, which would otherwise hold it with no owner left to release it.
-  pub fn lock(&self, kind: LockKind, abort: Option<&AtomicBool>) -> crate::Result<()> {
-    let file = self.file_for("lock")?;
-    let Some(abort) = abort else {
-      return lock(&file, kind).map_err(|e| match e {
-        WaitError::Aborted => MmapError::Aborted,
-        WaitError::Io(e) => self.io_error(e, "flock"),
-      });
-    };
-    let give_up = || {
-      if abort.load(Ordering::SeqCst) {
-        Some(MmapError::Aborted)
-      } else {
-        self.is_closed().then_some(MmapError::Closed)
-      }
-    };
-    lock_polling(&file, kind, give_up, |e| self.io_error(e, "flock"))?;
-    if self.is_closed() {
-      let _ = unlock(&file);
-      return Err(MmapError::Closed);
-    }
-    Ok(())
-  }
-
-  /// Takes the lock if it is free (`true`); `false` if another holder has it.
-  pub fn try_lock(&self, kind: LockKind) -> crate::Result<bool> {
-    let file = self.file_for("tryLock")?;
-    try_lock(&file, kind).map_err(|e| self.io_error(e, "flock"))
-  }
-
-  /// Releases this mapping's lock (a no-op if it holds none).
-  pub fn unlock(&self) -> crate::Result<()> {
-    let file = self.file_for("unlock")?;
-    unlock(&file).map_err(|e| self.io_error(e, "flock"))
-  }
-
-  /// A second handle to the mapped file (so a lock wait does not hold the region lock), or the
-  /// error for anonymous memory or a closed mapping.
-  fn file_for(&self, operation: &str) -> crate::Result<File> {
-    let region = self.live()?;
-    let file = region.file.as_ref().ok_or_else(|| MmapError::InvalidMode {
-      message: format!("{operation}() needs a file; anonymous memory has none"),
-    })?;
-    file.try_clone().map_err(|e| self.io_error(e, "dup"))
-  }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! 1. options that contradict each other (`create`/`size` without readWrite) are refused first;
 //! 2. the file is opened without blocking (`O_NONBLOCK | O_NOCTTY`: a FIFO or a terminal cannot
 //!    stall the thread) and without creating it; `fstat`/`fstatfs` then refuse anything that is
-//!    not a regular file on a real file system ([`crate::file_kind`]);
+//!    not a regular file on a real file system (`file_kind`);
 //! 3. the window (`offset`/`length`) is checked against the length the file *will* have (after
 //!    `size`, `defaultSize` or the truncation of `createRw`), and only then
 //! 4. the file is created, truncated or grown, and mapped.
@@ -21,13 +21,16 @@ use std::sync::atomic::AtomicBool;
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use super::page_cache::advise_region;
+use super::{MappedFile, Region};
 use crate::error::{MmapError, Result};
 use crate::file_kind::check_mappable;
-use crate::lock;
-use crate::mapping::{to_usize, MappedFile, Region};
+use crate::file_lock as lock;
 use crate::mode::Mode;
 use crate::options::OpenOptions;
 use crate::os;
+use crate::preallocate::grow_file;
+use crate::range::to_usize;
 use crate::reservation::Reservation;
 
 /// The part of the file a mapping covers.
@@ -41,12 +44,51 @@ struct Window {
 impl MappedFile {
   /// Opens (and, if asked, creates, truncates or grows) the file at `path` and maps it. A call
   /// that fails leaves the file as it was (see the module documentation).
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError, Mode, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// let path = dir.path().join("new.bin");
+  /// let options = OpenOptions {
+  ///   mode: Some(Mode::ReadWrite),
+  ///   create: true,
+  ///   size: Some(1024),
+  ///   ..OpenOptions::default()
+  /// };
+  /// let file = MappedFile::open(&path, &options)?;
+  /// assert_eq!(file.len()?, 1024);
+  /// // A rejected call changes nothing: `create` needs mode readWrite.
+  /// let other = dir.path().join("other.bin");
+  /// let bad = OpenOptions { create: true, ..OpenOptions::default() };
+  /// assert!(matches!(MappedFile::open(&other, &bad), Err(MmapError::InvalidArgValue { .. })));
+  /// assert!(!other.exists());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn open(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
     Self::open_cancellable(path, options, None)
   }
 
   /// [`MappedFile::open`] whose wait for `options.lock` ends with [`MmapError::Aborted`] as soon
   /// as `abort` is set (the lock is then polled instead of waited for).
+  ///
+  /// ```
+  /// use mmapkit_core::{LockKind, MappedFile, MmapError, OpenOptions};
+  /// use std::sync::atomic::{AtomicBool, Ordering};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, b"hello").unwrap();
+  /// let holder = MappedFile::open(&path, &OpenOptions::default())?;
+  /// holder.lock(LockKind::Exclusive, None)?;
+  /// let locked = OpenOptions { lock: Some(LockKind::Shared), ..OpenOptions::default() };
+  /// let abort = AtomicBool::new(true); // another thread would set it; here it is set already
+  /// let refused = MappedFile::open_cancellable(&path, &locked, Some(&abort));
+  /// assert!(matches!(refused, Err(MmapError::Aborted)));
+  /// holder.unlock()?;
+  /// abort.store(false, Ordering::SeqCst);
+  /// let file = MappedFile::open_cancellable(&path, &locked, Some(&abort))?;
+  /// assert_eq!(file.read(0, 5)?, b"hello");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn open_cancellable(
     path: impl AsRef<Path>,
     options: &OpenOptions,
@@ -338,12 +380,27 @@ fn map_window(
     window.whole_file,
     options.flush_policy,
   );
-  mapped.apply_open_hints(options)?;
+  apply_open_hints(&mapped, options)?;
   if options.populate && mode != Mode::ReadWrite && window.len > 0 {
     // Read faults map the page cache's pages without copying them.
     mapped.touch_pages(0, window.len as u64)?;
   }
   Ok(mapped)
+}
+
+/// The open-time hints of `options` (`hugePages`, `advice`) applied to the new mapping.
+fn apply_open_hints(mapped: &MappedFile, options: &OpenOptions) -> Result<()> {
+  let region = mapped.live()?;
+  if let Some(map) = &region.map {
+    if options.huge_pages {
+      os::huge_pages_hint(map);
+    }
+    if let Some(advice) = options.advice {
+      advise_region(&region, mapped.mode(), advice, 0, map.len())
+        .map_err(|e| mapped.io_error(e, "madvise"))?;
+    }
+  }
+  Ok(())
 }
 
 /// Which file a path named when this call created it, so that cleanup removes that file only.
@@ -385,36 +442,6 @@ impl Identity {
       }
     }
     let _ = std::fs::remove_file(path);
-  }
-}
-
-/// Grows `file` to `len` bytes and reserves its disk blocks, so that a full disk is an `ENOSPC`
-/// error here rather than a `SIGBUS` on a later write through the mapping.
-pub(crate) fn grow_file(file: &File, len: u64) -> io::Result<()> {
-  match os::allocate(file, len) {
-    Ok(()) => {}
-    // File systems without preallocation (some network and FUSE ones): a sparse extension.
-    Err(e) if is_unsupported(&e) => file.set_len(len)?,
-    Err(e) => return Err(e),
-  }
-  // Preallocation may reserve blocks without moving the end of the file on some platforms.
-  if file.metadata()?.len() < len {
-    file.set_len(len)?;
-  }
-  Ok(())
-}
-
-fn is_unsupported(e: &io::Error) -> bool {
-  #[cfg(unix)]
-  {
-    matches!(
-      e.raw_os_error(),
-      Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) | Some(libc::EINVAL)
-    ) || e.kind() == io::ErrorKind::Unsupported
-  }
-  #[cfg(not(unix))]
-  {
-    e.kind() == io::ErrorKind::Unsupported
   }
 }
 

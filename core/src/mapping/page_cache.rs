@@ -1,16 +1,23 @@
 //! Page-cache and memory control of a mapping: `madvise` hints, prefaulting, read-ahead and
 //! pinning pages in RAM. Ranges are checked like every other and widened to pages internally.
 
+use super::{MappedFile, Region};
 use crate::error::Result;
 use crate::guard::guarded;
-use crate::mapping::MappedFile;
-use crate::mapping::Region;
 use crate::mode::{Advice, Mode};
 use crate::os;
 use crate::range::checked_range;
 
 impl MappedFile {
   /// Faults the pages of a range in now, by reading one byte of each.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(1 << 20)?;
+  /// memory.touch_pages(0, 1 << 20)?; // every page is faulted in now, not at first use
+  /// assert!(memory.touch_pages(0, (1 << 20) + 1).is_err());
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn touch_pages(&self, offset: u64, length: u64) -> Result<()> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
@@ -30,17 +37,49 @@ impl MappedFile {
   }
 
   /// Asks the OS to read a range ahead (`madvise(MADV_WILLNEED)`); returns without waiting.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, OpenOptions};
+  /// # let dir = tempfile::tempdir().unwrap();
+  /// # let path = dir.path().join("data.bin");
+  /// # std::fs::write(&path, vec![1u8; 1 << 16]).unwrap();
+  /// let file = MappedFile::open(&path, &OpenOptions::default())?;
+  /// file.prefetch(0, 1 << 16)?; // returns at once; the OS reads ahead meanwhile
+  /// assert_eq!(file.read(0, 1)?, [1]);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn prefetch(&self, offset: u64, length: u64) -> Result<()> {
     self.advise(Advice::WillNeed, offset, length)
   }
 
   /// Pins a range in RAM (`mlock`; Windows `VirtualLock`), aligned to pages internally. Fails with
   /// the OS's error (`ENOMEM`/`EPERM` over `RLIMIT_MEMLOCK`).
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// match memory.lock_memory(0, 4096) {
+  ///   Ok(()) => memory.unlock_memory(0, 4096)?,
+  ///   // Over RLIMIT_MEMLOCK the OS refuses, and says why.
+  ///   Err(MmapError::Io { syscall, .. }) => assert_eq!(syscall, "mlock"),
+  ///   Err(other) => panic!("{other}"),
+  /// }
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn lock_memory(&self, offset: u64, length: u64) -> Result<()> {
     self.memory_lock_op(offset, length, true)
   }
 
   /// Releases a range pinned by [`MappedFile::lock_memory`].
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// if memory.lock_memory(0, 4096).is_ok() {
+  ///   memory.unlock_memory(0, 4096)?;
+  /// }
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn unlock_memory(&self, offset: u64, length: u64) -> Result<()> {
     self.memory_lock_op(offset, length, false)
   }
@@ -66,6 +105,17 @@ impl MappedFile {
   /// dirty pages stay in the page cache; on private memory (copyOnWrite, readOnly, anonymous),
   /// whose written pages exist nowhere else, it is the non-destructive `MADV_COLD` (Linux >= 5.4)
   /// or nothing.
+  ///
+  /// ```
+  /// use mmapkit_core::{Advice, MappedFile};
+  /// let memory = MappedFile::anonymous(1 << 16)?;
+  /// memory.write(0, b"kept")?;
+  /// memory.advise(Advice::Sequential, 0, 1 << 16)?;
+  /// // dontNeed never loses data: private memory is only marked the first to reclaim.
+  /// memory.advise(Advice::DontNeed, 0, 1 << 16)?;
+  /// assert_eq!(memory.read(0, 4)?, b"kept");
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
   pub fn advise(&self, advice: Advice, offset: u64, length: u64) -> Result<()> {
     let region = self.live()?;
     let range = checked_range(offset, length, region.len, "offset", "length")?;
@@ -75,7 +125,7 @@ impl MappedFile {
 }
 
 /// [`MappedFile::advise`] on a live region (also used right after mapping, for `options.advice`).
-pub(crate) fn advise_region(
+pub(super) fn advise_region(
   region: &Region,
   mode: Mode,
   advice: Advice,
