@@ -113,7 +113,7 @@ impl ObjectFinalize for MemoryMappedFile {
   /// references, so only the handle is dropped here.
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     Ok(())
   }

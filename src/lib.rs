@@ -17,6 +17,7 @@ mod atomics;
 mod chunks;
 mod file;
 mod hot;
+mod hot_handles;
 mod js;
 mod line_iterator;
 mod locks;

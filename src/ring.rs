@@ -31,7 +31,7 @@ pub struct RingBuffer {
 impl ObjectFinalize for RingBuffer {
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     Ok(())
   }
