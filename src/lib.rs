@@ -28,6 +28,7 @@ mod ring;
 mod scan_methods;
 mod scan_progress;
 mod segment;
+mod settle;
 mod span;
 mod tasks;
 mod toolkit;

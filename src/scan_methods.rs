@@ -15,8 +15,9 @@ use crate::node_error::{
   invalid_arg_type, invalid_arg_value, out_of_range, throw, ArgName, OrThrow,
 };
 use crate::scan_progress::Progress;
+use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::{ScanTask, Settle};
+use crate::tasks::ScanTask;
 
 /// A class whose methods scan a [`Span`].
 pub trait ScanTarget {
