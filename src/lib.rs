@@ -25,6 +25,7 @@ mod match_iterator;
 mod module;
 mod node_error;
 mod ring;
+mod scan_job;
 mod scan_methods;
 mod scan_progress;
 mod segment;

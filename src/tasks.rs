@@ -12,7 +12,7 @@ use mmapkit_core::{MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::js::Js;
-use crate::scan_methods::{ScanJob, ScanOutput};
+use crate::scan_job::{ScanJob, ScanOutput};
 use crate::settle::Settle;
 
 /// `flushAsync` and `flushRangeAsync`.
