@@ -18,6 +18,7 @@ mod chunks;
 mod file;
 mod hot;
 mod hot_handles;
+mod iterator_values;
 mod js;
 mod line_iterator;
 mod locks;
