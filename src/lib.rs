@@ -25,6 +25,7 @@ mod locks;
 mod match_iterator;
 mod module;
 mod node_error;
+mod number_text;
 mod ring;
 mod scan_job;
 mod scan_methods;
