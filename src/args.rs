@@ -14,19 +14,6 @@ use crate::node_error::{
 /// `Number.MAX_SAFE_INTEGER`: the largest offset or length JS can name exactly.
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// Formats a number as JS prints it in messages (integers without `.0`).
-pub fn format_number(n: f64) -> String {
-  if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e21 {
-    format!("{n:.0}")
-  } else if n.is_nan() {
-    "NaN".into()
-  } else if n.is_infinite() {
-    if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-  } else {
-    format!("{n}")
-  }
-}
-
 /// The value of a JS number, `None` for any other value: one Node-API call
 /// (`napi_get_value_double` reports `napi_number_expected` for a non-number, with no exception
 /// and no other effect), where `typeof` then the value would be two. For the hot calls.

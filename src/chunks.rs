@@ -10,7 +10,8 @@ use std::cell::Cell;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::js::{Js, Value};
+use crate::iterator_values::iterator_result;
+use crate::js::Js;
 use crate::node_error::throw;
 use crate::span::Span;
 
@@ -85,19 +86,6 @@ impl ChunkIterator {
     self.done.set(true);
     iterator_result(env, None)
   }
-}
-
-/// `{ value, done: false }` for a chunk, `{ value: undefined, done: true }` at the end.
-fn iterator_result<'a>(env: &'a Env, chunk: Option<Value>) -> Result<Object<'a>> {
-  let js = Js::from_env(env);
-  let mut result = Object::new(env)?;
-  result.set_named_property("done", chunk.is_none())?;
-  let value = match chunk {
-    Some(view) => view,
-    None => js.undefined()?,
-  };
-  js.set(result.raw(), "value", value)?;
-  Ok(result)
 }
 
 /// Validates a chunk size: a positive safe integer.

@@ -1,6 +1,8 @@
 //! `class MemoryMappedFile`: the JS face of `mmapkit_core::MappedFile`. Each method converts its
 //! arguments, calls one core function and converts the result or error; nothing else.
 
+mod open_task;
+
 use std::cell::Cell;
 use std::sync::Arc;
 
@@ -15,9 +17,11 @@ use crate::js::{Js, Value};
 use crate::node_error::{invalid_arg_value, ArgName, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
+use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::{FlushTask, OpenTask, Settle};
+use crate::tasks::FlushTask;
 use mmapkit_core::MmapError;
+use open_task::OpenTask;
 
 /// A memory-mapped file (or anonymous memory). Create one with a factory such as
 /// `MemoryMappedFile.openRo(path)`; there is no public constructor.
@@ -113,7 +117,7 @@ impl ObjectFinalize for MemoryMappedFile {
   /// references, so only the handle is dropped here.
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     Ok(())
   }

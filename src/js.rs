@@ -268,7 +268,7 @@ impl Js {
         ValueType::Boolean => format!("type boolean ({})", self.get_bool(value)?),
         ValueType::Number => {
           let n = self.get_f64(value)?;
-          format!("type number ({})", crate::args::format_number(n))
+          format!("type number ({})", crate::number_text::format_number(n))
         }
         ValueType::String => {
           let text = self.get_string(value)?;

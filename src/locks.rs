@@ -11,7 +11,7 @@ use crate::args;
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
 use crate::node_error::OrThrow;
-use crate::tasks::Settle;
+use crate::settle::Settle;
 use crate::waits;
 
 #[napi]

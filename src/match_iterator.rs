@@ -8,10 +8,10 @@ use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::iterator_values::iterator_result;
 use crate::js::Js;
 use crate::node_error::{throw, OrThrow};
 use crate::span::Span;
-use crate::toolkit::iterator_result;
 
 /// Iterates the offsets of the matches of a pattern, ascending, relative to the receiver of
 /// `matches()`.
@@ -81,7 +81,7 @@ impl MatchIterator {
   /// of them into `offsets` and returns how many (0 at the end). Memory stays bounded by the array.
   #[napi(catch_unwind, skip_typescript)]
   pub fn next_batch(&mut self, env: Env, offsets: Unknown) -> Result<f64> {
-    let out = crate::line_iterator::float64_array(Js::from_env(&env), offsets.raw(), 1)?;
+    let out = crate::iterator_values::float64_array(Js::from_env(&env), offsets.raw(), 1)?;
     if self.done {
       return Ok(0.0);
     }

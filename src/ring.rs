@@ -14,7 +14,7 @@ use crate::abort::AbortWatch;
 use crate::args;
 use crate::js::{Js, Value};
 use crate::node_error::{invalid_arg_type, ArgName, OrThrow};
-use crate::tasks::Settle;
+use crate::settle::Settle;
 use crate::waits;
 
 /// A message queue in a mapped file, for processes (or threads) on one machine: one producer at a
@@ -31,7 +31,7 @@ pub struct RingBuffer {
 impl ObjectFinalize for RingBuffer {
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     Ok(())
   }

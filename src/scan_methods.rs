@@ -1,11 +1,12 @@
 //! The scan methods shared by `MemoryMappedFile` and `Segment` (`countByte`, `countLines`,
 //! `indexOf`, `count`, `findAll` and the async twins): argument conversion here, the scanning itself
-//! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`].
+//! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`]
+//! (`scan_job.rs`).
 
 use std::sync::Arc;
 
 use mmapkit_core::scan::{self, Control};
-use mmapkit_core::{MappedFile, MmapError};
+use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 
 use crate::abort::AbortWatch;
@@ -14,95 +15,18 @@ use crate::js::{Js, Value};
 use crate::node_error::{
   invalid_arg_type, invalid_arg_value, out_of_range, throw, ArgName, OrThrow,
 };
-use crate::scan_progress::Progress;
+use crate::scan_job::ScanJob;
+use crate::scan_progress::{Progress, ProgressCallback};
+use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::{ScanTask, Settle};
+use crate::tasks::ScanTask;
+
+// Public here too: `impl_scan_methods!` names `ScanKind` by this path.
+pub use crate::scan_job::ScanKind;
 
 /// A class whose methods scan a [`Span`].
 pub trait ScanTarget {
   fn span(&self) -> &Span;
-}
-
-/// What to scan for.
-#[derive(Debug, Clone)]
-pub enum ScanKind {
-  Byte(u8),
-  Pattern(Vec<u8>),
-  /// The pattern and `options.limit` (`None`: all matches, up to the core's maximum).
-  FindAll(Vec<u8>, Option<usize>),
-}
-
-/// One scan of a range of a mapping: the shared body of each sync method and its async twin.
-#[derive(Debug, Clone)]
-pub struct ScanJob {
-  pub kind: ScanKind,
-  /// Mapping range.
-  pub start: u64,
-  pub length: u64,
-  /// Subtracted from match offsets: results are relative to the span.
-  pub base: u64,
-  pub threads: usize,
-  /// `onProgress` of an async scan, called by the scan itself (see [`Progress`]).
-  pub progress: Option<Progress>,
-}
-
-/// A scan's answer.
-pub enum ScanOutput {
-  Count(u64),
-  Offsets(Vec<u64>),
-}
-
-impl ScanJob {
-  /// Runs the scan; with `progress`, reports `control.done` while it runs and `(total, total)`
-  /// once it succeeded.
-  pub fn run(
-    &self,
-    mapping: &MappedFile,
-    control: &Control,
-  ) -> std::result::Result<ScanOutput, MmapError> {
-    match &self.progress {
-      None => self.scan(mapping, control),
-      Some(progress) => progress.around(self.length, control, || self.scan(mapping, control)),
-    }
-  }
-
-  fn scan(
-    &self,
-    mapping: &MappedFile,
-    control: &Control,
-  ) -> std::result::Result<ScanOutput, MmapError> {
-    mapping.with_bytes(self.start, self.length, |bytes| {
-      Ok(match &self.kind {
-        ScanKind::Byte(byte) => {
-          ScanOutput::Count(scan::count_byte(bytes, *byte, self.threads, control)?)
-        }
-        ScanKind::Pattern(pattern) => {
-          ScanOutput::Count(scan::count(bytes, pattern, self.threads, control)?)
-        }
-        ScanKind::FindAll(pattern, limit) => {
-          let offset = self.start - self.base;
-          let found = scan::find_all(bytes, pattern, *limit, self.threads, control)?;
-          ScanOutput::Offsets(found.into_iter().map(|at| at as u64 + offset).collect())
-        }
-      })
-    })
-  }
-}
-
-impl ScanOutput {
-  pub fn into_js(self, env: &Env) -> Result<Value> {
-    let js = Js::from_env(env);
-    match self {
-      ScanOutput::Count(n) => js.number(n as f64),
-      ScanOutput::Offsets(offsets) => {
-        let mut array = env.create_array(offsets.len() as u32)?;
-        for (i, offset) in offsets.into_iter().enumerate() {
-          array.set(i as u32, offset as f64)?;
-        }
-        Ok(array.raw())
-      }
-    }
-  }
 }
 
 /// `pattern`: a non-empty Uint8Array or string (UTF-8); empty is `ERR_INVALID_ARG_VALUE` for
@@ -304,16 +228,6 @@ pub fn scan_async(
     settle: Settle::rejecting(error),
   }))
 }
-
-/// `onProgress(bytesDone, bytesTotal)`, callable from the scan's coordinating thread.
-pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
-  FnArgs<(f64, f64)>,
-  Unknown<'static>,
-  FnArgs<(f64, f64)>,
-  Status,
-  false,
-  true,
->;
 
 fn progress_callback(env: &Env, callback: Value) -> Result<ProgressCallback> {
   // SAFETY: `callback` is a live function handle of this env (checked by `scan_options`).

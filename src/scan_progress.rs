@@ -9,11 +9,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use mmapkit_core::scan::Control;
-use napi::bindgen_prelude::FnArgs;
+use napi::bindgen_prelude::{FnArgs, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Status;
-
-use crate::scan_methods::ProgressCallback;
 
 /// Time between two reports while a scan runs.
 const INTERVAL: Duration = Duration::from_millis(50);
@@ -22,6 +20,16 @@ const INTERVAL: Duration = Duration::from_millis(50);
 /// for longer than this, or one being torn down, makes it give up (the report then arrives after
 /// the Promise settled, or not at all); the scan's result is never held back longer.
 const DELIVERY_WAIT: Duration = Duration::from_secs(1);
+
+/// `onProgress(bytesDone, bytesTotal)`, callable from the scan's coordinating thread.
+pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
+  FnArgs<(f64, f64)>,
+  Unknown<'static>,
+  FnArgs<(f64, f64)>,
+  Status,
+  false,
+  true,
+>;
 
 /// A scan's `onProgress` callback.
 #[derive(Clone)]

@@ -1,95 +1,19 @@
-//! The async twins: each Task runs the same core function as its sync method, on the libuv
-//! threadpool, and settles the Promise on the JS thread with Node-style errors. Waits that may
-//! last forever (`popAsync`, `lockAsync`) do not belong on that pool: see `waits.rs`.
-//!
-//! Argument errors found before the work starts are kept in the task (`early`) so that the
-//! Promise rejects with them, as `fs/promises` does, instead of the call throwing.
-
-use std::sync::Arc;
+//! The async twins that name no class: each Task runs the same core function as its sync method,
+//! on the libuv threadpool, and settles the Promise on the JS thread through its [`Settle`]. Waits
+//! that may last forever (`popAsync`, `lockAsync`) do not belong on that pool: see `waits.rs`;
+//! `openAsync`, which resolves to a `MemoryMappedFile`, is beside its class (`file/open_task.rs`).
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use mmapkit_core::scan::Control;
-use mmapkit_core::{MappedFile, MmapError, OpenOptions};
+use mmapkit_core::{MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
-use crate::abort::AbortWatch;
-use crate::file::MemoryMappedFile;
 use crate::js::Js;
-use crate::node_error;
-use crate::scan_methods::{ScanJob, ScanOutput};
-
-/// What every task shares: the abort watch and an error to reject with before doing any work.
-pub struct Settle {
-  pub abort: AbortWatch,
-  pub early: Option<Error>,
-}
-
-impl Settle {
-  pub fn ok(abort: AbortWatch) -> Self {
-    Settle { abort, early: None }
-  }
-
-  /// A task that only rejects with `error`.
-  pub fn rejecting(error: Error) -> Self {
-    Settle {
-      abort: AbortWatch::none(),
-      early: Some(error),
-    }
-  }
-
-  /// Whether `compute` should skip the work.
-  pub fn skip(&self) -> bool {
-    self.early.is_some() || self.abort.is_aborted()
-  }
-
-  /// The JS-thread verdict: the early error, an abort, or the core result.
-  pub fn settle<T>(&mut self, env: &Env, output: std::result::Result<T, MmapError>) -> Result<T> {
-    if let Some(early) = self.early.take() {
-      return Err(early);
-    }
-    if self.abort.is_aborted() {
-      return Err(self.abort.abort_error(Js::from_env(env)));
-    }
-    output.map_err(|e| node_error::throw(env, e))
-  }
-}
-
-/// `MemoryMappedFile.openAsync`.
-pub struct OpenTask {
-  /// Taken by `compute`.
-  pub source: Option<crate::args::Source>,
-  pub options: OpenOptions,
-  pub settle: Settle,
-}
-
-impl Task for OpenTask {
-  type Output = std::result::Result<MappedFile, MmapError>;
-  type JsValue = MemoryMappedFile;
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    if self.settle.skip() {
-      return Ok(Err(MmapError::Aborted));
-    }
-    let abort = self.settle.abort.flag();
-    Ok(match self.source.take() {
-      Some(source) => source.open(&self.options, Some(&abort)),
-      None => Err(MmapError::Closed),
-    })
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<MemoryMappedFile> {
-    // An abort that arrives while the file is being mapped still wins: the mapping is dropped.
-    let mapping = self.settle.settle(&env, output)?;
-    Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
-  }
-}
+use crate::scan_job::{ScanJob, ScanOutput};
+use crate::settle::Settle;
 
 /// `flushAsync` and `flushRangeAsync`.
 pub struct FlushTask {

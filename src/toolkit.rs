@@ -22,19 +22,6 @@ use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::span::Span;
 
-/// `{ value, done }` for the iterators: `None` ends the iteration.
-pub fn iterator_result<'a>(env: &'a Env, value: Option<Value>) -> Result<Object<'a>> {
-  let js = Js::from_env(env);
-  let mut result = Object::new(env)?;
-  result.set_named_property("done", value.is_none())?;
-  let value = match value {
-    Some(value) => value,
-    None => js.undefined()?,
-  };
-  js.set(result.raw(), "value", value)?;
-  Ok(result)
-}
-
 /// `ERR_MMAP_CLOSED` unless the span is open and still covers its window.
 fn live(env: &Env, span: &Span) -> Result<()> {
   if span.is_valid() {

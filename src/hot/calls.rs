@@ -9,11 +9,11 @@ use mmapkit_core::RingBuffer as CoreRing;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use super::handles::{self, Target};
 use crate::args;
 use crate::atomics::{atomic, Atomic};
 use crate::chunks::ChunkIterator;
 use crate::file::MemoryMappedFile;
+use crate::hot_handles::{self, Target};
 use crate::js::{ErrorClass, Js, Value};
 use crate::line_iterator::LineIterator;
 use crate::match_iterator::MatchIterator;
@@ -89,7 +89,7 @@ fn invalid_this(js: Js, class: &str) -> Error {
 /// The live target behind `handle`, or `ERR_INVALID_THIS`.
 fn target(js: Js, handle: Value, class: &str) -> Result<Rc<Target>> {
   let number = args::number(js, handle).unwrap_or(-1.0);
-  handles::lookup(number).ok_or_else(|| invalid_this(js, class))
+  hot_handles::lookup(number).ok_or_else(|| invalid_this(js, class))
 }
 
 /// The span (file or segment) behind a handle.
@@ -243,7 +243,7 @@ fn handle_in(
   let handle = match cell.get() {
     Some(handle) => handle,
     None => {
-      let handle = handles::insert(make()).ok_or_else(|| {
+      let handle = hot_handles::insert(make()).ok_or_else(|| {
         Error::from_reason("Too many live mmapkit objects on this thread (1,048,576)")
       })?;
       cell.set(Some(handle));

@@ -7,10 +7,10 @@
 //! an object is registered once (`register`, which checks its class by type tag) and the JS layer
 //! (`lib/hot.js`) keeps the returned handle in a private class field; each later call passes the
 //! handle as a plain number and costs one table lookup. napi-rs has no way to declare such a
-//! function, so `calls.rs` is written against Node-API directly and kept to these few bodies.
+//! function, so `calls.rs` is written against Node-API directly and kept to these few bodies. The
+//! handle table itself is `crate::hot_handles`, which the classes use to drop their handles
+//! without depending on these calls.
 
 mod calls;
-mod handles;
 
 pub use calls::functions;
-pub use handles::remove;

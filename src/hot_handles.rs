@@ -1,4 +1,5 @@
-//! The per-thread table behind the hot calls: a registered object's handle names its entry.
+//! The per-thread table behind the hot calls (`crate::hot`): a registered object's handle names
+//! its entry. The classes use it only to drop their handle when they are finalized.
 //!
 //! A handle is `secret * 2**20 + index` (a safe integer): `index` finds the slot, and `secret`, a
 //! random 32-bit value drawn when the slot is filled, must match. A stale handle (its object was

@@ -1,0 +1,48 @@
+//! What every async call shares between its start and its settling: the call's `AbortSignal`
+//! watch and an error to reject with before doing any work. Argument errors found before the work
+//! starts are kept here (`early`) so that the Promise rejects with them, as `fs/promises` does,
+//! instead of the call throwing. Used by the threadpool tasks (`tasks.rs`, `file/open_task.rs`)
+//! and the long waits (`waits.rs`).
+
+use mmapkit_core::MmapError;
+use napi::bindgen_prelude::*;
+
+use crate::abort::AbortWatch;
+use crate::js::Js;
+use crate::node_error;
+
+/// What every task shares: the abort watch and an error to reject with before doing any work.
+pub struct Settle {
+  pub abort: AbortWatch,
+  pub early: Option<Error>,
+}
+
+impl Settle {
+  pub fn ok(abort: AbortWatch) -> Self {
+    Settle { abort, early: None }
+  }
+
+  /// A task that only rejects with `error`.
+  pub fn rejecting(error: Error) -> Self {
+    Settle {
+      abort: AbortWatch::none(),
+      early: Some(error),
+    }
+  }
+
+  /// Whether `compute` should skip the work.
+  pub fn skip(&self) -> bool {
+    self.early.is_some() || self.abort.is_aborted()
+  }
+
+  /// The JS-thread verdict: the early error, an abort, or the core result.
+  pub fn settle<T>(&mut self, env: &Env, output: std::result::Result<T, MmapError>) -> Result<T> {
+    if let Some(early) = self.early.take() {
+      return Err(early);
+    }
+    if self.abort.is_aborted() {
+      return Err(self.abort.abort_error(Js::from_env(env)));
+    }
+    output.map_err(|e| node_error::throw(env, e))
+  }
+}
