@@ -489,7 +489,8 @@ export declare class LineIterator {
   /**
    * The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next zero-copy record, or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile;
+   * `ERR_MMAP_TRUNCATED` after a fault through a view of it.
    * @example const header = file.lines().next().value?.toString()
    */
   next(): IteratorResult<ViewBuffer, undefined>
@@ -510,7 +511,8 @@ export declare class MatchIterator {
   /**
    * The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile; `ERR_MMAP_TRUNCATED`
+   * after a fault through a view of it.
    * @example const first = file.matches('ERROR').next().value ?? -1
    */
   next(): IteratorResult<number, undefined>
@@ -930,7 +932,7 @@ export declare class MemoryMappedFile {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
    * option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
    */
   lines(options?: LinesOptions): LineIterator
@@ -945,7 +947,7 @@ export declare class MemoryMappedFile {
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
    * range past the end.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const ranges = file.splitRanges(os.availableParallelism())
    */
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
@@ -959,7 +961,7 @@ export declare class MemoryMappedFile {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
    * pattern or option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const at of file.matches('ERROR')) console.log(at)
    */
   matches(pattern: Uint8Array | string, options?: MatchesOptions): MatchIterator
@@ -985,7 +987,7 @@ export declare class MemoryMappedFile {
    * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
    * view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)
    */
   typedArray<T extends TypedArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
@@ -995,7 +997,7 @@ export declare class MemoryMappedFile {
    * @param length The range's length in bytes. Default: to the end.
    * @returns `{ residentBytes, totalBytes }`.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
   residency(offset?: number, length?: number): Residency
@@ -1087,7 +1089,8 @@ export declare class RingBuffer {
 /**
  * A window of a mapping, from `file.segment(offset, length)`. Methods take offsets relative to the
  * segment. Once the parent is closed, or resized so that it no longer covers the segment, `valid`
- * is false and every method throws `ERR_MMAP_CLOSED`.
+ * is false and every method throws `ERR_MMAP_CLOSED`, for good: growing the parent back does not
+ * revive it.
  */
 export declare class Segment {
   /** The `MemoryMappedFile` this segment belongs to. */
@@ -1096,7 +1099,10 @@ export declare class Segment {
   get offset(): number
   /** The segment's length in bytes. */
   get length(): number
-  /** False once the parent is closed or no longer covers the segment. */
+  /**
+   * False once the parent is closed or has stopped covering the segment (a resize below its end,
+   * even if a later resize grows it back), or after a fault through a view of the file.
+   */
   get valid(): boolean
   /**
    * Durably flushes the pages covering this segment (`msync(MS_SYNC)`); a no-op unless readWrite.
@@ -1240,7 +1246,7 @@ export declare class Segment {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
    * option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
    */
   lines(options?: LinesOptions): LineIterator
@@ -1255,7 +1261,7 @@ export declare class Segment {
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
    * range past the end.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const ranges = file.splitRanges(os.availableParallelism())
    */
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
@@ -1269,7 +1275,7 @@ export declare class Segment {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
    * pattern or option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const at of file.matches('ERROR')) console.log(at)
    */
   matches(pattern: Uint8Array | string, options?: MatchesOptions): MatchIterator
@@ -1295,7 +1301,7 @@ export declare class Segment {
    * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
    * view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)
    */
   typedArray<T extends TypedArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
@@ -1305,7 +1311,7 @@ export declare class Segment {
    * @param length The range's length in bytes. Default: to the end.
    * @returns `{ residentBytes, totalBytes }`.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
   residency(offset?: number, length?: number): Residency

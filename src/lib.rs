@@ -15,6 +15,7 @@ mod abort;
 mod args;
 mod atomics;
 mod chunks;
+mod coverage;
 mod file;
 mod hot;
 mod js;

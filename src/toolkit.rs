@@ -35,13 +35,10 @@ pub fn iterator_result<'a>(env: &'a Env, value: Option<Value>) -> Result<Object<
   Ok(result)
 }
 
-/// `ERR_MMAP_CLOSED` unless the span is open and still covers its window.
+/// `ERR_MMAP_CLOSED` unless the span is open and still covers its window; the mapping's own error
+/// (`ERR_MMAP_TRUNCATED` after a fault through a view) as every other method reports it.
 fn live(env: &Env, span: &Span) -> Result<()> {
-  if span.is_valid() {
-    Ok(())
-  } else {
-    Err(throw(env, MmapError::Closed))
-  }
+  span.check().or_throw(env)
 }
 
 /// `options.delimiter`: a byte value, a string (UTF-8) or a Uint8Array; default `'\n'`.
@@ -424,7 +421,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
       /// option of the wrong type.
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
       #[napi(
         catch_unwind,
@@ -449,7 +446,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
       /// range past the end.
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const ranges = file.splitRanges(os.availableParallelism())
       #[napi(
         catch_unwind,
@@ -474,7 +471,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
       /// pattern or option of the wrong type.
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example for (const at of file.matches('ERROR')) console.log(at)
       #[napi(
         catch_unwind,
@@ -526,7 +523,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
       /// view passes the end.
       /// @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const samples = file.typedArray(Float32Array, 64, 1024)
       #[napi(
         catch_unwind,
@@ -555,7 +552,7 @@ macro_rules! impl_toolkit_methods {
       /// @param length The range's length in bytes. Default: to the end.
       /// @returns `{ residentBytes, totalBytes }`.
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const { residentBytes, totalBytes } = file.residency()
       #[napi(
         catch_unwind,

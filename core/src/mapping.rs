@@ -449,8 +449,8 @@ impl MappedFile {
 
   /// [`MappedFile::write`] with `offset` relative to `window`, checked against it (and the window
   /// against the live mapping) under the same lock as the copy. The checks come in the order the
-  /// binding's methods promise: for the whole mapping, read-only before closed before out of
-  /// range; for a part of it (a segment), closed and out of range before read-only.
+  /// binding's methods promise: closed (or faulted) first, always; then for the whole mapping
+  /// read-only before out of range, for a part of it (a segment) out of range before read-only.
   pub fn write_window(&self, window: Window, offset: u64, data: &[u8]) -> Result<()> {
     // SAFETY: a `&[u8]` is valid for reads of its length for the call.
     unsafe { self.write_raw(window, offset, data.as_ptr(), data.len()) }
@@ -473,10 +473,10 @@ impl MappedFile {
     let read_only = || MmapError::ReadOnly {
       operation: "updateRegion",
     };
+    let region = self.live()?;
     if !writable && window.len.is_none() {
       return Err(read_only());
     }
-    let region = self.live()?;
     let range = window.range(
       region.len,
       offset,
@@ -603,10 +603,10 @@ impl MappedFile {
     operation: &'static str,
     op: impl FnOnce(*mut u8) -> T,
   ) -> Result<T> {
+    let region = self.live()?;
     if write && !self.shared.mode.is_writable() {
       return Err(MmapError::ReadOnly { operation });
     }
-    let region = self.live()?;
     let range = checked_range(offset, size, region.len, "offset", "length")?;
     if (self.offset + offset) % size != 0 {
       return Err(MmapError::Misaligned {
@@ -664,6 +664,8 @@ impl MappedFile {
   /// Sets the file's length to `new_len` (preallocating disk blocks when it grows) and maps it
   /// again. Only for readWrite mappings of a whole file. Any raw view is invalid afterwards.
   pub fn resize(&self, new_len: u64) -> Result<()> {
+    // Closed (or faulted) wins over the mode, as for every other call.
+    drop(self.live()?);
     if self.shared.mode != Mode::ReadWrite || !self.whole_file {
       let what = if self.path.is_none() {
         "anonymous memory".to_owned()

@@ -1,0 +1,184 @@
+// Known defects left by the last session (issues 11, 12 and 14's leftovers), one whole kind per
+// test. Cases that can crash the process (a fault through a view) run in a child process.
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+import test, { type ExecutionContext } from 'ava'
+
+import { MemoryMappedFile } from '../index.js'
+import { tempFile, throwsLike } from './helpers.mjs'
+
+const INDEX = JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))
+const linuxOnly = process.platform === 'linux' ? test : test.skip
+const CLOSED = { class: Error, code: 'ERR_MMAP_CLOSED' }
+
+/**
+ * Runs `script` (CommonJS, with `MemoryMappedFile`, `RingBuffer`, `truncate(path, size)` done by
+ * another process, `codeOf(call)` and `codeOfAsync(call)`) in a child; returns what it printed as
+ * JSON, after checking it ended normally.
+ */
+function child(t: ExecutionContext, script: string): Record<string, unknown> {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const { MemoryMappedFile, RingBuffer } = require(${INDEX})
+      const { spawnSync } = require('node:child_process')
+      const truncate = (path, size) => {
+        const done = spawnSync(process.execPath, ['-e', 'require("fs").truncateSync(process.argv[1], +process.argv[2])', path, String(size)])
+        if (done.status !== 0) throw new Error('truncate failed')
+      }
+      const codeOf = (call) => { try { call(); return 'no error' } catch (error) { return error.code } }
+      const codeOfAsync = async (call) => { try { await call(); return 'no error' } catch (error) { return error.code } }
+      ;(async () => { ${script} })().catch((error) => { console.error(error); process.exitCode = 3 })`,
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  )
+  t.is(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr}`)
+  t.is(run.status, 0, run.stderr)
+  return JSON.parse(run.stdout) as Record<string, unknown>
+}
+
+/** Keys of `result` whose value is not `expected`, with their values. */
+function unlike(result: Record<string, unknown>, expected: unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(result).filter(([, value]) => value !== expected))
+}
+
+linuxOnly(
+  'after a fault through a view, every call on the file, its segments, iterators and streams throws ERR_MMAP_TRUNCATED',
+  (t) => {
+    const path = tempFile(t, Buffer.alloc(1 << 20, 'line\n'))
+    const result = child(
+      t,
+      `
+    const path = ${JSON.stringify(path)}
+    const file = MemoryMappedFile.openRw(path)
+    const segment = file.segment(0, 100)
+    // Iterators and a stream made before the fault, each past its first step.
+    const lines = file.lines(), matches = file.matches('line'), chunks = file.chunks(4096)
+    const segmentLines = segment.lines(), segmentChunks = segment.chunks(10), asyncLines = file.lines()
+    for (const it of [lines, matches, chunks, segmentLines, segmentChunks, asyncLines]) it.next()
+    const stream = file.createReadStream({ highWaterMark: 4096 })
+    const view = file.asBuffer()
+    truncate(path, 4096)
+    let sum = 0
+    for (let i = 8192; i < view.length; i += 4096) sum += view[i] // faults, recovered: zeros
+    const drain = (it) => () => { for (let i = 0; i < 1e6 && !it.next().done; i++); }
+    const calls = {
+      read: () => file.read(0, 1), readInto: () => file.readInto(0, new Uint8Array(1)),
+      asBuffer: () => file.asBuffer(0, 1), updateRegion: () => file.updateRegion(0, 'x'),
+      segment: () => file.segment(0, 1), chunks: () => file.chunks(10), pages: () => file.pages(),
+      createReadStream: () => file.createReadStream(), watch: () => file.watch(() => {}),
+      flush: () => file.flush(), flushRange: () => file.flushRange(0, 1), resize: () => file.resize(8192),
+      advise: () => file.advise('normal'), touchPages: () => file.touchPages(0, 1), prefetch: () => file.prefetch(0, 1),
+      lockMemory: () => file.lockMemory(0, 1), unlockMemory: () => file.unlockMemory(0, 1),
+      atomicLoadU32: () => file.atomicLoadU32(0), atomicStoreU64: () => file.atomicStoreU64(0, 1n),
+      countByte: () => file.countByte(10), countLines: () => file.countLines(), indexOf: () => file.indexOf('x'),
+      count: () => file.count('line'), findAll: () => file.findAll('line'), lastIndexOf: () => file.lastIndexOf('line'),
+      lines: () => file.lines(), matches: () => file.matches('line'), splitRanges: () => file.splitRanges(2),
+      typedArray: () => file.typedArray(Uint8Array, 0, 1), residency: () => file.residency(),
+      'segment.read': () => segment.read(0, 1), 'segment.updateRegion': () => segment.updateRegion(0, 'x'),
+      'segment.asBuffer': () => segment.asBuffer(), 'segment.flush': () => segment.flush(),
+      'segment.chunks': () => segment.chunks(1), 'segment.segment': () => segment.segment(0, 1),
+      'segment.countLines': () => segment.countLines(), 'segment.lines': () => segment.lines(),
+      'segment.matches': () => segment.matches('line'), 'segment.lastIndexOf': () => segment.lastIndexOf('line'),
+      'segment.splitRanges': () => segment.splitRanges(2), 'segment.typedArray': () => segment.typedArray(Uint8Array, 0, 1),
+      'segment.residency': () => segment.residency(),
+      'lines.next': drain(lines), 'matches.next': drain(matches), 'chunks.next': drain(chunks),
+      'segmentLines.next': drain(segmentLines), 'segmentChunks.next': drain(segmentChunks),
+    }
+    const result = { sum }
+    for (const [name, call] of Object.entries(calls)) result[name] = codeOf(call)
+    const asyncCalls = {
+      countLinesAsync: () => file.countLinesAsync(), findAllAsync: () => file.findAllAsync('line'),
+      flushAsync: () => file.flushAsync(), 'segment.countAsync': () => segment.countAsync('line'),
+      'stream made before': async () => { for await (const chunk of stream); },
+      'for await lines()': async () => { for await (const line of asyncLines); },
+    }
+    for (const [name, call] of Object.entries(asyncCalls)) result[name] = await codeOfAsync(call)
+    result.close = codeOf(() => file.close())
+    console.log(JSON.stringify(result))`,
+    )
+    const { sum, close, ...rest } = result
+    t.is(sum, 0, 'pages past the new end read as zeros')
+    t.is(close, 'no error')
+    t.deepEqual(unlike(rest, 'ERR_MMAP_TRUNCATED'), {}, 'calls that did not throw ERR_MMAP_TRUNCATED')
+    t.true(Object.keys(rest).length > 50)
+  },
+)
+
+test('on a closed mapping ERR_MMAP_CLOSED wins over the mode: every write method, files and segments', (t) => {
+  const path = tempFile(t, Buffer.alloc(8192, 1))
+  for (const mode of ['readOnly', 'copyOnWrite', 'readWrite'] as const) {
+    const file = MemoryMappedFile.open(path, { mode })
+    const segment = file.segment(0, 16)
+    file.close()
+    const writes: [string, () => unknown][] = [
+      ['updateRegion', () => file.updateRegion(0, 'x')],
+      ['updateRegion past the end', () => file.updateRegion(1 << 20, 'x')],
+      ['atomicStoreU32', () => file.atomicStoreU32(0, 1)],
+      ['atomicAddU32', () => file.atomicAddU32(0, 1)],
+      ['atomicCompareExchangeU32', () => file.atomicCompareExchangeU32(0, 0, 1)],
+      ['atomicStoreU64', () => file.atomicStoreU64(0, 1n)],
+      ['atomicAddU64', () => file.atomicAddU64(0, 1n)],
+      ['atomicCompareExchangeU64', () => file.atomicCompareExchangeU64(0, 0n, 1n)],
+      ['resize', () => file.resize(100)],
+      ['segment.updateRegion', () => segment.updateRegion(0, 'x')],
+    ]
+    for (const [name, call] of writes) throwsLike(t, call, CLOSED, `${mode} ${name}`)
+  }
+  // Open, the mode still decides.
+  const readOnly = MemoryMappedFile.openRo(path)
+  throwsLike(t, () => readOnly.updateRegion(0, 'x'), { class: Error, code: 'ERR_MMAP_READ_ONLY' })
+  throwsLike(t, () => readOnly.atomicStoreU32(0, 1), { class: Error, code: 'ERR_MMAP_READ_ONLY' })
+  throwsLike(t, () => readOnly.resize(1), { class: Error, code: 'ERR_MMAP_INVALID_MODE' })
+  readOnly.close()
+})
+
+test('a segment once invalid stays invalid when the mapping grows back over it', (t) => {
+  const path = tempFile(t, Buffer.alloc(8192, 2))
+  const file = MemoryMappedFile.openRw(path)
+  const late = file.segment(4096, 100)
+  const sub = late.segment(10, 10)
+  const early = file.segment(0, 10)
+  const lines = late.lines()
+  file.resize(1000)
+  file.resize(8192) // no access in between: the shrink alone makes them invalid
+  t.deepEqual([late.valid, sub.valid, early.valid], [false, false, true])
+  const calls: [string, () => unknown][] = [
+    ['read', () => late.read(0, 1)],
+    ['readInto', () => late.readInto(0, new Uint8Array(1))],
+    ['asBuffer', () => late.asBuffer()],
+    ['updateRegion', () => sub.updateRegion(0, 'x')],
+    ['flush', () => late.flush()],
+    ['chunks', () => late.chunks(1)],
+    ['segment', () => late.segment(0, 1)],
+    ['countLines', () => late.countLines()],
+    ['residency', () => sub.residency()],
+    ['lines().next()', () => lines.next()],
+  ]
+  for (const [name, call] of calls) throwsLike(t, call, CLOSED, name)
+  t.is(file.read(4096, 1)[0], 0, 'the file itself is usable (grown with zeros)')
+  t.is(early.read(0, 1)[0], 2)
+  // A resize that keeps covering a segment leaves it valid; a refused one changes nothing.
+  const kept = file.segment(0, 100)
+  file.resize(4096)
+  t.throws(() => file.resize(-1))
+  t.true(kept.valid)
+  file.close()
+  t.false(kept.valid)
+})
+
+test('a refused resize() leaves lines() iterators going', (t) => {
+  const path = tempFile(t, Buffer.from('a\nb\nc\n'.repeat(2000)))
+  writeFileSync(path, Buffer.from('a\nb\nc\n'.repeat(2000)))
+  const file = MemoryMappedFile.openRo(path)
+  const lines = file.lines()
+  lines.next()
+  throwsLike(t, () => file.resize(10), { class: Error, code: 'ERR_MMAP_INVALID_MODE' })
+  let count = 1
+  while (!lines.next().done) count++
+  t.is(count, 6000)
+  file.close()
+})
