@@ -1037,7 +1037,8 @@ export declare class RingBuffer {
    * Appends a message. One producer at a time.
    * @param message Bytes, or a string sent as UTF-8.
    * @returns `false` when it does not fit now (never in overwrite mode), else `true`.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes or than
+   * the format's 4-byte length prefix can describe (4 GiB - 1), before anything is written.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
    * @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
    */

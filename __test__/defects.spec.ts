@@ -1,12 +1,12 @@
 // Known defects left by the last session (issues 11, 12 and 14's leftovers), one whole kind per
 // test. Cases that can crash the process (a fault through a view) run in a child process.
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import test, { type ExecutionContext } from 'ava'
 
-import { MemoryMappedFile } from '../index.js'
+import { MemoryMappedFile, RingBuffer } from '../index.js'
 import { tempFile, throwsLike } from './helpers.mjs'
 
 const INDEX = JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))
@@ -181,4 +181,76 @@ test('a refused resize() leaves lines() iterators going', (t) => {
   while (!lines.next().done) count++
   t.is(count, 6000)
   file.close()
+})
+
+linuxOnly(
+  'a ring truncated by another process inside its header page is ERR_MMAP_TRUNCATED, not an empty ring',
+  (t) => {
+    const dir = tempFile(t, Buffer.alloc(0), 'unused')
+    const result = child(
+      t,
+      `
+    const result = {}
+    for (const [size, messages] of [[100, 2], [2000, 0], [4095, 1], [4096, 0]]) {
+      const path = ${JSON.stringify(dir)} + '.' + size + '.ring'
+      const ring = RingBuffer.create(path, 1 << 16)
+      for (let i = 0; i < messages; i++) ring.push('message ' + i)
+      const popAsync = ring.popAsync({ timeoutMs: 5_000 })
+      truncate(path, size)
+      for (const [name, call] of Object.entries({
+        pop: () => ring.pop(), peek: () => ring.peek(), push: () => ring.push('x'), length: () => ring.length,
+      })) result[size + ' ' + name] = codeOf(call)
+      if (messages === 0) result[size + ' popAsync'] = await codeOfAsync(() => popAsync)
+      else await popAsync.catch(() => {})
+      ring.close()
+    }
+    console.log(JSON.stringify(result))`,
+    )
+    t.deepEqual(unlike(result, 'ERR_MMAP_TRUNCATED'), {})
+    t.is(Object.keys(result).length, 4 * 4 + 2)
+  },
+)
+
+test('a ring message the u32 length prefix cannot describe (4 GiB) is refused before anything is written', (t) => {
+  // A sparse ring of 4 GiB + 8 bytes of data holding one small message: RingBuffer.create would
+  // preallocate the blocks, so the header is made by create on a small ring and then edited.
+  const path = tempFile(t, Buffer.alloc(0), 'big.ring')
+  RingBuffer.create(path, 16).close()
+  const capacity = 2 ** 32 + 8
+  const fd = openSync(path, 'r+')
+  const field = Buffer.alloc(8)
+  field.writeBigUInt64LE(BigInt(capacity))
+  writeSync(fd, field, 0, 8, 16)
+  ftruncateSync(fd, 4096 + capacity)
+  closeSync(fd)
+  const ring = RingBuffer.open(path)
+  t.is(ring.capacity, capacity)
+  t.true(ring.push('first'))
+  const huge = Buffer.allocUnsafe(2 ** 32) // virtual memory only: never touched
+  const error = t.throws(() => ring.push(huge), { instanceOf: RangeError })
+  t.is((error as NodeJS.ErrnoException).code, 'ERR_OUT_OF_RANGE')
+  t.regex(error.message, /"message\.byteLength".*<= 4294967295\. Received 4294967296/)
+  t.is(ring.length, 1, 'nothing was written')
+  t.is(ring.pop()?.toString(), 'first')
+  t.is(ring.pop(), null)
+  ring.close()
+})
+
+test('RingBuffer.length is validated: damaged counters never report more messages than the data holds', (t) => {
+  const path = tempFile(t, Buffer.alloc(0), 'counters.ring')
+  const ring = RingBuffer.create(path, 64)
+  ring.push('a')
+  ring.push('b')
+  const other = RingBuffer.open(path)
+  const fd = openSync(path, 'r+')
+  const field = Buffer.alloc(8)
+  field.writeBigUInt64LE(2n ** 62n) // messages pushed, at offset 136
+  writeSync(fd, field, 0, 8, 136)
+  t.is(other.length, 2, 'two 8-byte records are all the data holds')
+  field.writeBigUInt64LE(3n) // tail, at offset 128: misaligned
+  writeSync(fd, field, 0, 8, 128)
+  closeSync(fd)
+  throwsLike(t, () => other.length, { class: Error, code: 'ERR_MMAP_CORRUPT' })
+  other.close()
+  ring.close()
 })

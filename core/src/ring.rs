@@ -284,8 +284,19 @@ impl RingBuffer {
   unsafe fn view<T>(&self, f: impl FnOnce(&View) -> T) -> Result<T> {
     let capacity = self.capacity;
     // SAFETY: forwarded to the caller; `View` only addresses the header and the data area, both
-    // inside the mapping (its length was checked against the capacity at open).
-    unsafe { self.file.with_raw(|base, _len| f(&View { base, capacity })) }
+    // inside the mapping (its length, `HEADER_SIZE + capacity`, was checked at open).
+    unsafe {
+      self.file.with_raw(|base, len| {
+        // A file truncated by another process inside its header page would read as an empty ring
+        // (the header's tail of the page reads as zeros): touch the first data byte and the last
+        // byte, which fault (ERR_MMAP_TRUNCATED, through the guard) once their pages are gone.
+        // SAFETY: both bytes lie inside the mapping; plain reads of shared memory.
+        let _ = std::ptr::read_volatile(base.add(HEADER_SIZE as usize));
+        // SAFETY: as above; `len >= HEADER_SIZE + MIN_CAPACITY > 0`.
+        let _ = std::ptr::read_volatile(base.add(len - 1));
+        f(&View { base, capacity })
+      })
+    }
   }
 
   /// Bytes in the data area.
@@ -293,9 +304,23 @@ impl RingBuffer {
     self.capacity
   }
 
-  /// The largest message a push accepts: the data area minus the 4-byte length prefix.
+  /// The largest message a push accepts: the data area minus the 4-byte length prefix, and no
+  /// more than that `u32` prefix can describe (4 GiB - 1).
   pub fn max_message(&self) -> u64 {
-    self.capacity - 4
+    (self.capacity - 4).min(u64::from(u32::MAX))
+  }
+
+  /// `ERR_OUT_OF_RANGE` for a message of `len` bytes that no push accepts; checked before anything
+  /// is copied or written.
+  pub fn check_message_len(&self, len: u64) -> Result<()> {
+    if len > self.max_message() {
+      return Err(MmapError::out_of_range(
+        "message.byteLength",
+        self.max_message(),
+        len,
+      ));
+    }
+    Ok(())
   }
 
   /// Whether a full ring drops its oldest messages instead of refusing pushes.
@@ -303,17 +328,21 @@ impl RingBuffer {
     self.overwrite
   }
 
-  /// Messages waiting (pushed and not yet popped or dropped).
+  /// Messages waiting (pushed and not yet popped or dropped). The positions are validated as for
+  /// every other operation ([`MmapError::Corrupt`]); the message counters, which a process killed
+  /// between publishing a record and counting it can leave off by one, are only trusted as far as
+  /// the data holds records (each takes at least 8 bytes), so damaged counters never report more
+  /// messages than the ring can hold.
   pub fn len(&self) -> Result<u64> {
-    // SAFETY: reads two header words; owns nothing.
+    // SAFETY: reads header words; owns nothing.
     unsafe {
-      self.view(|v| {
+      self.view(|v| -> Result<u64> {
+        let (head, tail) = v.positions()?;
         let popped = v.u64(OFF_POPPED).load(Ordering::Acquire);
-        v.u64(OFF_PUSHED)
-          .load(Ordering::Acquire)
-          .saturating_sub(popped)
+        let pushed = v.u64(OFF_PUSHED).load(Ordering::Acquire);
+        Ok(pushed.saturating_sub(popped).min((tail - head) / 8))
       })
-    }
+    }?
   }
 
   /// Whether no message is waiting.
@@ -325,13 +354,7 @@ impl RingBuffer {
   /// oldest messages instead). Only one process may push at a time.
   pub fn push(&self, message: &[u8]) -> Result<bool> {
     let len = message.len() as u64;
-    if len > self.max_message() {
-      return Err(MmapError::out_of_range(
-        "message.byteLength",
-        self.max_message(),
-        len,
-      ));
-    }
+    self.check_message_len(len)?;
     let size = record_size(len);
     let capacity = self.capacity;
     let overwrite = self.overwrite;
