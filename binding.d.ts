@@ -108,7 +108,10 @@ export interface ScanOptions {
   offset?: number
   /** How many bytes to scan. Default: to the end. */
   length?: number
-  /** Threads to scan on. Default: all available cores. Results do not depend on it. */
+  /**
+   * Threads to scan on, at least 1. Default: all available cores; a larger number is clamped to
+   * them (more threads than cores never speed a scan up). Results do not depend on it.
+   */
   threads?: number
 }
 
@@ -820,8 +823,8 @@ export declare class MemoryMappedFile {
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
-   * 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
-   * scan.
+   * 'aaaaa'), on `options.threads` threads (default: all cores; more than the cores is clamped
+   * to them), identical to a one-thread scan.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
    * @param options `offset`/`length` (bytes) restrict the scan; `threads`.
    * @returns The number of matches.
@@ -1172,8 +1175,8 @@ export declare class Segment {
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
-   * 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
-   * scan.
+   * 'aaaaa'), on `options.threads` threads (default: all cores; more than the cores is clamped
+   * to them), identical to a one-thread scan.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
    * @param options `offset`/`length` (bytes) restrict the scan; `threads`.
    * @returns The number of matches.

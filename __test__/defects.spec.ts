@@ -2,6 +2,7 @@
 // test. Cases that can crash the process (a fault through a view) run in a child process.
 import { spawnSync } from 'node:child_process'
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 import test, { type ExecutionContext } from 'ava'
@@ -253,4 +254,33 @@ test('RingBuffer.length is validated: damaged counters never report more message
   throwsLike(t, () => other.length, { class: Error, code: 'ERR_MMAP_CORRUPT' })
   other.close()
   ring.close()
+})
+
+linuxOnly('a scan asked for more threads than cores uses at most the cores', (t) => {
+  // A sparse 256 MiB file (room for 256 threads of 1 MiB each): its pages are zeros, scanned at memory speed without disk space.
+  const path = tempFile(t, Buffer.alloc(0), 'sparse.bin')
+  const fd = openSync(path, 'r+')
+  ftruncateSync(fd, 256 << 20)
+  closeSync(fd)
+  const result = child(
+    t,
+    `
+    const fs = require('node:fs')
+    const tasks = () => fs.readdirSync('/proc/self/task').length
+    const file = MemoryMappedFile.openRo(${JSON.stringify(path)})
+    await file.countAsync('needle', { threads: 1, length: 1 << 20 }) // starts what any scan starts
+    const before = tasks()
+    let peak = before, samples = 0, done = false
+    const scan = file.countAsync('needle', { threads: 4096 }).finally(() => { done = true })
+    while (!done) {
+      peak = Math.max(peak, tasks())
+      samples++
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    console.log(JSON.stringify({ extra: peak - before, samples, found: await scan }))`,
+  )
+  t.is(result.found, 0)
+  // The scan's own threads (one part runs on the calling thread) plus the task's thread.
+  const cores = availableParallelism()
+  t.true((result.extra as number) <= cores + 1, `${JSON.stringify(result)} with ${cores} cores`)
 })
