@@ -1,7 +1,7 @@
 // Known defects left by the last session (issues 11, 12 and 14's leftovers), one whole kind per
 // test. Cases that can crash the process (a fault through a view) run in a child process.
 import { spawnSync } from 'node:child_process'
-import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
@@ -283,4 +283,44 @@ linuxOnly('a scan asked for more threads than cores uses at most the cores', (t)
   // The scan's own threads (one part runs on the calling thread) plus the task's thread.
   const cores = availableParallelism()
   t.true((result.extra as number) <= cores + 1, `${JSON.stringify(result)} with ${cores} cores`)
+})
+
+const BIN = fileURLToPath(new URL('../bin/mmapkit.mjs', import.meta.url))
+const linuxWithDevFull = process.platform === 'linux' && existsSync('/dev/full') ? test : test.skip
+
+linuxWithDevFull('the CLI writing to a full stdout prints one line and exits 2; a closed pipe ends it quietly', (t) => {
+  const lines = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `line ${i} x\n`).join(''))
+  const path = tempFile(t, lines, 'big.log')
+  const commands = [
+    ['find', 'x', path],
+    ['find', '--json', 'x', path],
+    ['lines', path],
+    ['count', 'x', path],
+    ['stat', path],
+    ['--version'],
+    ['--help'],
+  ]
+  for (const args of commands) {
+    const full = openSync('/dev/full', 'w')
+    const run = spawnSync(process.execPath, [BIN, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' })
+    closeSync(full)
+    const label = args.join(' ')
+    t.is(run.signal, null, label)
+    t.is(run.status, 2, `${label}: ${run.stderr}`)
+    t.is(run.stderr, 'mmapkit: cannot write the output: ENOSPC: no space left on device, write\n', label)
+  }
+  // A reader that stops early (`| head -c 10`): no message, the status of the work done so far.
+  const early = spawnSync(
+    'bash',
+    [
+      '-c',
+      `"$0" "$1" find x "$2" 2>"$2.err" | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`,
+      process.execPath,
+      BIN,
+      path,
+    ],
+    { encoding: 'utf8' },
+  )
+  t.is(early.stdout.trim(), '0')
+  t.is(readFileSync(`${path}.err`, 'utf8'), '')
 })

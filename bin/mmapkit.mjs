@@ -109,11 +109,16 @@ async function main(argv) {
   }
 }
 
-// `mmapkit find x big.log | head` closes the pipe early: stop quietly, as Unix tools do.
+// `mmapkit find x big.log | head` closes the pipe early: stop quietly, as Unix tools do. Any other
+// failure to write the output (ENOSPC on a full disk or /dev/full, EIO) is one line on stderr and
+// the error status, as grep's "write error" is; never a stack trace.
 process.stdout.on('error', (error) => {
   if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK)
-  throw error
+  process.stderr.write(`${errorLine(new Error(`cannot write the output: ${error.message}`))}\n`)
+  process.exit(EXIT_ERROR)
 })
+// Nowhere left to report a failure of stderr itself: just the error status.
+process.stderr.on('error', () => process.exit(EXIT_ERROR))
 
 // Set the code and let Node exit by itself, so that output still queued for a pipe is written.
 process.exitCode = await main(process.argv.slice(2))
