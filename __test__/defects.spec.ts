@@ -1,5 +1,6 @@
 // Known defects left by the last session (issues 11, 12 and 14's leftovers), one whole kind per
 // test. Cases that can crash the process (a fault through a view) run in a child process.
+import { constants } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
 import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
@@ -323,4 +324,64 @@ linuxWithDevFull('the CLI writing to a full stdout prints one line and exits 2; 
   )
   t.is(early.stdout.trim(), '0')
   t.is(readFileSync(`${path}.err`, 'utf8'), '')
+})
+
+test('range errors name what the caller passed, or describe the length it got by default', (t) => {
+  const path = tempFile(t, Buffer.alloc(100, 'a\n'), 'names.bin')
+  const file = MemoryMappedFile.openRw(path)
+  const segment = file.segment(10, 20)
+  const cases: [string, () => unknown, string, number, number][] = [
+    // [label, call, name in the message, largest accepted value, value received]
+    ['atomicLoadU32 past the end', () => file.atomicLoadU32(100), 'offset', 96, 100],
+    ['atomicStoreU64 across the end', () => file.atomicStoreU64(96, 1n), 'offset', 92, 96],
+    ['atomicAddU32 far past the end', () => file.atomicAddU32(200, 1), 'offset', 96, 200],
+    ['indexOf fromOffset', () => file.indexOf('a', 200), 'fromOffset', 100, 200],
+    ['count options.offset', () => file.count('a', { offset: 200 }), 'options.offset', 100, 200],
+    ['findAll options.length', () => file.findAll('a', { offset: 50, length: 60 }), 'options.length', 50, 60],
+    ['lines options.length', () => file.lines({ length: 200 }), 'options.length', 100, 200],
+    ['matches options.offset', () => file.matches('a', { offset: 101 }), 'options.offset', 100, 101],
+    ['splitRanges options.length', () => file.splitRanges(2, { length: 101 }), 'options.length', 100, 101],
+    ['segment count options.length', () => segment.count('a', { length: 21 }), 'options.length', 20, 21],
+    ['read length (passed)', () => file.read(50, 60), 'length', 50, 60],
+  ]
+  for (const [label, call, name, max, received] of cases) {
+    throwsLike(
+      t,
+      call,
+      {
+        class: RangeError,
+        code: 'ERR_OUT_OF_RANGE',
+        message: `The value of "${name}" is out of range. It must be >= 0 && <= ${max}. Received ${received}`,
+      },
+      label,
+    )
+  }
+  file.close()
+})
+
+test('async scans name options.offset/options.length too', async (t) => {
+  const path = tempFile(t, Buffer.alloc(100, 'a\n'), 'names-async.bin')
+  const file = MemoryMappedFile.openRo(path)
+  const error = await t.throwsAsync(file.countLinesAsync({ offset: 200 }), { instanceOf: RangeError })
+  t.is(error.message, 'The value of "options.offset" is out of range. It must be >= 0 && <= 100. Received 200')
+  file.close()
+})
+
+const smallBuffers = constants.MAX_LENGTH < 2 ** 33 ? test : test.skip
+smallBuffers('asBuffer() of a mapping longer than a Buffer can be names the default length', (t) => {
+  const path = tempFile(t, Buffer.alloc(0), 'huge.bin')
+  const fd = openSync(path, 'r+')
+  ftruncateSync(fd, constants.MAX_LENGTH + 4096) // sparse
+  closeSync(fd)
+  const file = MemoryMappedFile.openRo(path)
+  const rest = constants.MAX_LENGTH + 4096 - 10
+  const error = t.throws(() => file.asBuffer(10), { instanceOf: RangeError })
+  t.regex(error.message, /^The value of "this\.length - offset" is out of range\./)
+  t.true(error.message.endsWith(`Received ${rest.toLocaleString('en-US').replaceAll(',', '_')}`), error.message)
+  throwsLike(t, () => file.asBuffer(0, constants.MAX_LENGTH + 1), {
+    class: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /"length"/,
+  })
+  file.close()
 })

@@ -181,7 +181,12 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
 }
 
 fn job(env: &Env, span: &Span, kind: ScanKind, options: &ScanOptions) -> Result<ScanJob> {
-  let (start, length) = span.range_or_rest(env, options.offset, options.length)?;
+  let (start, length) = span.range_or_rest(
+    env,
+    options.offset,
+    options.length,
+    ("options.offset", "options.length"),
+  )?;
   Ok(ScanJob {
     kind,
     start,
@@ -245,7 +250,7 @@ pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> R
   let js = Js::from_env(env);
   let needle = pattern(env, needle)?;
   let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?.unwrap_or(0);
-  let (start, length) = span.range_or_rest(env, from, None)?;
+  let (start, length) = span.range_or_rest(env, from, None, ("fromOffset", "length"))?;
   let found = span
     .mapping
     .with_bytes(start, length, |bytes| scan::index_of(bytes, &needle, 0))

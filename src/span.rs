@@ -157,7 +157,19 @@ impl Span {
     let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
     let length = args::optional_index(js, length, ArgName::Argument("length"))?;
     let total = self.len().or_throw(env)?;
-    let length = length.unwrap_or_else(|| total.saturating_sub(offset));
+    let length = match length {
+      Some(length) => length,
+      None => {
+        // The caller passed no length: an error names the length it got by default.
+        let rest = total.saturating_sub(offset);
+        let max = views::max_view_length();
+        if offset <= total && rest > max {
+          let error = MmapError::out_of_range("this.length - offset", max, rest);
+          return Err(throw(env, error));
+        }
+        rest
+      }
+    };
     let at = self
       .absolute(offset, length, ("offset", "length"))
       .or_throw(env)?;
@@ -204,20 +216,27 @@ impl Span {
     let js = Js::from_env(env);
     let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
     let length = args::optional_index(js, length, ArgName::Argument("length"))?;
-    self.range_or_rest(env, offset, length)
+    self.range_or_rest(env, offset, length, ("offset", "length"))
   }
 
-  /// `offset` and `length` (default: the rest) as a checked mapping range.
-  pub fn range_or_rest(&self, env: &Env, offset: u64, length: Option<u64>) -> Result<(u64, u64)> {
+  /// `offset` and `length` (default: the rest) as a checked mapping range; an error names them as
+  /// the caller passed them (`names`: `("offset", "length")`, `("options.offset", ...)`).
+  pub fn range_or_rest(
+    &self,
+    env: &Env,
+    offset: u64,
+    length: Option<u64>,
+    names: (&str, &str),
+  ) -> Result<(u64, u64)> {
     let total = self.len().or_throw(env)?;
     if offset > total {
-      return Err(throw(env, MmapError::out_of_range("offset", total, offset)));
+      return Err(throw(env, MmapError::out_of_range(names.0, total, offset)));
     }
     let length = length.unwrap_or(total - offset);
     if length > total - offset {
       return Err(throw(
         env,
-        MmapError::out_of_range("length", total - offset, length),
+        MmapError::out_of_range(names.1, total - offset, length),
       ));
     }
     Ok((self.base + offset, length))

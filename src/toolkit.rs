@@ -119,7 +119,7 @@ fn window(env: &Env, span: &Span, object: Option<Value>) -> Result<(u64, u64)> {
   };
   let offset = index("offset")?.unwrap_or(0);
   let length = index("length")?;
-  span.range_or_rest(env, offset, length)
+  span.range_or_rest(env, offset, length, ("options.offset", "options.length"))
 }
 
 /// A non-empty pattern: a Uint8Array or a string (UTF-8).
@@ -219,7 +219,7 @@ pub fn last_index_of_js(env: &Env, span: &Span, needle: Value, from: Option<Valu
   let js = Js::from_env(env);
   let needle = pattern(js, needle)?;
   let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?;
-  let (start, length) = span.range_or_rest(env, 0, None)?;
+  let (start, length) = span.range_or_rest(env, 0, None, ("offset", "length"))?;
   let from = from.unwrap_or(length).min(length) as usize;
   let found = span
     .mapping
