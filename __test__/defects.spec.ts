@@ -385,3 +385,41 @@ smallBuffers('asBuffer() of a mapping longer than a Buffer can be names the defa
   })
   file.close()
 })
+
+linuxOnly(
+  "a view of a truncated mapping as readInto's target is that mapping's ERR_MMAP_TRUNCATED, not the healthy source's EIO",
+  (t) => {
+    const healthy = tempFile(t, Buffer.alloc(64 * 1024, 'h'), 'healthy.bin')
+    const shrunk = tempFile(t, Buffer.alloc(64 * 1024, 's'), 'shrunk.bin')
+    const result = child(
+      t,
+      `
+    const source = MemoryMappedFile.openRo(${JSON.stringify(healthy)})
+    const other = MemoryMappedFile.openRw(${JSON.stringify(shrunk)})
+    const target = other.asBuffer(0, 32 * 1024)
+    truncate(${JSON.stringify(shrunk)}, 4096)
+    const describe = (call) => {
+      try { call(); return 'no error' } catch (e) { return { code: e.code, syscall: e.syscall, path: e.path, message: e.message } }
+    }
+    const segment = source.segment(0, 32 * 1024)
+    console.log(JSON.stringify({
+      file: describe(() => source.readInto(0, target)),
+      segment: describe(() => segment.readInto(0, target)),
+      sourceStillWorks: source.read(0, 1).toString(),
+      ownView: describe(() => other.readInto(0, target.subarray(8192, 8200))),
+    }))`,
+    )
+    for (const key of ['file', 'segment']) {
+      const error = result[key] as Record<string, unknown>
+      t.is(error.code, 'ERR_MMAP_TRUNCATED', key)
+      t.not(error.path, healthy, `${key}: the healthy file is not blamed`)
+      t.is(error.syscall, undefined, key)
+    }
+    t.is(result.sourceStillWorks, 'h')
+    t.is(
+      (result.ownView as Record<string, unknown>).code,
+      'ERR_MMAP_TRUNCATED',
+      'a view of the faulting mapping itself',
+    )
+  },
+)
