@@ -48,7 +48,7 @@ ${rows.map(([name, summary]) => `  ${name.padEnd(7)}${summary}`).join('\n')}
 
 Options for every command:
   --json       print one JSON document on stdout (for scripts); no progress bar
-  --threads N  scan on N threads (default: all ${availableParallelism()} cores)
+  --threads N  scan on N threads (default and most used: all ${availableParallelism()} cores)
   -h, --help   show help ('mmapkit <command> --help' for one command)
   --version    print the version
 
