@@ -110,16 +110,7 @@ impl View {
   /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
   /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
   fn positions(&self) -> Result<(u64, u64)> {
-    // A handle kept across `create` of the same path with another capacity would address the new
-    // ring with the old one's geometry.
-    let capacity = self.u64(OFF_CAPACITY).load(Ordering::Acquire);
-    if capacity != self.capacity {
-      return Err(corrupt(format!(
-        "the ring buffer's capacity is now {capacity} bytes, not the {} this handle opened: \
-         the file was re-created or damaged; open it again",
-        self.capacity
-      )));
-    }
+    self.same_capacity()?;
     loop {
       let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
       let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);
@@ -135,6 +126,21 @@ impl View {
         self.capacity
       )));
     }
+  }
+
+  /// A handle kept across `create` of the same path with another capacity would address the new
+  /// ring with the old one's geometry: [`MmapError::Corrupt`] unless the header's capacity is
+  /// still the one this handle opened.
+  fn same_capacity(&self) -> Result<()> {
+    let capacity = self.u64(OFF_CAPACITY).load(Ordering::Acquire);
+    if capacity != self.capacity {
+      return Err(corrupt(format!(
+        "the ring buffer's capacity is now {capacity} bytes, not the {} this handle opened: \
+         the file was re-created or damaged; open it again",
+        self.capacity
+      )));
+    }
+    Ok(())
   }
 
   /// The length prefix of the record at `position`, which must be 8-aligned (as `positions`
@@ -285,8 +291,12 @@ impl RingBuffer {
     let capacity = self.capacity;
     // SAFETY: forwarded to the caller; `View` only addresses the header and the data area, both
     // inside the mapping (its length, `HEADER_SIZE + capacity`, was checked at open).
-    unsafe {
-      self.file.with_raw(|base, len| {
+    let outcome = unsafe {
+      self.file.with_raw(|base, len| -> Result<T> {
+        let view = View { base, capacity };
+        // A file re-created with another capacity is ERR_MMAP_CORRUPT (checked first: its new
+        // length may end before this mapping does).
+        view.same_capacity()?;
         // A file truncated by another process inside its header page would read as an empty ring
         // (the header's tail of the page reads as zeros): touch the first data byte and the last
         // byte, which fault (ERR_MMAP_TRUNCATED, through the guard) once their pages are gone.
@@ -294,9 +304,10 @@ impl RingBuffer {
         let _ = std::ptr::read_volatile(base.add(HEADER_SIZE as usize));
         // SAFETY: as above; `len >= HEADER_SIZE + MIN_CAPACITY > 0`.
         let _ = std::ptr::read_volatile(base.add(len - 1));
-        f(&View { base, capacity })
+        Ok(f(&view))
       })
-    }
+    };
+    outcome.and_then(|result| result)
   }
 
   /// Bytes in the data area.
