@@ -108,7 +108,10 @@ export interface ScanOptions {
   offset?: number
   /** How many bytes to scan. Default: to the end. */
   length?: number
-  /** Threads to scan on. Default: all available cores. Results do not depend on it. */
+  /**
+   * Threads to scan on, at least 1. Default: all available cores; a larger number is clamped to
+   * them (more threads than cores never speed a scan up). Results do not depend on it.
+   */
   threads?: number
 }
 
@@ -489,7 +492,8 @@ export declare class LineIterator {
   /**
    * The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next zero-copy record, or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile;
+   * `ERR_MMAP_TRUNCATED` after a fault through a view of it.
    * @example const header = file.lines().next().value?.toString()
    */
   next(): IteratorResult<ViewBuffer, undefined>
@@ -510,7 +514,8 @@ export declare class MatchIterator {
   /**
    * The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile; `ERR_MMAP_TRUNCATED`
+   * after a fault through a view of it.
    * @example const first = file.matches('ERROR').next().value ?? -1
    */
   next(): IteratorResult<number, undefined>
@@ -818,8 +823,8 @@ export declare class MemoryMappedFile {
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
-   * 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
-   * scan.
+   * 'aaaaa'), on `options.threads` threads (default: all cores; more than the cores is clamped
+   * to them), identical to a one-thread scan.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
    * @param options `offset`/`length` (bytes) restrict the scan; `threads`.
    * @returns The number of matches.
@@ -930,7 +935,7 @@ export declare class MemoryMappedFile {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
    * option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
    */
   lines(options?: LinesOptions): LineIterator
@@ -945,7 +950,7 @@ export declare class MemoryMappedFile {
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
    * range past the end.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const ranges = file.splitRanges(os.availableParallelism())
    */
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
@@ -959,7 +964,7 @@ export declare class MemoryMappedFile {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
    * pattern or option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const at of file.matches('ERROR')) console.log(at)
    */
   matches(pattern: Uint8Array | string, options?: MatchesOptions): MatchIterator
@@ -985,7 +990,7 @@ export declare class MemoryMappedFile {
    * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
    * view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)
    */
   typedArray<T extends TypedArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
@@ -995,7 +1000,7 @@ export declare class MemoryMappedFile {
    * @param length The range's length in bytes. Default: to the end.
    * @returns `{ residentBytes, totalBytes }`.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
   residency(offset?: number, length?: number): Residency
@@ -1035,7 +1040,8 @@ export declare class RingBuffer {
    * Appends a message. One producer at a time.
    * @param message Bytes, or a string sent as UTF-8.
    * @returns `false` when it does not fit now (never in overwrite mode), else `true`.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes or than
+   * the format's 4-byte length prefix can describe (4 GiB - 1), before anything is written.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
    * @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
    */
@@ -1087,7 +1093,8 @@ export declare class RingBuffer {
 /**
  * A window of a mapping, from `file.segment(offset, length)`. Methods take offsets relative to the
  * segment. Once the parent is closed, or resized so that it no longer covers the segment, `valid`
- * is false and every method throws `ERR_MMAP_CLOSED`.
+ * is false and every method throws `ERR_MMAP_CLOSED`, for good: growing the parent back does not
+ * revive it.
  */
 export declare class Segment {
   /** The `MemoryMappedFile` this segment belongs to. */
@@ -1096,7 +1103,10 @@ export declare class Segment {
   get offset(): number
   /** The segment's length in bytes. */
   get length(): number
-  /** False once the parent is closed or no longer covers the segment. */
+  /**
+   * False once the parent is closed or has stopped covering the segment (a resize below its end,
+   * even if a later resize grows it back), or after a fault through a view of the file.
+   */
   get valid(): boolean
   /**
    * Durably flushes the pages covering this segment (`msync(MS_SYNC)`); a no-op unless readWrite.
@@ -1165,8 +1175,8 @@ export declare class Segment {
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
-   * 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
-   * scan.
+   * 'aaaaa'), on `options.threads` threads (default: all cores; more than the cores is clamped
+   * to them), identical to a one-thread scan.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
    * @param options `offset`/`length` (bytes) restrict the scan; `threads`.
    * @returns The number of matches.
@@ -1240,7 +1250,7 @@ export declare class Segment {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
    * option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
    */
   lines(options?: LinesOptions): LineIterator
@@ -1255,7 +1265,7 @@ export declare class Segment {
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
    * range past the end.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const ranges = file.splitRanges(os.availableParallelism())
    */
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
@@ -1269,7 +1279,7 @@ export declare class Segment {
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
    * pattern or option of the wrong type.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const at of file.matches('ERROR')) console.log(at)
    */
   matches(pattern: Uint8Array | string, options?: MatchesOptions): MatchIterator
@@ -1295,7 +1305,7 @@ export declare class Segment {
    * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
    * view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)
    */
   typedArray<T extends TypedArrayConstructor>(Type: T, byteOffset: number, length: number): InstanceType<T>
@@ -1305,7 +1315,7 @@ export declare class Segment {
    * @param length The range's length in bytes. Default: to the end.
    * @returns `{ residentBytes, totalBytes }`.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+   * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
   residency(offset?: number, length?: number): Residency

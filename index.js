@@ -32,6 +32,19 @@ const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator, LineIterator, Matc
 const fileProto = MemoryMappedFile.prototype
 guardReceivers(fileProto, fileHandle)
 const { close: nativeClose, resize: nativeResize } = fileProto
+const NO_BYTES = new Uint8Array(0)
+/** Codes with which the native resize() refuses before it gives up the old mapping. */
+const REFUSED_BEFORE_REMAP = new Set([
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_OUT_OF_RANGE',
+  'ERR_MMAP_CLOSED',
+  'ERR_MMAP_TRUNCATED',
+  'ERR_MMAP_INVALID_MODE',
+])
+/** Throws what any call on `file` would: ERR_INVALID_THIS, ERR_MMAP_CLOSED, ERR_MMAP_TRUNCATED. */
+function assertUsable(file) {
+  hot.readInto(fileHandle(file), 0, NO_BYTES)
+}
 function close() {
   fileHandle(this)
   closeWatchers(this)
@@ -43,15 +56,24 @@ defineMethods(fileProto, {
   [Symbol.dispose]: close,
   resize(newLength) {
     fileHandle(this)
-    retire(this)
-    return Reflect.apply(nativeResize, this, [newLength])
+    // A refused resize changes nothing: batches of views taken before stay fresh, and iterators go
+    // on reporting the file's own state (ERR_MMAP_TRUNCATED after a fault, not ERR_MMAP_CLOSED).
+    let remapped = true
+    try {
+      return Reflect.apply(nativeResize, this, [newLength])
+    } catch (error) {
+      remapped = !REFUSED_BEFORE_REMAP.has(error?.code)
+      throw error
+    } finally {
+      if (remapped) retire(this)
+    }
   },
   createReadStream(options) {
-    fileHandle(this)
+    assertUsable(this)
     return Reflect.apply(createReadStream, this, [options])
   },
   watch(listener) {
-    fileHandle(this)
+    assertUsable(this)
     return Reflect.apply(watch, this, [listener])
   },
 })

@@ -88,7 +88,7 @@ test('segment bounds: the last byte is in, one past it is out, and a rejected wr
   file.close()
 })
 
-test('error order: a readOnly file says read-only first; a readOnly segment checks its range first', (t) => {
+test('error order: closed first; then a readOnly file says read-only, a readOnly segment checks its range first', (t) => {
   const path = tempFile(t, contents)
   const file = MemoryMappedFile.openRo(path)
   const segment = file.segment(100, 200)
@@ -96,7 +96,7 @@ test('error order: a readOnly file says read-only first; a readOnly segment chec
   throwsLike(t, () => segment.updateRegion(300, Buffer.alloc(1)), RANGE)
   throwsLike(t, () => segment.updateRegion(0, Buffer.alloc(1)), READ_ONLY)
   file.close()
-  throwsLike(t, () => file.updateRegion(0, Buffer.alloc(1)), READ_ONLY)
+  throwsLike(t, () => file.updateRegion(0, Buffer.alloc(1)), CLOSED)
   throwsLike(t, () => segment.updateRegion(0, Buffer.alloc(1)), CLOSED)
   throwsLike(t, () => segment.readInto(0, Buffer.alloc(1)), CLOSED)
   t.deepEqual(readFileSync(path), contents)

@@ -48,7 +48,7 @@ ${rows.map(([name, summary]) => `  ${name.padEnd(7)}${summary}`).join('\n')}
 
 Options for every command:
   --json       print one JSON document on stdout (for scripts); no progress bar
-  --threads N  scan on N threads (default: all ${availableParallelism()} cores)
+  --threads N  scan on N threads (default and most used: all ${availableParallelism()} cores)
   -h, --help   show help ('mmapkit <command> --help' for one command)
   --version    print the version
 
@@ -109,11 +109,16 @@ async function main(argv) {
   }
 }
 
-// `mmapkit find x big.log | head` closes the pipe early: stop quietly, as Unix tools do.
+// `mmapkit find x big.log | head` closes the pipe early: stop quietly, as Unix tools do. Any other
+// failure to write the output (ENOSPC on a full disk or /dev/full, EIO) is one line on stderr and
+// the error status, as grep's "write error" is; never a stack trace.
 process.stdout.on('error', (error) => {
   if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK)
-  throw error
+  process.stderr.write(`${errorLine(new Error(`cannot write the output: ${error.message}`))}\n`)
+  process.exit(EXIT_ERROR)
 })
+// Nowhere left to report a failure of stderr itself: just the error status.
+process.stderr.on('error', () => process.exit(EXIT_ERROR))
 
 // Set the code and let Node exit by itself, so that output still queued for a pipe is written.
 process.exitCode = await main(process.argv.slice(2))

@@ -550,7 +550,9 @@ impl MemoryMappedFile {
     let js = Js::from_env(&env);
     let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
     self.ensure_open(&env)?;
-    self.mapping.resize(new_length).or_throw(&env)
+    let result = self.mapping.resize(new_length);
+    self.span.resized();
+    result.or_throw(&env)
   }
 
   /// Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned

@@ -23,6 +23,7 @@ mod abort;
 mod args;
 mod atomics;
 mod chunks;
+mod coverage;
 mod file;
 mod hot;
 mod hot_handles;

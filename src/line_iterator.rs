@@ -4,7 +4,6 @@
 //! `lib/toolkit.js`.
 
 use mmapkit_core::records::Records;
-use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -47,17 +46,22 @@ impl LineIterator {
 impl LineIterator {
   /// The next record: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
   /// @returns The next zero-copy record, or `done: true` at the end.
-  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized) meanwhile;
+  /// `ERR_MMAP_TRUNCATED` after a fault through a view of it.
   /// @example const header = file.lines().next().value?.toString()
   #[napi(catch_unwind, ts_return_type = "IteratorResult<ViewBuffer, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
-    if self.done || self.records.is_finished() {
-      self.done = true;
+    if self.done {
       return iterator_result(env, None);
     }
-    if !self.span.is_valid() {
+    // Checked before the end is reported too: the last step of an iteration is a call on the file.
+    if let Err(error) = self.span.check() {
       self.done = true;
-      return Err(throw(env, MmapError::Closed));
+      return Err(throw(env, error));
+    }
+    if self.records.is_finished() {
+      self.done = true;
+      return iterator_result(env, None);
     }
     let records = &mut self.records;
     let found = self
@@ -85,13 +89,17 @@ impl LineIterator {
   pub fn next_batch<'a>(&mut self, env: &'a Env, bounds: Unknown) -> Result<Unknown<'a>> {
     let js = Js::from_env(env);
     let bounds = float64_array(js, bounds.raw(), 3)?;
-    if self.done || self.records.is_finished() {
-      self.done = true;
+    if self.done {
       return Ok(js.unknown(js.undefined()?));
     }
-    if !self.span.is_valid() {
+    // Checked before the end is reported too: the last step of an iteration is a call on the file.
+    if let Err(error) = self.span.check() {
       self.done = true;
-      return Err(throw(env, MmapError::Closed));
+      return Err(throw(env, error));
+    }
+    if self.records.is_finished() {
+      self.done = true;
+      return Ok(js.unknown(js.undefined()?));
     }
     let capacity = (bounds.len().saturating_sub(1) / 2).max(1);
     self.pairs.resize(capacity, (0, 0));

@@ -4,7 +4,6 @@
 
 use mmapkit_core::matches::MatchCursor;
 use mmapkit_core::scan::Control;
-use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -47,16 +46,17 @@ impl MatchIterator {
 impl MatchIterator {
   /// The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
   /// @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
-  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile; `ERR_MMAP_TRUNCATED`
+  /// after a fault through a view of it.
   /// @example const first = file.matches('ERROR').next().value ?? -1
   #[napi(catch_unwind, ts_return_type = "IteratorResult<number, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
     if self.done {
       return iterator_result(env, None);
     }
-    if !self.span.is_valid() {
+    if let Err(error) = self.span.check() {
       self.done = true;
-      return Err(throw(env, MmapError::Closed));
+      return Err(throw(env, error));
     }
     let cursor = &mut self.cursor;
     let found = self
@@ -85,9 +85,9 @@ impl MatchIterator {
     if self.done {
       return Ok(0.0);
     }
-    if !self.span.is_valid() {
+    if let Err(error) = self.span.check() {
       self.done = true;
-      return Err(throw(&env, MmapError::Closed));
+      return Err(throw(&env, error));
     }
     let (cursor, found) = (&mut self.cursor, &mut self.found);
     found.resize(out.len(), 0);

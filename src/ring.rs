@@ -84,7 +84,8 @@ impl RingBuffer {
   /// Appends a message. One producer at a time.
   /// @param message Bytes, or a string sent as UTF-8.
   /// @returns `false` when it does not fit now (never in overwrite mode), else `true`.
-  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes.
+  /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes or than
+  /// the format's 4-byte length prefix can describe (4 GiB - 1), before anything is written.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
   /// @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
   #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
@@ -206,6 +207,8 @@ impl RingBuffer {
 
   pub(crate) fn push_on(ring: &CoreRing, env: &Env, message: Value) -> Result<bool> {
     let bytes = args::bytes(Js::from_env(env), message, "message")?;
+    // Refuse an oversized message before copying it (it may be gigabytes).
+    ring.check_message_len(bytes.raw().1 as u64).or_throw(env)?;
     ring.push(&bytes.to_vec()).or_throw(env)
   }
 

@@ -84,7 +84,8 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
       let range = format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64);
       return Err(out_of_range(js, "options.threads", &range, "0"));
     }
-    options.threads = usize::try_from(threads).unwrap_or(usize::MAX).min(1024);
+    // More than the cores is clamped, not refused: code written for a bigger machine still runs.
+    options.threads = scan::threads_for(threads);
   }
   if asynchronous {
     options.signal = js.get_defined(object, "signal")?;
@@ -104,7 +105,12 @@ fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<S
 }
 
 fn job(env: &Env, span: &Span, kind: ScanKind, options: &ScanOptions) -> Result<ScanJob> {
-  let (start, length) = span.range_or_rest(env, options.offset, options.length)?;
+  let (start, length) = span.range_or_rest(
+    env,
+    options.offset,
+    options.length,
+    ("options.offset", "options.length"),
+  )?;
   Ok(ScanJob {
     kind,
     start,
@@ -168,7 +174,7 @@ pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> R
   let js = Js::from_env(env);
   let needle = pattern(env, needle)?;
   let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?.unwrap_or(0);
-  let (start, length) = span.range_or_rest(env, from, None)?;
+  let (start, length) = span.range_or_rest(env, from, None, ("fromOffset", "length"))?;
   let found = span
     .mapping
     .with_bytes(start, length, |bytes| scan::index_of(bytes, &needle, 0))
@@ -294,8 +300,8 @@ macro_rules! impl_scan_methods {
 
       /// Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
       /// in
-      /// 'aaaaa'), on `options.threads` threads (default: all cores), identical to a one-thread
-      /// scan.
+      /// 'aaaaa'), on `options.threads` threads (default: all cores; more than the cores is clamped
+      /// to them), identical to a one-thread scan.
       /// @param pattern Bytes, or a string searched as UTF-8; not empty.
       /// @param options `offset`/`length` (bytes) restrict the scan; `threads`.
       /// @returns The number of matches.

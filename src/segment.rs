@@ -19,7 +19,8 @@ use crate::span::Span;
 
 /// A window of a mapping, from `file.segment(offset, length)`. Methods take offsets relative to the
 /// segment. Once the parent is closed, or resized so that it no longer covers the segment, `valid`
-/// is false and every method throws `ERR_MMAP_CLOSED`.
+/// is false and every method throws `ERR_MMAP_CLOSED`, for good: growing the parent back does not
+/// revive it.
 #[napi(custom_finalize)]
 pub struct Segment {
   span: Span,
@@ -121,7 +122,8 @@ impl Segment {
     self.span.fixed_len.unwrap_or(0) as f64
   }
 
-  /// False once the parent is closed or no longer covers the segment.
+  /// False once the parent is closed or has stopped covering the segment (a resize below its end,
+  /// even if a later resize grows it back), or after a fault through a view of the file.
   #[napi(getter)]
   pub fn valid(&self) -> bool {
     self.span.is_valid()

@@ -8,6 +8,7 @@ use mmapkit_core::{mapping::Window, range::checked_range, MappedFile, MmapError}
 use napi::bindgen_prelude::*;
 
 use crate::args::{self, check_view_length};
+use crate::coverage::{Coverage, Covered};
 use crate::js::{Js, Value};
 use crate::node_error::{throw, ArgName, OrThrow};
 use crate::views;
@@ -20,6 +21,10 @@ pub struct Span {
   pub base: u64,
   /// `None`: the whole mapping, however long it currently is.
   pub fixed_len: Option<u64>,
+  /// The segments of this mapping, told about every resize (shared by all its spans).
+  coverage: Arc<Coverage>,
+  /// This span's entry in `coverage` (`None` for the whole mapping, which is always covered).
+  covered: Option<Arc<Covered>>,
 }
 
 impl Span {
@@ -28,6 +33,8 @@ impl Span {
       mapping,
       base: 0,
       fixed_len: None,
+      coverage: Arc::default(),
+      covered: None,
     }
   }
 
@@ -35,26 +42,48 @@ impl Span {
   pub fn sub(&self, offset: u64, length: u64) -> std::result::Result<Span, MmapError> {
     let len = self.len()?;
     checked_range(offset, length, len as usize, "offset", "length")?;
+    let base = self.base + offset;
     Ok(Span {
-      base: self.base + offset,
+      base,
       fixed_len: Some(length),
+      covered: Some(self.coverage.track(base + length)),
       ..self.clone()
     })
   }
 
-  /// The span's length; `ERR_MMAP_CLOSED` if the mapping is closed or no longer covers the span.
+  /// Tells the mapping's segments that it was resized (successfully or not): those it no longer
+  /// covers are invalid from now on, whatever later resizes do.
+  pub fn resized(&self) {
+    self
+      .coverage
+      .resized(self.mapping.len().map_or(0, |len| len as u64));
+  }
+
+  /// The span's length; `ERR_MMAP_CLOSED` if the mapping is closed or no longer covers the span,
+  /// or stopped covering it at some point (a segment once invalid stays invalid).
   pub fn len(&self) -> std::result::Result<u64, MmapError> {
     let mapped = self.mapping.len()? as u64;
-    match self.fixed_len {
-      None => Ok(mapped),
-      Some(len) if self.base + len <= mapped => Ok(len),
-      Some(_) => Err(MmapError::Closed),
+    match (self.fixed_len, &self.covered) {
+      (None, _) => Ok(mapped),
+      (Some(len), Some(covered)) if covered.is_lost() || self.base + len > mapped => {
+        covered.lose();
+        Err(MmapError::Closed)
+      }
+      (Some(len), _) if self.base + len > mapped => Err(MmapError::Closed),
+      (Some(len), _) => Ok(len),
     }
   }
 
   /// Whether every call can still succeed (mapping open and covering the span).
   pub fn is_valid(&self) -> bool {
     self.len().is_ok()
+  }
+
+  /// Why calls on the span fail, if they do: `ERR_MMAP_CLOSED` once the mapping is closed or no
+  /// longer covers the span, the mapping's own error (`ERR_MMAP_TRUNCATED` after a fault through a
+  /// view) otherwise. Every method that checks liveness up front uses this, so all agree.
+  pub fn check(&self) -> std::result::Result<(), MmapError> {
+    self.len().map(|_| ())
   }
 
   /// `offset..offset+length` of the span as a mapping range, checked against the span.
@@ -71,24 +100,31 @@ impl Span {
   }
 
   /// The span as the core's [`Window`]: the core checks offsets against it and it against the
-  /// live mapping under one lock, in the copy call itself.
-  fn window(&self) -> Window {
-    Window {
+  /// live mapping under one lock, in the copy call itself. A lost segment has none: its error is
+  /// what [`Span::len`] reports.
+  fn window(&self) -> std::result::Result<Window, MmapError> {
+    if let Some(covered) = &self.covered {
+      if covered.is_lost() {
+        return Err(self.len().err().unwrap_or(MmapError::Closed));
+      }
+    }
+    Ok(Window {
       base: self.base,
       len: self.fixed_len,
-    }
+    })
   }
 
   pub fn read_into(&self, env: &Env, offset: Value, target: Value) -> Result<f64> {
     let js = Js::from_env(env);
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let target = args::uint8_array(js, target, "target")?;
+    let window = self.window().or_throw(env)?;
     // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call, and no
     // JS runs during it; the target may alias the mapping, which `read_into_raw` allows.
     unsafe {
       self
         .mapping
-        .read_into_raw(self.window(), offset, target.data, target.len)
+        .read_into_raw(window, offset, target.data, target.len)
     }
     .or_throw(env)?;
     Ok(target.len as f64)
@@ -121,7 +157,19 @@ impl Span {
     let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
     let length = args::optional_index(js, length, ArgName::Argument("length"))?;
     let total = self.len().or_throw(env)?;
-    let length = length.unwrap_or_else(|| total.saturating_sub(offset));
+    let length = match length {
+      Some(length) => length,
+      None => {
+        // The caller passed no length: an error names the length it got by default.
+        let rest = total.saturating_sub(offset);
+        let max = views::max_view_length();
+        if offset <= total && rest > max {
+          let error = MmapError::out_of_range("this.length - offset", max, rest);
+          return Err(throw(env, error));
+        }
+        rest
+      }
+    };
     let at = self
       .absolute(offset, length, ("offset", "length"))
       .or_throw(env)?;
@@ -140,9 +188,10 @@ impl Span {
     let offset = args::index(js, offset, ArgName::Argument("offset"))?;
     let data = args::bytes(js, data, "data")?;
     let (bytes, len) = data.raw();
+    let window = self.window().or_throw(env)?;
     // SAFETY: `bytes` is valid for `len` bytes for this call (`Bytes::raw`); it may alias a mapping,
     // which `write_raw` allows.
-    unsafe { self.mapping.write_raw(self.window(), offset, bytes, len) }.or_throw(env)
+    unsafe { self.mapping.write_raw(window, offset, bytes, len) }.or_throw(env)
   }
 
   /// Durable flush of the whole span.
@@ -167,20 +216,27 @@ impl Span {
     let js = Js::from_env(env);
     let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
     let length = args::optional_index(js, length, ArgName::Argument("length"))?;
-    self.range_or_rest(env, offset, length)
+    self.range_or_rest(env, offset, length, ("offset", "length"))
   }
 
-  /// `offset` and `length` (default: the rest) as a checked mapping range.
-  pub fn range_or_rest(&self, env: &Env, offset: u64, length: Option<u64>) -> Result<(u64, u64)> {
+  /// `offset` and `length` (default: the rest) as a checked mapping range; an error names them as
+  /// the caller passed them (`names`: `("offset", "length")`, `("options.offset", ...)`).
+  pub fn range_or_rest(
+    &self,
+    env: &Env,
+    offset: u64,
+    length: Option<u64>,
+    names: (&str, &str),
+  ) -> Result<(u64, u64)> {
     let total = self.len().or_throw(env)?;
     if offset > total {
-      return Err(throw(env, MmapError::out_of_range("offset", total, offset)));
+      return Err(throw(env, MmapError::out_of_range(names.0, total, offset)));
     }
     let length = length.unwrap_or(total - offset);
     if length > total - offset {
       return Err(throw(
         env,
-        MmapError::out_of_range("length", total - offset, length),
+        MmapError::out_of_range(names.1, total - offset, length),
       ));
     }
     Ok((self.base + offset, length))

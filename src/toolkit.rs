@@ -22,13 +22,10 @@ use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::span::Span;
 
-/// `ERR_MMAP_CLOSED` unless the span is open and still covers its window.
+/// `ERR_MMAP_CLOSED` unless the span is open and still covers its window; the mapping's own error
+/// (`ERR_MMAP_TRUNCATED` after a fault through a view) as every other method reports it.
 fn live(env: &Env, span: &Span) -> Result<()> {
-  if span.is_valid() {
-    Ok(())
-  } else {
-    Err(throw(env, MmapError::Closed))
-  }
+  span.check().or_throw(env)
 }
 
 /// `options.delimiter`: a byte value, a string (UTF-8) or a Uint8Array; default `'\n'`.
@@ -109,7 +106,7 @@ fn window(env: &Env, span: &Span, object: Option<Value>) -> Result<(u64, u64)> {
   };
   let offset = index("offset")?.unwrap_or(0);
   let length = index("length")?;
-  span.range_or_rest(env, offset, length)
+  span.range_or_rest(env, offset, length, ("options.offset", "options.length"))
 }
 
 /// A non-empty pattern: a Uint8Array or a string (UTF-8).
@@ -209,7 +206,7 @@ pub fn last_index_of_js(env: &Env, span: &Span, needle: Value, from: Option<Valu
   let js = Js::from_env(env);
   let needle = pattern(js, needle)?;
   let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?;
-  let (start, length) = span.range_or_rest(env, 0, None)?;
+  let (start, length) = span.range_or_rest(env, 0, None, ("offset", "length"))?;
   let from = from.unwrap_or(length).min(length) as usize;
   let found = span
     .mapping
@@ -411,7 +408,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter; `ERR_INVALID_ARG_TYPE` for an
       /// option of the wrong type.
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example for (const line of file.lines({ crlf: true })) console.log(line.toString())
       #[napi(
         catch_unwind,
@@ -436,7 +433,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` for `parts` below 1, above 2**24 or fractional, or a
       /// range past the end.
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty delimiter.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const ranges = file.splitRanges(os.availableParallelism())
       #[napi(
         catch_unwind,
@@ -461,7 +458,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
       /// pattern or option of the wrong type.
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example for (const at of file.matches('ERROR')) console.log(at)
       #[napi(
         catch_unwind,
@@ -513,7 +510,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
       /// view passes the end.
       /// @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const samples = file.typedArray(Float32Array, 64, 1024)
       #[napi(
         catch_unwind,
@@ -542,7 +539,7 @@ macro_rules! impl_toolkit_methods {
       /// @param length The range's length in bytes. Default: to the end.
       /// @returns `{ residentBytes, totalBytes }`.
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
-      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
+      /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const { residentBytes, totalBytes } = file.residency()
       #[napi(
         catch_unwind,

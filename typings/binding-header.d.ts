@@ -108,7 +108,10 @@ export interface ScanOptions {
   offset?: number
   /** How many bytes to scan. Default: to the end. */
   length?: number
-  /** Threads to scan on. Default: all available cores. Results do not depend on it. */
+  /**
+   * Threads to scan on, at least 1. Default: all available cores; a larger number is clamped to
+   * them (more threads than cores never speed a scan up). Results do not depend on it.
+   */
   threads?: number
 }
 

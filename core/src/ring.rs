@@ -15,7 +15,7 @@ pub use queue::Taken;
 
 use std::sync::atomic::Ordering;
 
-use crate::error::Result;
+use crate::error::{MmapError, Result};
 use crate::mapping::MappedFile;
 use crate::mode::Mode;
 use crate::options::OpenOptions;
@@ -182,8 +182,24 @@ impl RingBuffer {
   unsafe fn view<T>(&self, f: impl FnOnce(&View) -> T) -> Result<T> {
     let capacity = self.capacity;
     // SAFETY: forwarded to the caller; `View` only addresses the header and the data area, both
-    // inside the mapping (its length was checked against the capacity at open).
-    unsafe { self.file.with_raw(|base, _len| f(&View { base, capacity })) }
+    // inside the mapping (its length, `HEADER_SIZE + capacity`, was checked at open).
+    let outcome = unsafe {
+      self.file.with_raw(|base, len| -> Result<T> {
+        let view = View { base, capacity };
+        // A file re-created with another capacity is ERR_MMAP_CORRUPT (checked first: its new
+        // length may end before this mapping does).
+        view.same_capacity()?;
+        // A file truncated by another process inside its header page would read as an empty ring
+        // (the header's tail of the page reads as zeros): touch the first data byte and the last
+        // byte, which fault (ERR_MMAP_TRUNCATED, through the guard) once their pages are gone.
+        // SAFETY: both bytes lie inside the mapping; plain reads of shared memory.
+        let _ = std::ptr::read_volatile(base.add(HEADER_SIZE as usize));
+        // SAFETY: as above; `len >= HEADER_SIZE + MIN_CAPACITY > 0`.
+        let _ = std::ptr::read_volatile(base.add(len - 1));
+        Ok(f(&view))
+      })
+    };
+    outcome.and_then(|result| result)
   }
 
   /// Bytes in the data area.
@@ -199,7 +215,8 @@ impl RingBuffer {
     self.capacity
   }
 
-  /// The largest message a push accepts: the data area minus the 4-byte length prefix.
+  /// The largest message a push accepts: the data area minus the 4-byte length prefix, and no
+  /// more than that `u32` prefix can describe (4 GiB - 1).
   ///
   /// ```
   /// use mmapkit_core::{MmapError, RingBuffer};
@@ -211,7 +228,20 @@ impl RingBuffer {
   /// # Ok::<(), mmapkit_core::MmapError>(())
   /// ```
   pub fn max_message(&self) -> u64 {
-    self.capacity - 4
+    (self.capacity - 4).min(u64::from(u32::MAX))
+  }
+
+  /// `ERR_OUT_OF_RANGE` for a message of `len` bytes that no push accepts; checked before anything
+  /// is copied or written.
+  pub fn check_message_len(&self, len: u64) -> Result<()> {
+    if len > self.max_message() {
+      return Err(MmapError::out_of_range(
+        "message.byteLength",
+        self.max_message(),
+        len,
+      ));
+    }
+    Ok(())
   }
 
   /// Whether a full ring drops its oldest messages instead of refusing pushes.

@@ -68,7 +68,22 @@ impl Control {
 /// assert!(mmapkit_core::scan::default_threads() >= 1);
 /// ```
 pub fn default_threads() -> usize {
-  std::thread::available_parallelism().map_or(1, |n| n.get())
+  max_threads()
+}
+
+/// The most threads a scan uses: the cores the OS gives this process (CPU affinity and cgroup
+/// quota included), read once. More threads than cores never make a memory-bound scan faster;
+/// they only cost stacks and scheduling, so larger requests are clamped to this.
+pub fn max_threads() -> usize {
+  static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+  *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `requested` threads, clamped to `1..=max_threads()`.
+pub fn threads_for(requested: u64) -> usize {
+  usize::try_from(requested)
+    .unwrap_or(usize::MAX)
+    .clamp(1, max_threads())
 }
 
 /// Splits `0..len` into at most `threads` contiguous parts of at least `MIN_BYTES_PER_THREAD`.
@@ -427,6 +442,14 @@ mod tests {
       }
     }
     out
+  }
+
+  #[test]
+  fn thread_requests_are_clamped_to_the_cores() {
+    assert_eq!(threads_for(1), 1);
+    assert_eq!(threads_for(u64::MAX), max_threads());
+    assert_eq!(threads_for(1 << 40), default_threads());
+    assert!(threads_for(2) <= 2);
   }
 
   #[test]

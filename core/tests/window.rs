@@ -82,7 +82,7 @@ fn windows_address_their_own_bytes_and_refuse_the_rest() {
 }
 
 #[test]
-fn read_only_is_checked_first_for_the_whole_mapping_and_after_the_range_for_a_window() {
+fn closed_first_then_read_only_for_the_whole_mapping_and_after_the_range_for_a_window() {
   let dir = tempfile::tempdir().unwrap();
   let path = dir.path().join("ro.bin");
   fs::write(&path, [7u8; 4096]).unwrap();
@@ -106,8 +106,13 @@ fn read_only_is_checked_first_for_the_whole_mapping_and_after_the_range_for_a_wi
   file.close();
   assert!(matches!(
     file.write_window(Window::WHOLE, 0, b"x"),
-    Err(MmapError::ReadOnly { .. })
+    Err(MmapError::Closed)
   ));
+  assert!(matches!(
+    file.atomic_store_u32(0, 1),
+    Err(MmapError::Closed)
+  ));
+  assert!(matches!(file.resize(1), Err(MmapError::Closed)));
   assert!(matches!(
     file.write_window(window, 0, b"x"),
     Err(MmapError::Closed)

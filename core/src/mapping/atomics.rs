@@ -82,11 +82,22 @@ impl MappedFile {
     operation: &'static str,
     op: impl FnOnce(*mut u8) -> T,
   ) -> Result<T> {
+    let region = self.live()?;
     if write && !self.shared.mode.is_writable() {
       return Err(MmapError::ReadOnly { operation });
     }
-    let region = self.live()?;
-    let range = checked_range(offset, size, region.len, "offset", "length")?;
+    // The caller passed an offset only: name it, with the largest offset at which the value fits
+    // (or, in a mapping shorter than the value, the value's end against the mapping's length).
+    let len = region.len as u64;
+    let range = match len.checked_sub(size) {
+      Some(last) if offset > last => Err(MmapError::out_of_range("offset", last, offset)),
+      None => Err(MmapError::out_of_range(
+        &format!("offset + {size}"),
+        len,
+        offset.saturating_add(size),
+      )),
+      _ => checked_range(offset, size, region.len, "offset", "offset"),
+    }?;
     if (self.offset + offset) % size != 0 {
       return Err(MmapError::Misaligned {
         offset,

@@ -10,6 +10,7 @@ use crate::error::{MmapError, Result};
 use crate::flush_policy::FlushPolicy;
 use crate::guard::guarded;
 use crate::live_maps::overlaps_a_mapping;
+use crate::os;
 use crate::range::checked_range;
 use crate::reservation::Reservation;
 
@@ -166,8 +167,25 @@ impl MappedFile {
     // SAFETY: `range` lies inside the live mapping (checked above), which the read guard keeps
     // mapped; `target` is valid for `len` bytes (the caller's contract) and may alias the mapping,
     // hence `copy` (memmove) through raw pointers. The closure owns nothing, as `guarded` requires.
-    unsafe { guarded(|| std::ptr::copy(src, target, range.len())) }
-      .map_err(|e| self.access_fault(&region, &range, e))
+    unsafe { guarded(|| std::ptr::copy(src, target, range.len())) }.map_err(|e| {
+      let (base, at) = (region.ptr() as usize, target as usize);
+      let target_end = at.saturating_add(range.len());
+      if at < base + region.len && target_end > base {
+        // A view of this very mapping as the target: the fault is this mapping's own, judged by
+        // the furthest byte either side touched.
+        let end = range.end.max((target_end - base).min(region.len));
+        return self.access_fault(&region, &(range.start..end), e);
+      }
+      // SAFETY: `src` is `range.len()` bytes inside the live region (still held); `target` is
+      // only compared, never dereferenced.
+      if unsafe { target_faulted(src, range.len(), target) } {
+        // The target is a view of another mapping whose file was truncated: its fault, not this
+        // (healthy) file's. Which file that is, this mapping cannot know.
+        MmapError::Truncated
+      } else {
+        self.access_fault(&region, &range, e)
+      }
+    })
   }
 
   /// A copy of `length` bytes at `offset`.
@@ -209,8 +227,8 @@ impl MappedFile {
 
   /// [`MappedFile::write`] with `offset` relative to `window`, checked against it (and the window
   /// against the live mapping) under the same lock as the copy. The checks come in the order the
-  /// binding's methods promise: for the whole mapping, read-only before closed before out of
-  /// range; for a part of it (a segment), closed and out of range before read-only.
+  /// binding's methods promise: closed (or faulted) first, always; then for the whole mapping
+  /// read-only before out of range, for a part of it (a segment) out of range before read-only.
   ///
   /// ```
   /// use mmapkit_core::{mapping::Window, MappedFile};
@@ -255,10 +273,10 @@ impl MappedFile {
     let read_only = || MmapError::ReadOnly {
       operation: "updateRegion",
     };
+    let region = self.live()?;
     if !writable && window.len.is_none() {
       return Err(read_only());
     }
-    let region = self.live()?;
     let range = window.range(
       region.len,
       offset,
@@ -426,7 +444,35 @@ impl MappedFile {
   }
 }
 
-/// A private copy of `len` bytes at `data`, made under the fault guard.
+/// Whether a copy of `len` bytes from `src` (inside a live mapping) to `target` (outside it) that
+/// faulted met the fault in the target: a target in another mapping (a view of a file truncated by
+/// another process) while every page of the source can still be read. Runs on the error path only.
+///
+/// # Safety
+/// `src..src + len` must lie inside a mapping the caller holds live.
+unsafe fn target_faulted(src: *const u8, len: usize, target: *mut u8) -> bool {
+  if len == 0 || !overlaps_a_mapping(target, len) {
+    return false;
+  }
+  let page = os::page_size();
+  // SAFETY: reads one byte per page of the source, all inside the live region (the caller's
+  // contract), through raw pointers; the closure owns nothing.
+  unsafe {
+    guarded(|| {
+      let mut offset = 0;
+      while offset < len {
+        std::ptr::read_volatile(src.add(offset));
+        offset += page - (src as usize + offset) % page;
+      }
+      std::ptr::read_volatile(src.add(len - 1));
+    })
+  }
+  .is_ok()
+}
+
+/// A private copy of `len` bytes at `data` (which lies at least partly in a mapping), made under
+/// the fault guard: `ERR_MMAP_TRUNCATED` if reading it faults, an `ENOMEM`-like error if there is
+/// no memory for the copy.
 ///
 /// # Safety
 /// `data` must be valid for reads of `len` bytes for the call.

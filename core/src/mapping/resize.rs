@@ -34,6 +34,8 @@ impl MappedFile {
   /// # Ok::<(), mmapkit_core::MmapError>(())
   /// ```
   pub fn resize(&self, new_len: u64) -> Result<()> {
+    // Closed (or faulted) wins over the mode, as for every other call.
+    drop(self.live()?);
     if self.shared.mode != Mode::ReadWrite || !self.whole_file {
       let what = if self.path.is_none() {
         "anonymous memory".to_owned()

@@ -90,15 +90,10 @@ impl View {
     self.base.wrapping_add(HEADER_SIZE as usize)
   }
 
-  /// Loads head, then tail, and checks them against the data area: both 8-aligned, head not past
-  /// tail, at most `capacity` bytes apart. Every operation goes through this before it touches a
-  /// record, since another process (or a damaged file) may have written anything there.
-  ///
-  /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
-  /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
-  pub(super) fn positions(&self) -> Result<(u64, u64)> {
-    // A handle kept across `create` of the same path with another capacity would address the new
-    // ring with the old one's geometry.
+  /// A handle kept across `create` of the same path with another capacity would address the new
+  /// ring with the old one's geometry: [`MmapError::Corrupt`] unless the header's capacity is
+  /// still the one this handle opened.
+  pub(super) fn same_capacity(&self) -> Result<()> {
     let capacity = self.u64(OFF_CAPACITY).load(Ordering::Acquire);
     if capacity != self.capacity {
       return Err(corrupt(format!(
@@ -107,6 +102,17 @@ impl View {
         self.capacity
       )));
     }
+    Ok(())
+  }
+
+  /// Loads head, then tail, and checks them against the data area: both 8-aligned, head not past
+  /// tail, at most `capacity` bytes apart. Every operation goes through this before it touches a
+  /// record, since another process (or a damaged file) may have written anything there.
+  ///
+  /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
+  /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
+  pub(super) fn positions(&self) -> Result<(u64, u64)> {
+    self.same_capacity()?;
     loop {
       let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
       let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);

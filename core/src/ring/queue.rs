@@ -13,7 +13,7 @@ use super::layout::{
 };
 use super::wait::wake_all;
 use super::RingBuffer;
-use crate::error::{MmapError, Result};
+use crate::error::Result;
 
 /// What a pop found.
 ///
@@ -41,7 +41,11 @@ pub enum Taken {
 }
 
 impl RingBuffer {
-  /// Messages waiting (pushed and not yet popped or dropped).
+  /// Messages waiting (pushed and not yet popped or dropped). The positions are validated as for
+  /// every other operation ([`MmapError::Corrupt`]); the message counters, which a process killed
+  /// between publishing a record and counting it can leave off by one, are only trusted as far as
+  /// the data holds records (each takes at least 8 bytes), so damaged counters never report more
+  /// messages than the ring can hold.
   ///
   /// ```
   /// # let dir = tempfile::tempdir().unwrap();
@@ -53,15 +57,15 @@ impl RingBuffer {
   /// # Ok::<(), mmapkit_core::MmapError>(())
   /// ```
   pub fn len(&self) -> Result<u64> {
-    // SAFETY: reads two header words; owns nothing.
+    // SAFETY: reads header words; owns nothing.
     unsafe {
-      self.view(|v| {
+      self.view(|v| -> Result<u64> {
+        let (head, tail) = v.positions()?;
         let popped = v.u64(OFF_POPPED).load(Ordering::Acquire);
-        v.u64(OFF_PUSHED)
-          .load(Ordering::Acquire)
-          .saturating_sub(popped)
+        let pushed = v.u64(OFF_PUSHED).load(Ordering::Acquire);
+        Ok(pushed.saturating_sub(popped).min((tail - head) / 8))
       })
-    }
+    }?
   }
 
   /// Whether no message is waiting.
@@ -98,13 +102,7 @@ impl RingBuffer {
   /// ```
   pub fn push(&self, message: &[u8]) -> Result<bool> {
     let len = message.len() as u64;
-    if len > self.max_message() {
-      return Err(MmapError::out_of_range(
-        "message.byteLength",
-        self.max_message(),
-        len,
-      ));
-    }
+    self.check_message_len(len)?;
     let size = record_size(len);
     let capacity = self.capacity;
     let overwrite = self.overwrite;
