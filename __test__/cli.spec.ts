@@ -300,12 +300,9 @@ test('bad arguments, unknown commands and missing operands: exit 2 with a one-li
     ],
     [['find', 'a', paths.dense, '--limit'], "mmapkit: option '--limit' needs a value (see 'mmapkit find --help')"],
     [['frobnicate', paths.log], "mmapkit: unknown command 'frobnicate' (see 'mmapkit --help')"],
-    [['lines'], "mmapkit: lines: missing FILE operand (see 'mmapkit lines --help')"],
     [['count'], "mmapkit: count: missing PATTERN operand (see 'mmapkit count --help')"],
-    [['count', 'x'], "mmapkit: count: missing FILE operand (see 'mmapkit count --help')"],
     [['count', '', paths.log], "mmapkit: count: PATTERN must not be empty (see 'mmapkit count --help')"],
     [['find'], "mmapkit: find: missing PATTERN operand (see 'mmapkit find --help')"],
-    [['find', 'x'], "mmapkit: find: missing FILE operand (see 'mmapkit find --help')"],
     [['stat'], "mmapkit: stat: missing FILE operand (see 'mmapkit stat --help')"],
     [['lines', '--frob', paths.log], "mmapkit: unknown option '--frob' (see 'mmapkit lines --help')"],
     [['lines', '-x', paths.log], "mmapkit: unknown option '-x' (see 'mmapkit lines --help')"],
@@ -324,6 +321,16 @@ test('bad arguments, unknown commands and missing operands: exit 2 with a one-li
     mmapkit(['demo', '--dir', join(tempDir(t), 'nope')]),
     /^mmapkit: ENOENT: no such file or directory, mkdtemp /,
   )
+})
+
+test('with no FILE, lines, count and find read stdin, as wc and grep do', (t) => {
+  const input = 'a\nERROR one\nb\nERROR two\n'
+  t.is(mmapkit(['lines'], { input }).stdout, '4 -\n')
+  t.is(mmapkit(['count', 'ERROR'], { input }).stdout, '2 -\n')
+  const find = mmapkit(['find', 'ERROR'], { input })
+  t.is(find.stdout, '2\n14\n')
+  t.is(find.status, 0)
+  t.is(mmapkit(['count', 'nothing'], { input }).status, 1)
 })
 
 test('--help, -h, help COMMAND and --version print to stdout and exit 0', (t) => {

@@ -1,10 +1,10 @@
 import { EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, UsageError } from '../lib/errors.mjs'
 import { countColumn } from '../lib/format.mjs'
-import { streamMatches } from '../lib/inputs.mjs'
+import { stdinOperand, streamMatches } from '../lib/inputs.mjs'
 import { eachFile } from '../lib/scan.mjs'
 
 export const summary = 'count the non-overlapping occurrences of a fixed string'
-export const usage = `Usage: mmapkit count [--json] [--threads N] PATTERN FILE...
+export const usage = `Usage: mmapkit count [--json] [--threads N] PATTERN [FILE...]
 
 Counts the non-overlapping occurrences of PATTERN (a fixed string, matched as UTF-8 bytes; no
 regular expressions) in each FILE, greedy from the left: 'aaa' occurs once in 'aaaaa'. Prints a
@@ -22,7 +22,7 @@ export async function run({ operands, json, threads, out }) {
   const [pattern, ...paths] = operands
   if (pattern === undefined) throw new UsageError('count: missing PATTERN operand')
   if (pattern === '') throw new UsageError('count: PATTERN must not be empty')
-  if (paths.length === 0) throw new UsageError('count: missing FILE operand')
+  if (paths.length === 0) paths.push(...stdinOperand('count'))
   const needle = Buffer.from(pattern)
   const { results, failed } = await eachFile(paths, { label: 'count', quiet: json, threads }, async (input, scan) => {
     if (input.kind === 'map') return input.file.countAsync(needle, scan)

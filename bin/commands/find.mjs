@@ -1,11 +1,11 @@
 import { parseInteger } from '../lib/args.mjs'
 import { EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, UsageError } from '../lib/errors.mjs'
-import { streamMatches } from '../lib/inputs.mjs'
+import { stdinOperand, streamMatches } from '../lib/inputs.mjs'
 import { createWriter } from '../lib/output.mjs'
 import { eachFile } from '../lib/scan.mjs'
 
 export const summary = 'print the byte offset of each occurrence, one per line, as found'
-export const usage = `Usage: mmapkit find [--limit N] [--json] PATTERN FILE...
+export const usage = `Usage: mmapkit find [--limit N] [--json] PATTERN [FILE...]
 
 Prints the byte offsets of the non-overlapping occurrences of PATTERN (a fixed string, matched as
 UTF-8 bytes) in each FILE, ascending, one per line, as they are found: memory stays constant
@@ -67,7 +67,7 @@ export async function run({ operands, options, json }) {
   const [pattern, ...paths] = operands
   if (pattern === undefined) throw new UsageError('find: missing PATTERN operand')
   if (pattern === '') throw new UsageError('find: PATTERN must not be empty')
-  if (paths.length === 0) throw new UsageError('find: missing FILE operand')
+  if (paths.length === 0) paths.push(...stdinOperand('find'))
   const limitText = options.get('limit')
   const limit = typeof limitText === 'string' ? parseInteger('limit', limitText, 1) : Infinity
   const needle = Buffer.from(pattern)

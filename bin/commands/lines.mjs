@@ -1,10 +1,10 @@
 import { EXIT_ERROR, EXIT_OK, UsageError } from '../lib/errors.mjs'
 import { countColumn } from '../lib/format.mjs'
-import { countStreamLines } from '../lib/inputs.mjs'
+import { countStreamLines, stdinOperand } from '../lib/inputs.mjs'
 import { eachFile } from '../lib/scan.mjs'
 
 export const summary = "count the lines ('\\n' bytes) of each FILE, like wc -l"
-export const usage = `Usage: mmapkit lines [--json] [--threads N] FILE...
+export const usage = `Usage: mmapkit lines [--json] [--threads N] [FILE...]
 
 Counts the newline bytes of each FILE, like wc -l (a last line without '\\n' is not counted),
 and prints a total when there is more than one FILE. Regular files are mapped; pipes, '-'
@@ -19,8 +19,8 @@ export const options = []
 
 /** @param {import('../mmapkit.mjs').Context} ctx */
 export async function run({ operands, json, threads, out }) {
-  if (operands.length === 0) throw new UsageError('lines: missing FILE operand')
-  const { results, failed } = await eachFile(operands, { label: 'lines', quiet: json, threads }, (input, scan) =>
+  const files = operands.length > 0 ? operands : stdinOperand('lines')
+  const { results, failed } = await eachFile(files, { label: 'lines', quiet: json, threads }, (input, scan) =>
     input.kind === 'map' ? input.file.countLinesAsync(scan) : countStreamLines(input.stream),
   )
   const total = results.reduce((sum, result) => sum + ('value' in result ? result.value : 0), 0)

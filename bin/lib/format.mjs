@@ -40,6 +40,16 @@ export function formatRatio(ratio) {
 }
 
 /**
+ * How much faster (ratio >= 1) or slower the measured thing is than `what`: "2.5x faster than
+ * pread", "1.3x slower than JS" (never "0.8x faster").
+ * @param {number} ratio the other's time divided by this one's
+ * @param {string} what
+ */
+export function formatSpeedup(ratio, what) {
+  return ratio >= 1 ? `${formatRatio(ratio)} faster than ${what}` : `${formatRatio(1 / ratio)} slower than ${what}`
+}
+
+/**
  * A plain-text table: a header, a rule, and the rows, columns separated by two spaces.
  * @param {{ title: string, align?: 'left' | 'right' }[]} columns
  * @param {string[][]} rows

@@ -4,6 +4,7 @@
 import { createReadStream, statSync } from 'node:fs'
 
 import { MemoryMappedFile } from '../../index.js'
+import { UsageError } from './errors.mjs'
 
 /**
  * @typedef {{ kind: 'map', path: string, file: MemoryMappedFile, size: number }
@@ -75,4 +76,15 @@ export async function* streamMatches(stream, pattern) {
     carry = Buffer.from(data.subarray(keep))
     base += keep
   }
+}
+
+/**
+ * The operands a command reads when given no FILE: `['-']` (stdin) when stdin is a pipe or a file,
+ * as wc and grep do; a usage error when it is a terminal (nobody is typing the input).
+ * @param {string} command
+ * @returns {string[]}
+ */
+export function stdinOperand(command) {
+  if (process.stdin.isTTY) throw new UsageError(`${command}: missing FILE operand (or pipe the input in)`)
+  return ['-']
 }

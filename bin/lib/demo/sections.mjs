@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import { MemoryMappedFile, pageSize } from '../../../index.js'
-import { formatBytes, formatCount, formatRatio } from '../format.mjs'
+import { formatBytes, formatCount, formatRatio, formatSpeedup } from '../format.mjs'
 import { evictFromPageCache, residentPages } from '../pagecache.mjs'
 import { COMMON, RARE } from './generate.mjs'
 import {
@@ -157,7 +157,7 @@ export async function random(setup) {
       ms: mmap.ms,
       bytes,
       result,
-      note: `${perRead(mmap.ms)}, ${formatRatio(pread.ms / mmap.ms)} faster than pread`,
+      note: `${perRead(mmap.ms)}, ${formatSpeedup(pread.ms / mmap.ms, 'pread')}`,
     },
     { measurement: 'random 4 KiB: fs.readSync (pread)', ms: pread.ms, bytes, result, note: perRead(pread.ms) },
   ]
@@ -193,7 +193,7 @@ export async function pageCache(setup) {
   setup.status('second pass, warm')
   const warm = await median(RUNS, () => scanFresh(path, threads))
   check(setup, 'warm pass', warm.result, lines)
-  const note = cold ? `${formatRatio(cold.ms / warm.ms)} faster than evicted` : ''
+  const note = cold ? formatSpeedup(cold.ms / warm.ms, 'evicted') : ''
   rows.push({ measurement: `warm: countLines, ${threads} threads`, ms: warm.ms, bytes, result, note })
   return rows
 }
@@ -249,7 +249,7 @@ export async function search(setup) {
         ms: native.ms,
         bytes: generated.bytes,
         result: formatCount(native.result),
-        note: `${formatCount(expected)} written; ${formatRatio(js.ms / native.ms)} faster than JS`,
+        note: `${formatCount(expected)} written; ${formatSpeedup(js.ms / native.ms, 'JS')}`,
       },
       {
         measurement: `search "${pattern}": JS indexOf loop, one view`,

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
-import { formatCount, formatRatio } from '../format.mjs'
+import { formatCount, formatSpeedup } from '../format.mjs'
 import { median } from './measure.mjs'
 
 const require = createRequire(import.meta.url)
@@ -99,7 +99,7 @@ export async function toolkit(setup) {
         ms: mapped.ms,
         bytes: generated.bytes,
         result: formatCount(mapped.result.lines),
-        note: `${formatRatio(read.ms / mapped.ms)} faster than readline`,
+        note: formatSpeedup(read.ms / mapped.ms, 'readline'),
       },
       {
         measurement: 'lines: readline over createReadStream',
@@ -113,7 +113,7 @@ export async function toolkit(setup) {
         ms: parallel.ms,
         bytes: generated.bytes,
         result: formatCount(parallel.result),
-        note: `${formatRatio(single.ms / parallel.ms)} faster than one worker`,
+        note: formatSpeedup(single.ms / parallel.ms, 'one worker'),
       },
       {
         measurement: 'lines: 1 worker',
