@@ -1,4 +1,4 @@
-import { EXIT_ERROR, EXIT_OK, UsageError } from '../lib/errors.mjs'
+import { EXIT_ERROR, EXIT_OK } from '../lib/errors.mjs'
 import { countColumn } from '../lib/format.mjs'
 import { countStreamLines, stdinOperand } from '../lib/inputs.mjs'
 import { eachFile } from '../lib/scan.mjs'
