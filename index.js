@@ -3,7 +3,9 @@
 // (lib/), exporting the public API only. See README "Layout" for the three layers.
 const { Buffer, constants } = require('node:buffer')
 const { loadBinding } = require('./lib/load.js')
-const { makeBrand, guardReceivers } = require('./lib/brands.js')
+const { makeBrand, guardReceivers, guardArguments } = require('./lib/brands.js')
+const signatures = require('./lib/signatures.js')
+const { validateIndex } = require('./lib/validate.js')
 const { defineMethods, installSpanMethods, installAtomics, installRingMethods } = require('./lib/hot.js')
 const { installIteratorProtocol } = require('./lib/iterate.js')
 const { installMatchesSignal } = require('./lib/matches.js')
@@ -30,7 +32,7 @@ const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator, LineIterator, Matc
 
 // MemoryMappedFile: receiver checks on the native methods, then the JS methods and hot calls.
 const fileProto = MemoryMappedFile.prototype
-guardReceivers(fileProto, fileHandle)
+guardReceivers(fileProto, fileHandle, signatures.FILE_METHODS)
 const { close: nativeClose, resize: nativeResize } = fileProto
 function close() {
   fileHandle(this)
@@ -43,6 +45,7 @@ defineMethods(fileProto, {
   [Symbol.dispose]: close,
   resize(newLength) {
     fileHandle(this)
+    validateIndex(newLength, 'newLength') // before retire(): a rejected call changes nothing
     retire(this)
     return Reflect.apply(nativeResize, this, [newLength])
   },
@@ -59,11 +62,11 @@ installSpanMethods(fileProto, hot, fileHandle)
 installAtomics(fileProto, hot, fileHandle)
 
 // Segment
-guardReceivers(Segment.prototype, segmentHandle)
+guardReceivers(Segment.prototype, segmentHandle, signatures.SPAN_METHODS)
 installSpanMethods(Segment.prototype, hot, segmentHandle)
 
 // RingBuffer
-guardReceivers(RingBuffer.prototype, ringHandle)
+guardReceivers(RingBuffer.prototype, ringHandle, signatures.RING_METHODS)
 installRingMethods(RingBuffer.prototype, hot, ringHandle)
 defineMethods(RingBuffer.prototype, { [Symbol.dispose]: RingBuffer.prototype.close })
 
@@ -84,13 +87,13 @@ installMatchesSignal(fileProto)
 installMatchesSignal(Segment.prototype)
 
 // One `exports.name =` line per export, so Node's ESM import finds the names (cjs-module-lexer).
-exports.MemoryMappedFile = publicClass(MemoryMappedFile)
+exports.MemoryMappedFile = publicClass(MemoryMappedFile, signatures.FILE_STATICS)
 exports.Segment = publicClass(Segment)
-exports.RingBuffer = publicClass(RingBuffer)
+exports.RingBuffer = publicClass(RingBuffer, signatures.RING_STATICS)
 exports.ChunkIterator = publicClass(ChunkIterator)
 exports.LineIterator = publicClass(LineIterator)
 exports.MatchIterator = publicClass(MatchIterator)
 exports.pageSize = binding.pageSize
-exports.createMmap = binding.createMmap
-exports.loadMmap = binding.loadMmap
-exports.writeMmap = binding.writeMmap
+exports.createMmap = guardArguments('createMmap', { value: binding.createMmap }, signatures.FUNCTIONS).value
+exports.loadMmap = guardArguments('loadMmap', { value: binding.loadMmap }, signatures.FUNCTIONS).value
+exports.writeMmap = guardArguments('writeMmap', { value: binding.writeMmap }, signatures.FUNCTIONS).value
