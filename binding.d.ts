@@ -14,14 +14,7 @@ export type PathLike = string | Buffer | URL
  */
 export type MapSource = PathLike | number | FileHandle
 
-/** How a file is mapped. */
-export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
-
-/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
-export type LockKind = 'shared' | 'exclusive'
-
-/** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
-export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
+// MmapMode, LockKind and Advice are generated from the binding's string enums (src/arguments.rs).
 
 /**
  * When counted writes (`updateRegion`) are flushed; writes through views and atomics are never
@@ -1311,6 +1304,9 @@ export declare class Segment {
   residency(offset?: number, length?: number): Residency
 }
 
+/** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
+export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
+
 /**
  * `MemoryMappedFile.createRw(path, size)`: create or truncate the file to `size` bytes and map it
  * readWrite.
@@ -1324,6 +1320,20 @@ export declare class Segment {
 export declare function createMmap(path: PathLike, size: number): MemoryMappedFile
 
 /**
+ * Internal (the JS layer's form of `FlushPolicy`): the policy's kind; the counted ones take
+ * `flushEvery`.
+ */
+export type FlushPolicyKind = 'manual' | 'always' | 'everyBytes' | 'everyWrites' | 'everyMillis'
+
+/** Internal: the options of `lines()`. */
+export interface LinesOptionsArg {
+  delimiter?: Uint8Array
+  crlf?: boolean
+  offset?: number
+  length?: number
+}
+
+/**
  * `MemoryMappedFile.open(path, { mode })`.
  * @param path A path (string, Buffer or `file:` URL).
  * @param mode Default `'readOnly'`.
@@ -1334,6 +1344,39 @@ export declare function createMmap(path: PathLike, size: number): MemoryMappedFi
  */
 export declare function loadMmap(path: PathLike, mode?: MmapMode): MemoryMappedFile
 
+/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
+export type LockKind = 'shared' | 'exclusive'
+
+/** Internal: the options of `matches()` (its `signal` stays in the JS layer). */
+export interface MatchesOptionsArg {
+  overlapping?: boolean
+  offset?: number
+  length?: number
+}
+
+/** How a file is mapped. */
+export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
+
+/**
+ * Internal: the options of `open` and the factories, as `validateOpenOptions` passes them (`flushPolicy`
+ * split into its kind and `flushEvery`).
+ */
+export interface OpenOptionsArg {
+  mode?: MmapMode
+  create?: boolean
+  populate?: boolean
+  hugePages?: boolean
+  size?: number
+  offset?: number
+  length?: number
+  advice?: Advice
+  lock?: LockKind
+  flushPolicy?: FlushPolicyKind
+  flushEvery?: number
+  /** `openAsync` only: an object the JS layer checked to behave as an `AbortSignal`. */
+  signal?: object
+}
+
 /**
  * The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
  * @returns 4096 on most systems, 16384 on Apple silicon.
@@ -1341,6 +1384,39 @@ export declare function loadMmap(path: PathLike, mode?: MmapMode): MemoryMappedF
  * @example const pages = Math.ceil(file.length / pageSize())
  */
 export declare function pageSize(): number
+
+/** Internal: the options of `RingBuffer.popAsync`. */
+export interface PopOptionsArg {
+  timeoutMs?: number
+  signal?: object
+}
+
+/** Internal: the options of `RingBuffer.create`. */
+export interface RingOptionsArg {
+  overwrite?: boolean
+}
+
+/** Internal: the options of `count`/`findAll` and their async twins. */
+export interface ScanOptionsArg {
+  offset?: number
+  length?: number
+  limit?: number
+  threads?: number
+  signal?: object
+  onProgress?: (arg0: number, arg1: number) => unknown
+}
+
+/** Internal: `{ signal }`, the options of the flush twins and `lockAsync`. */
+export interface SignalOptionsArg {
+  signal?: object
+}
+
+/** Internal: the options of `splitRanges()`. */
+export interface SplitOptionsArg {
+  delimiter?: Uint8Array
+  offset?: number
+  length?: number
+}
 
 /**
  * Maps `path` readWrite, writes `data` at `offset`, flushes durably and closes: one call for a

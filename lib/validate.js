@@ -190,7 +190,7 @@ function validateSource(value) {
   } else {
     return validatePath(value, SOURCE_TYPES)
   }
-  if (handle && fd === -1) return value
+  if (handle && fd === -1) return fd
   if (!Number.isInteger(fd)) throw outOfRange('fd', 'an integer', fd)
   if (fd < 0 || fd > 2 ** 31 - 1) throw outOfRange('fd', `>= 0 && <= ${2 ** 31 - 1}`, fd)
   return fd
@@ -395,7 +395,7 @@ function validateTypedArrayClass(value) {
       value,
     )
   }
-  return value
+  return value.name
 }
 
 module.exports = {

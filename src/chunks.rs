@@ -99,14 +99,3 @@ fn iterator_result<'a>(env: &'a Env, chunk: Option<Value>) -> Result<Object<'a>>
   js.set(result.raw(), "value", value)?;
   Ok(result)
 }
-
-/// Validates a chunk size: a positive safe integer.
-pub fn chunk_size(env: &Env, value: crate::js::Value) -> Result<u64> {
-  let js = Js::from_env(env);
-  let size = crate::args::index(js, value, crate::node_error::ArgName::Argument("size"))?;
-  if size == 0 {
-    let range = format!(">= 1 && <= {}", crate::args::MAX_SAFE_INTEGER as u64);
-    return Err(crate::node_error::out_of_range(js, "size", &range, "0"));
-  }
-  Ok(size)
-}

@@ -9,10 +9,12 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::args;
-use crate::chunks::{chunk_size, ChunkIterator};
-use crate::js::{Js, Value};
-use crate::node_error::{invalid_arg_value, ArgName, OrThrow};
+use crate::arguments::{
+  self, index, AdviceArg, OpenOptionsArg, SignalOptionsArg, Source, SourceArg,
+};
+use crate::chunks::ChunkIterator;
+use crate::js::Js;
+use crate::node_error::{invalid_arg_value, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::span::Span;
@@ -51,13 +53,12 @@ impl MemoryMappedFile {
   /// The shared open path of every sync factory: `mode` (if given) overrides `options.mode`.
   fn open_with(
     env: &Env,
-    path: Unknown,
-    options: Option<Unknown>,
+    path: SourceArg,
+    options: Option<OpenOptionsArg>,
     mode: Option<Mode>,
   ) -> Result<Self> {
-    let js = Js::from_env(env);
-    let source = args::source(js, path.raw())?;
-    let (options, _signal) = options_for(js, options.map(|o| o.raw()), mode)?;
+    let source = Source::new(env, path)?;
+    let options = options_for(env, options, mode)?;
     let mapping = source.open(&options, None).or_throw(env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
@@ -66,14 +67,11 @@ impl MemoryMappedFile {
   fn on_range(
     &self,
     env: &Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
+    offset: Option<f64>,
+    length: Option<f64>,
     operation: fn(&MappedFile, u64, u64) -> std::result::Result<(), MmapError>,
   ) -> Result<()> {
-    let (start, length) =
-      self
-        .span
-        .optional_range(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    let (start, length) = self.span.optional_range(env, offset, length)?;
     operation(&self.mapping, start, length).or_throw(env)
   }
 
@@ -85,17 +83,18 @@ impl MemoryMappedFile {
   }
 }
 
-/// Parses `options`, letting a factory's own mode win; a conflicting `options.mode` is an error.
+/// The core's options for `options`, letting a factory's own mode win; a conflicting
+/// `options.mode` is an error.
 fn options_for(
-  js: Js,
-  options: Option<Value>,
+  env: &Env,
+  options: Option<OpenOptionsArg>,
   mode: Option<Mode>,
-) -> Result<(OpenOptions, Option<Value>)> {
-  let (mut parsed, signal) = args::open_options(js, options)?;
+) -> Result<OpenOptions> {
+  let mut parsed = options.map_or_else(OpenOptions::default, |options| options.to_core());
   if let Some(mode) = mode {
     if let Some(given) = parsed.mode.filter(|given| *given != mode) {
       return Err(invalid_arg_value(
-        js,
+        Js::from_env(env),
         format!(
           "The property 'options.mode' is '{}', but this factory always maps '{}'; use open() to choose the mode",
           given.as_str(),
@@ -105,7 +104,7 @@ fn options_for(
     }
     parsed.mode = Some(mode);
   }
-  Ok((parsed, signal))
+  Ok(parsed)
 }
 
 impl ObjectFinalize for MemoryMappedFile {
@@ -133,7 +132,7 @@ impl MemoryMappedFile {
   /// `ERR_MMAP_NOT_REGULAR_FILE` for a FIFO, a device or a `/proc` file.
   /// @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
   #[napi(catch_unwind, ts_args_type = "path: MapSource, options?: OpenOptions")]
-  pub fn open(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, None)
   }
 
@@ -149,15 +148,24 @@ impl MemoryMappedFile {
     ts_args_type = "path: MapSource, options?: OpenOptions & { signal?: AbortSignal }",
     ts_return_type = "Promise<MemoryMappedFile>"
   )]
-  pub fn open_async(env: Env, path: Unknown, options: Option<Unknown>) -> AsyncTask<OpenTask> {
+  pub fn open_async(
+    env: Env,
+    path: SourceArg,
+    options: Option<OpenOptionsArg>,
+  ) -> AsyncTask<OpenTask> {
     let js = Js::from_env(&env);
+    // What can still fail here (EBADF for a closed descriptor, a throwing `signal.aborted` getter)
+    // rejects the Promise.
     let prepared = (|| -> Result<OpenTask> {
-      let source = args::source(js, path.raw())?;
-      let (options, signal) = args::open_options(js, options.map(|o| o.raw()))?;
+      let source = Source::new(&env, path)?;
+      let signal = options
+        .as_ref()
+        .and_then(|o| o.signal.as_ref())
+        .map(|s| s.raw());
       let abort = AbortWatch::new(js, signal)?;
       Ok(OpenTask {
         source: Some(source),
-        options,
+        options: options_for(&env, options, None)?,
         settle: Settle::ok(abort),
       })
     })();
@@ -179,7 +187,7 @@ impl MemoryMappedFile {
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'readOnly'>"
   )]
-  pub fn open_ro(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open_ro(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadOnly))
   }
 
@@ -194,7 +202,7 @@ impl MemoryMappedFile {
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'readWrite'>"
   )]
-  pub fn open_rw(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open_rw(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadWrite))
   }
 
@@ -209,7 +217,7 @@ impl MemoryMappedFile {
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'copyOnWrite'>"
   )]
-  pub fn open_cow(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open_cow(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::CopyOnWrite))
   }
 
@@ -229,17 +237,15 @@ impl MemoryMappedFile {
   )]
   pub fn create_rw(
     env: Env,
-    path: Unknown,
-    size: Unknown,
-    options: Option<Unknown>,
+    path: SourceArg,
+    size: f64,
+    options: Option<OpenOptionsArg>,
   ) -> Result<Self> {
-    let js = Js::from_env(&env);
-    let source = args::source(js, path.raw())?;
-    let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
-    let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
+    let source = Source::new(&env, path)?;
+    let mut options = options_for(&env, options, Some(Mode::ReadWrite))?;
     options.create = true;
     options.truncate = true;
-    options.size = Some(size);
+    options.size = Some(index(size));
     let mapping = source.open(&options, None).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
@@ -260,16 +266,14 @@ impl MemoryMappedFile {
   )]
   pub fn open_or_create(
     env: Env,
-    path: Unknown,
-    default_size: Unknown,
-    options: Option<Unknown>,
+    path: SourceArg,
+    default_size: f64,
+    options: Option<OpenOptionsArg>,
   ) -> Result<Self> {
-    let js = Js::from_env(&env);
-    let source = args::source(js, path.raw())?;
-    let default_size = args::index(js, default_size.raw(), ArgName::Argument("defaultSize"))?;
-    let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
+    let source = Source::new(&env, path)?;
+    let mut options = options_for(&env, options, Some(Mode::ReadWrite))?;
     options.create = true;
-    options.default_size = Some(default_size);
+    options.default_size = Some(index(default_size));
     let mapping = source.open(&options, None).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
@@ -280,11 +284,9 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
   /// @throws {Error} `ENOMEM` if the OS refuses the memory.
   /// @example const scratch = MemoryMappedFile.anonymous(64 * 1024)
-  #[napi(catch_unwind, ts_args_type = "size: number")]
-  pub fn anonymous(env: Env, size: Unknown) -> Result<Self> {
-    let js = Js::from_env(&env);
-    let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
-    let mapping = MappedFile::anonymous(size).or_throw(&env)?;
+  #[napi(catch_unwind)]
+  pub fn anonymous(env: Env, size: f64) -> Result<Self> {
+    let mapping = MappedFile::anonymous(index(size)).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
 
@@ -348,15 +350,10 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the window passes the end of the mapping.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example const header = file.segment(0, 64)
+  // ts_args_type: napi-rs would declare the `This` parameter as `this: this`.
   #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
-  pub fn segment(&self, env: Env, this: This, offset: Unknown, length: Unknown) -> Result<Segment> {
-    Segment::create(
-      &env,
-      &self.span,
-      this.object.raw(),
-      offset.raw(),
-      length.raw(),
-    )
+  pub fn segment(&self, env: Env, this: This, offset: f64, length: f64) -> Result<Segment> {
+    Segment::create(&env, &self.span, this.object.raw(), offset, length)
   }
 
   /// Zero-copy views of consecutive `size`-byte chunks of the mapping; the last one is shorter.
@@ -366,11 +363,15 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example for (const chunk of file.chunks(1 << 20)) hash.update(chunk)
-  #[napi(catch_unwind, ts_args_type = "size: number")]
-  pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
-    let size = chunk_size(&env, size.raw())?;
+  #[napi(catch_unwind)]
+  pub fn chunks(&self, env: Env, size: f64) -> Result<ChunkIterator> {
     let length = self.span.len().or_throw(&env)?;
-    Ok(ChunkIterator::new(self.span.clone(), 0, length, size))
+    Ok(ChunkIterator::new(
+      self.span.clone(),
+      0,
+      length,
+      index(size),
+    ))
   }
 
   /// `chunks(pageSize())`: one view per OS page.
@@ -396,12 +397,7 @@ impl MemoryMappedFile {
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
   /// @example file.touchPages()
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn touch_pages(
-    &self,
-    env: Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<()> {
+  pub fn touch_pages(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::touch_pages)
   }
 
@@ -413,7 +409,7 @@ impl MemoryMappedFile {
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example file.prefetch(0, 16 << 20)
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn prefetch(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<()> {
+  pub fn prefetch(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::prefetch)
   }
 
@@ -425,12 +421,7 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @example file.lockMemory(0, 4096)
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn lock_memory(
-    &self,
-    env: Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<()> {
+  pub fn lock_memory(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::lock_memory)
   }
 
@@ -441,12 +432,7 @@ impl MemoryMappedFile {
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
   /// @example file.unlockMemory(0, 4096)
   #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn unlock_memory(
-    &self,
-    env: Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<()> {
+  pub fn unlock_memory(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::unlock_memory)
   }
 
@@ -467,12 +453,12 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`EIO`, `ENOSPC`).
   /// @example file.flushRange(4096, 100)
-  #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
-  pub fn flush_range(&self, env: Env, offset: Unknown, length: Unknown) -> Result<()> {
-    let js = Js::from_env(&env);
-    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-    let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
-    self.mapping.flush_range(offset, length).or_throw(&env)
+  #[napi(catch_unwind)]
+  pub fn flush_range(&self, env: Env, offset: f64, length: f64) -> Result<()> {
+    self
+      .mapping
+      .flush_range(index(offset), index(length))
+      .or_throw(&env)
   }
 
   /// `flush()` off the JS thread (on libuv's pool).
@@ -486,9 +472,8 @@ impl MemoryMappedFile {
     ts_args_type = "options?: { signal?: AbortSignal }",
     ts_return_type = "Promise<void>"
   )]
-  pub fn flush_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<FlushTask> {
-    let js = Js::from_env(&env);
-    let settle = signal_option(js, options.map(|o| o.raw()));
+  pub fn flush_async(&self, env: Env, options: Option<SignalOptionsArg>) -> AsyncTask<FlushTask> {
+    let settle = signal_option(&env, options);
     AsyncTask::new(FlushTask {
       mapping: Arc::clone(&self.mapping),
       range: None,
@@ -512,24 +497,14 @@ impl MemoryMappedFile {
   pub fn flush_range_async(
     &self,
     env: Env,
-    offset: Unknown,
-    length: Unknown,
-    options: Option<Unknown>,
+    offset: f64,
+    length: f64,
+    options: Option<SignalOptionsArg>,
   ) -> AsyncTask<FlushTask> {
-    let js = Js::from_env(&env);
-    let range = (|| -> Result<(u64, u64)> {
-      let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-      let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
-      Ok((offset, length))
-    })();
-    let (range, settle) = match range {
-      Ok(range) => (range, signal_option(js, options.map(|o| o.raw()))),
-      Err(error) => ((0, 0), Settle::rejecting(error)),
-    };
     AsyncTask::new(FlushTask {
       mapping: Arc::clone(&self.mapping),
-      range: Some(range),
-      settle,
+      range: Some((index(offset), index(length))),
+      settle: signal_option(&env, options),
     })
   }
 
@@ -541,12 +516,10 @@ impl MemoryMappedFile {
   /// `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `newLength`.
   /// @example file.resize(file.length * 2)
-  #[napi(catch_unwind, ts_args_type = "newLength: number")]
-  pub fn resize(&self, env: Env, new_length: Unknown) -> Result<()> {
-    let js = Js::from_env(&env);
-    let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
+  #[napi(catch_unwind)]
+  pub fn resize(&self, env: Env, new_length: f64) -> Result<()> {
     self.ensure_open(&env)?;
-    self.mapping.resize(new_length).or_throw(&env)
+    self.mapping.resize(index(new_length)).or_throw(&env)
   }
 
   /// Tells the kernel how the mapping (or a range of it) will be read: `madvise`, ranges aligned
@@ -565,17 +538,15 @@ impl MemoryMappedFile {
   pub fn advise(
     &self,
     env: Env,
-    advice: Unknown,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
+    advice: AdviceArg,
+    offset: Option<f64>,
+    length: Option<f64>,
   ) -> Result<()> {
-    let js = Js::from_env(&env);
-    let advice = args::advice(js, advice.raw(), ArgName::Argument("advice"))?;
-    let (offset, length) =
-      self
-        .span
-        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
-    self.mapping.advise(advice, offset, length).or_throw(&env)
+    let (offset, length) = self.span.optional_range(&env, offset, length)?;
+    self
+      .mapping
+      .advise(advice.into(), offset, length)
+      .or_throw(&env)
   }
 
   /// Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
@@ -592,8 +563,9 @@ impl MemoryMappedFile {
 }
 
 /// The `{ signal }` options of the flush twins.
-fn signal_option(js: Js, options: Option<Value>) -> Settle {
-  match args::signal_watch(js, options) {
+fn signal_option(env: &Env, options: Option<SignalOptionsArg>) -> Settle {
+  let signal = arguments::signal_of(options).map(|signal| signal.raw());
+  match AbortWatch::new(Js::from_env(env), signal) {
     Ok(watch) => Settle::ok(watch),
     Err(error) => Settle::rejecting(error),
   }

@@ -13,6 +13,7 @@
 
 mod abort;
 mod args;
+mod arguments;
 mod atomics;
 mod chunks;
 mod file;

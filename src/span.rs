@@ -161,13 +161,11 @@ impl Span {
   pub fn optional_range(
     &self,
     env: &Env,
-    offset: Option<Value>,
-    length: Option<Value>,
+    offset: Option<f64>,
+    length: Option<f64>,
   ) -> Result<(u64, u64)> {
-    let js = Js::from_env(env);
-    let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
-    let length = args::optional_index(js, length, ArgName::Argument("length"))?;
-    self.range_or_rest(env, offset, length)
+    let offset = crate::arguments::optional_index(offset).unwrap_or(0);
+    self.range_or_rest(env, offset, crate::arguments::optional_index(length))
   }
 
   /// `offset` and `length` (default: the rest) as a checked mapping range.

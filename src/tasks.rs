@@ -59,7 +59,7 @@ impl Settle {
 /// `MemoryMappedFile.openAsync`.
 pub struct OpenTask {
   /// Taken by `compute`.
-  pub source: Option<crate::args::Source>,
+  pub source: Option<crate::arguments::Source>,
   pub options: OpenOptions,
   pub settle: Settle,
 }
