@@ -61,11 +61,13 @@ function addNumericalSeparator(digits) {
 
 /**
  * `ERR_OUT_OF_RANGE`: `range` is Node's phrase, e.g. `>= 0 && <= 9007199254740991`; the received
- * value is shown as Node shows it (integers beyond 2**32 with `_` separators).
+ * value is shown as Node shows it (integers beyond 2**32 with `_` separators), or as `shown`.
  */
-function outOfRange(name, range, value) {
+function outOfRange(name, range, value, shown) {
   let received
-  if (Number.isInteger(value) && Math.abs(value) > 2 ** 32) {
+  if (shown !== undefined) {
+    received = shown
+  } else if (Number.isInteger(value) && Math.abs(value) > 2 ** 32) {
     received = addNumericalSeparator(String(value))
   } else if (typeof value === 'bigint') {
     received = String(value)

@@ -371,6 +371,49 @@ function validateMatchesOptions(value) {
   return windowOptions(object, options)
 }
 
+const U32_MAX = 2 ** 32 - 1
+const U64_MAX = 2n ** 64n - 1n
+
+/** A u32 atomic operand: an integer in `0..=2**32 - 1`, or (`signed`, for adds) from `-(2**32 - 1)`. */
+function validateAtomicU32(value, name, signed = false) {
+  if (typeof value !== 'number') throw invalidArgType(name, 'number', value)
+  const min = signed ? -U32_MAX : 0
+  if (!Number.isInteger(value) || value < min || value > U32_MAX) {
+    throw outOfRange(name, `>= ${min === 0 ? 0 : min} && <= ${U32_MAX}`, value)
+  }
+  return value
+}
+
+/** A u64 atomic operand: a bigint in `0n..=2n**64n - 1n`, or (`signed`, for adds) from `-(2n**64n - 1n)`. */
+function validateAtomicU64(value, name, signed = false) {
+  if (typeof value !== 'bigint') throw invalidArgType(name, 'bigint', value)
+  if (value > U64_MAX || value < (signed ? -U64_MAX : 0n)) {
+    const range = signed ? '-(2n ** 64n - 1n) and 2n ** 64n - 1n' : '0n and 2n ** 64n - 1n'
+    throw outOfRange(name, `between ${range}`, value, 'a bigint outside that range')
+  }
+  return value
+}
+
+/**
+ * The validators the native hot calls (src/hot/) hand a refused argument to, by name: they accept
+ * or refuse in Rust and leave the wording of the error to these (`rejectArgument`).
+ */
+const HOT_CHECKS = {
+  index: validateIndex,
+  uint8Array: validateUint8Array,
+  bytes: validateBytes,
+  u32: (value, name) => validateAtomicU32(value, name),
+  u32Signed: (value, name) => validateAtomicU32(value, name, true),
+  u64: (value, name) => validateAtomicU64(value, name),
+  u64Signed: (value, name) => validateAtomicU64(value, name, true),
+  abortSignal: validateAbortSignal,
+}
+
+/** Throws the error for an argument the native side refused (`check` names the validator). */
+function rejectArgument(check, value, name) {
+  HOT_CHECKS[check](value, name)
+}
+
 const TYPED_ARRAYS = [
   Int8Array,
   Uint8Array,
@@ -428,4 +471,7 @@ module.exports = {
   validateSplitOptions,
   validateMatchesOptions,
   validateTypedArrayClass,
+  validateAtomicU32,
+  validateAtomicU64,
+  rejectArgument,
 }

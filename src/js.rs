@@ -130,13 +130,6 @@ impl Js {
     Ok(out)
   }
 
-  pub fn null(self) -> Result<Value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: valid out-pointer.
-    check(unsafe { sys::napi_get_null(self.0, &mut out) }, "null")?;
-    Ok(out)
-  }
-
   pub fn boolean(self, value: bool) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: valid out-pointer.
@@ -163,13 +156,6 @@ impl Js {
     Ok(out)
   }
 
-  pub fn global(self) -> Result<Value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: valid out-pointer.
-    check(unsafe { sys::napi_get_global(self.0, &mut out) }, "global")?;
-    Ok(out)
-  }
-
   /// `object[name]`.
   pub fn get(self, object: Value, name: &str) -> Result<Value> {
     let key =
@@ -181,28 +167,12 @@ impl Js {
     Ok(out)
   }
 
-  /// `object[name]`, or `None` when it is `undefined`.
-  pub fn get_defined(self, object: Value, name: &str) -> Result<Option<Value>> {
-    let value = self.get(object, name)?;
-    Ok(match self.type_of(value)? {
-      ValueType::Undefined => None,
-      _ => Some(value),
-    })
-  }
-
   /// `object[name] = value`.
   pub fn set(self, object: Value, name: &str, value: Value) -> Result<()> {
     let key =
       std::ffi::CString::new(name).map_err(|_| Error::from_reason("property name with NUL"))?;
     // SAFETY: live handles and a NUL-terminated key.
     let status = unsafe { sys::napi_set_named_property(self.0, object, key.as_ptr(), value) };
-    check(status, "set property")
-  }
-
-  /// `object[key] = value` for any key value (a symbol, say).
-  pub fn set_by_key(self, object: Value, key: Value, value: Value) -> Result<()> {
-    // SAFETY: live handles of this env.
-    let status = unsafe { sys::napi_set_property(self.0, object, key, value) };
     check(status, "set property")
   }
 
@@ -268,7 +238,7 @@ impl Js {
         ValueType::Boolean => format!("type boolean ({})", self.get_bool(value)?),
         ValueType::Number => {
           let n = self.get_f64(value)?;
-          format!("type number ({})", crate::args::format_number(n))
+          format!("type number ({})", format_number(n))
         }
         ValueType::String => {
           let text = self.get_string(value)?;
@@ -301,4 +271,17 @@ pub enum ErrorClass {
   Error,
   TypeError,
   RangeError,
+}
+
+/// Formats a number as JS prints it in messages (integers without `.0`).
+fn format_number(n: f64) -> String {
+  if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e21 {
+    format!("{n:.0}")
+  } else if n.is_nan() {
+    "NaN".into()
+  } else if n.is_infinite() {
+    if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+  } else {
+    format!("{n}")
+  }
 }

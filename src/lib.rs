@@ -12,7 +12,6 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod abort;
-mod args;
 mod arguments;
 mod atomics;
 mod chunks;

@@ -11,8 +11,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::args;
 use crate::arguments::{bytes_vec, index, optional_index, BytesArg, PopOptionsArg, RingOptionsArg};
+use crate::hot::arguments as args;
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
 use crate::tasks::Settle;
