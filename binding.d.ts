@@ -668,7 +668,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example file.touchPages()
    */
-  touchPages(offset?: number, length?: number): void
+  touchPages(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Asks the OS to read a range (default: all) ahead, without waiting (`madvise(MADV_WILLNEED)`;
    * a no-op on Windows).
@@ -678,7 +678,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example file.prefetch(0, 16 << 20)
    */
-  prefetch(offset?: number, length?: number): void
+  prefetch(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`).
    * @param offset Byte offset of the range. Default 0.
@@ -688,7 +688,7 @@ export declare class MemoryMappedFile {
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
    * @example file.lockMemory(0, 4096)
    */
-  lockMemory(offset?: number, length?: number): void
+  lockMemory(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`).
    * @param offset Byte offset of the range. Default 0.
@@ -697,7 +697,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
    * @example file.unlockMemory(0, 4096)
    */
-  unlockMemory(offset?: number, length?: number): void
+  unlockMemory(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:
    * `FlushViewOfFile` + `FlushFileBuffers`) on every call, whatever the policy, including bytes
@@ -758,7 +758,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example file.advise('sequential')
    */
-  advise(advice: Advice, offset?: number, length?: number): void
+  advise(advice: Advice, offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
    * nothing. Waits for a `flushAsync` in progress on another thread. Views made earlier keep
@@ -781,7 +781,7 @@ export declare class MemoryMappedFile {
    * shrank.
    * @example const commas = file.countByte(0x2c)
    */
-  countByte(byte: number, offset?: number, length?: number): number
+  countByte(byte: number, offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
    * @param offset Byte offset of the range (relative to the receiver). Default 0.
@@ -792,7 +792,7 @@ export declare class MemoryMappedFile {
    * shrank.
    * @example console.log(file.countLines(), 'lines')
    */
-  countLines(offset?: number, length?: number): number
+  countLines(offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Finds the first match of `pattern` at or after `fromOffset`.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
@@ -807,7 +807,7 @@ export declare class MemoryMappedFile {
    * shrank.
    * @example const at = file.indexOf('ERROR', 100)
    */
-  indexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  indexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
@@ -885,7 +885,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`flock`).
    * @example file.lock('exclusive'); try { file.updateRegion(0, 'x') } finally { file.unlock() }
    */
-  lock(kind?: LockKind): void
+  lock(kind?: LockKind | undefined | null): void
   /**
    * `lock` off the JS thread (on a thread of its own, not libuv's pool); a pending wait never
    * delays `process.exit()` or `worker.terminate()`.
@@ -906,7 +906,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example if (!file.tryLock()) console.log('busy, try later')
    */
-  tryLock(kind?: LockKind): boolean
+  tryLock(kind?: LockKind | undefined | null): boolean
   /**
    * Releases the lock this mapping holds (a no-op if it holds none).
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()` (which released the lock already).
@@ -967,7 +967,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const lastError = file.lastIndexOf('ERROR')
    */
-  lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  lastIndexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
@@ -991,7 +991,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
-  residency(offset?: number, length?: number): Residency
+  residency(offset?: number | undefined | null, length?: number | undefined | null): Residency
 }
 
 /**
@@ -1032,7 +1032,7 @@ export declare class RingBuffer {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
    * @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
    */
-  push(message: Uint8Array | string): boolean
+  push(message: string | Uint8Array): boolean
   /**
    * Removes and returns the oldest message. Like `Buffer.allocUnsafe`, small messages are slices
    * of a shared pool: their `.buffer` may hold other messages' bytes.
@@ -1128,7 +1128,7 @@ export declare class Segment {
    * shrank.
    * @example const commas = file.countByte(0x2c)
    */
-  countByte(byte: number, offset?: number, length?: number): number
+  countByte(byte: number, offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
    * @param offset Byte offset of the range (relative to the receiver). Default 0.
@@ -1139,7 +1139,7 @@ export declare class Segment {
    * shrank.
    * @example console.log(file.countLines(), 'lines')
    */
-  countLines(offset?: number, length?: number): number
+  countLines(offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Finds the first match of `pattern` at or after `fromOffset`.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
@@ -1154,7 +1154,7 @@ export declare class Segment {
    * shrank.
    * @example const at = file.indexOf('ERROR', 100)
    */
-  indexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  indexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
@@ -1277,7 +1277,7 @@ export declare class Segment {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const lastError = file.lastIndexOf('ERROR')
    */
-  lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  lastIndexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
@@ -1301,7 +1301,7 @@ export declare class Segment {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
-  residency(offset?: number, length?: number): Residency
+  residency(offset?: number | undefined | null, length?: number | undefined | null): Residency
 }
 
 /** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */

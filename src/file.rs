@@ -396,7 +396,7 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
   /// @example file.touchPages()
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  #[napi(catch_unwind)]
   pub fn touch_pages(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::touch_pages)
   }
@@ -408,7 +408,7 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example file.prefetch(0, 16 << 20)
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  #[napi(catch_unwind)]
   pub fn prefetch(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::prefetch)
   }
@@ -420,7 +420,7 @@ impl MemoryMappedFile {
   /// `ERR_MMAP_CLOSED` after `close()`.
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @example file.lockMemory(0, 4096)
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  #[napi(catch_unwind)]
   pub fn lock_memory(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::lock_memory)
   }
@@ -431,7 +431,7 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
   /// @example file.unlockMemory(0, 4096)
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+  #[napi(catch_unwind)]
   pub fn unlock_memory(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::unlock_memory)
   }
@@ -531,10 +531,7 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example file.advise('sequential')
-  #[napi(
-    catch_unwind,
-    ts_args_type = "advice: Advice, offset?: number, length?: number"
-  )]
+  #[napi(catch_unwind)]
   pub fn advise(
     &self,
     env: Env,

@@ -23,7 +23,7 @@ impl MemoryMappedFile {
   /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`flock`).
   /// @example file.lock('exclusive'); try { file.updateRegion(0, 'x') } finally { file.unlock() }
-  #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
+  #[napi(catch_unwind)]
   pub fn lock(&self, env: Env, kind: Option<LockKindArg>) -> Result<()> {
     self.mapping.lock(lock_kind(kind), None).or_throw(&env)
   }
@@ -85,7 +85,7 @@ impl MemoryMappedFile {
   /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example if (!file.tryLock()) console.log('busy, try later')
-  #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
+  #[napi(catch_unwind)]
   pub fn try_lock(&self, env: Env, kind: Option<LockKindArg>) -> Result<bool> {
     self.mapping.try_lock(lock_kind(kind)).or_throw(&env)
   }

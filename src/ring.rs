@@ -11,7 +11,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::arguments::{bytes_vec, index, optional_index, BytesArg, PopOptionsArg, RingOptionsArg};
+use crate::arguments::{bytes_vec, index, optional_index, PopOptionsArg, RingOptionsArg};
 use crate::hot::arguments as args;
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
@@ -84,8 +84,8 @@ impl RingBuffer {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a message longer than `capacity - 4` bytes.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
   /// @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
-  #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
-  pub fn push(&self, env: Env, message: BytesArg) -> Result<bool> {
+  #[napi(catch_unwind)]
+  pub fn push(&self, env: Env, message: Either<String, Uint8ArraySlice>) -> Result<bool> {
     // Replaced at load time by the hot call `ringPush` (lib/hot.js); kept for the typings.
     self.ring.push(&bytes_vec(message)).or_throw(&env)
   }

@@ -303,7 +303,7 @@ macro_rules! impl_scan_methods {
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
       /// shrank.
       /// @example const commas = file.countByte(0x2c)
-      #[napi(catch_unwind, ts_args_type = "byte: number, offset?: number, length?: number")]
+      #[napi(catch_unwind)]
       pub fn count_byte(&self, env: Env, byte: u32, offset: Option<f64>, length: Option<f64>) -> Result<f64> {
         let value = $crate::scan_methods::count_byte(&env, self.span(), byte, offset, length)?;
         $crate::js::Js::from_env(&env).get_f64(value)
@@ -317,7 +317,7 @@ macro_rules! impl_scan_methods {
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
       /// shrank.
       /// @example console.log(file.countLines(), 'lines')
-      #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
+      #[napi(catch_unwind)]
       pub fn count_lines(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<f64> {
         let value = $crate::scan_methods::count_lines(&env, self.span(), offset, length)?;
         $crate::js::Js::from_env(&env).get_f64(value)
@@ -335,8 +335,8 @@ macro_rules! impl_scan_methods {
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
       /// shrank.
       /// @example const at = file.indexOf('ERROR', 100)
-      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, fromOffset?: number")]
-      pub fn index_of(&self, env: Env, pattern: $crate::arguments::BytesArg, from_offset: Option<f64>) -> Result<f64> {
+      #[napi(catch_unwind)]
+      pub fn index_of(&self, env: Env, pattern: Either<String, Uint8ArraySlice>, from_offset: Option<f64>) -> Result<f64> {
         $crate::scan_methods::index_of(&env, self.span(), pattern, from_offset)
       }
 

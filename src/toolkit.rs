@@ -408,14 +408,11 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `fromOffset`.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
       /// @example const lastError = file.lastIndexOf('ERROR')
-      #[napi(
-        catch_unwind,
-        ts_args_type = "pattern: Uint8Array | string, fromOffset?: number"
-      )]
+      #[napi(catch_unwind)]
       pub fn last_index_of(
         &self,
         env: Env,
-        pattern: $crate::arguments::BytesArg,
+        pattern: Either<String, Uint8ArraySlice>,
         from_offset: Option<f64>,
       ) -> Result<f64> {
         $crate::toolkit::last_index_of_js(&env, self.span(), pattern, from_offset)
@@ -455,11 +452,7 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
       /// @example const { residentBytes, totalBytes } = file.residency()
-      #[napi(
-        catch_unwind,
-        ts_args_type = "offset?: number, length?: number",
-        ts_return_type = "Residency"
-      )]
+      #[napi(catch_unwind, ts_return_type = "Residency")]
       pub fn residency<'a>(
         &self,
         env: &'a Env,
