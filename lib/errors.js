@@ -9,8 +9,25 @@ function nodeError(Class, code, message) {
   return error
 }
 
-/** Node's `determineSpecificType`: how "Received ..." shows a value in `ERR_INVALID_ARG_TYPE`. */
+/**
+ * How this runtime's Node words a received value in `ERR_INVALID_ARG_TYPE` ("Received type number
+ * (5)", "Received function f"): Node's internal `determineSpecificType`, whose wording changed
+ * between Node versions, taken from a public validator that reports any value of the wrong type
+ * (`util.promisify` wants a function, `Buffer.alloc` a number). Only runs when building an error.
+ */
 function describe(value) {
+  try {
+    if (typeof value === 'function') require('node:buffer').Buffer.alloc(value)
+    else require('node:util').promisify(value)
+  } catch (error) {
+    const at = typeof error?.message === 'string' ? error.message.indexOf('. Received ') : -1
+    if (error?.code === 'ERR_INVALID_ARG_TYPE' && at !== -1) return error.message.slice(at + '. Received '.length)
+  }
+  return fallbackDescribe(value)
+}
+
+/** Node 22's `determineSpecificType`, for runtimes whose validators word it differently. */
+function fallbackDescribe(value) {
   if (value == null) return `${value}`
   if (typeof value === 'function' && value.name) return `function ${value.name}`
   const { inspect } = require('node:util')

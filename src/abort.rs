@@ -11,8 +11,8 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::hot::arguments::reject;
 use crate::js::{ErrorClass, Js, Value};
+use crate::raw_arguments::reject;
 
 /// Watches one optional `AbortSignal` for one async call.
 pub struct AbortWatch {

@@ -5,9 +5,9 @@
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 
-use crate::hot::arguments as args;
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
+use crate::raw_arguments as args;
 use crate::span::Span;
 
 /// The eight atomic operations.

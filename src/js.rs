@@ -1,6 +1,7 @@
-//! A thin, checked layer over the raw Node-API calls the binding needs and napi-rs does not wrap
-//! the way Node-style validation wants them (typeof, typed-array info, property access by name or
-//! symbol, plain error objects with extra properties).
+//! A thin, checked layer over the raw Node-API calls that napi-rs does not wrap the way the binding
+//! needs them: for the hot calls (`hot/`, plain Node-API callbacks), the AbortSignal glue
+//! (`abort.rs`, which must use `addEventListener`), the zero-copy views (`views.rs`) and Node-style
+//! error objects with extra properties (`node_error/`).
 //!
 //! Every function here takes the `napi_env` of the current call on the JS thread.
 

@@ -3,9 +3,11 @@
 //!
 //! Layout: `file.rs` (class MemoryMappedFile), `module.rs` (module functions, load-time setup),
 //! `tasks.rs` (async twins), `waits.rs` (long waits on threads of their own), `abort.rs`
-//! (AbortSignal), `views.rs` (zero-copy Buffers and their detaching), `args.rs` (argument
-//! validation), `node_error/` (Node-style errors), `js.rs` (raw
-//! Node-API helpers).
+//! (AbortSignal), `views.rs` (zero-copy Buffers and their detaching), `arguments.rs` (the typed
+//! arguments of the `#[napi]` methods, checked beforehand by the JS layer's `lib/validate.js`),
+//! `hot/` (the raw hot calls and their handles), `raw_arguments.rs` (the raw argument values the
+//! hot calls and the AbortSignal glue accept or refuse), `node_error/` (Node-style
+//! errors), `js.rs` (raw Node-API helpers).
 #![deny(clippy::all)]
 #![deny(unsafe_op_in_unsafe_fn)]
 // Under `cfg(test)` napi-derive registers nothing, so the exported functions look unused.
@@ -23,6 +25,7 @@ mod locks;
 mod match_iterator;
 mod module;
 mod node_error;
+mod raw_arguments;
 mod ring;
 mod scan_methods;
 mod scan_progress;

@@ -12,9 +12,9 @@ use napi_derive::napi;
 
 use crate::abort::AbortWatch;
 use crate::arguments::{bytes_vec, index, optional_index, PopOptionsArg, RingOptionsArg};
-use crate::hot::arguments as args;
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
+use crate::raw_arguments as args;
 use crate::tasks::Settle;
 use crate::waits;
 

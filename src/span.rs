@@ -7,9 +7,9 @@ use std::sync::Arc;
 use mmapkit_core::{mapping::Window, range::checked_range, MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
-use crate::hot::arguments as args;
 use crate::js::{Js, Value};
 use crate::node_error::{throw, OrThrow};
+use crate::raw_arguments as args;
 use crate::views;
 
 /// A window of a mapping.

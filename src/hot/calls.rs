@@ -13,10 +13,10 @@ use super::handles::{self, Target};
 use crate::atomics::{atomic, Atomic};
 use crate::chunks::ChunkIterator;
 use crate::file::MemoryMappedFile;
-use crate::hot::arguments as args;
 use crate::js::{ErrorClass, Js, Value};
 use crate::line_iterator::LineIterator;
 use crate::match_iterator::MatchIterator;
+use crate::raw_arguments as args;
 use crate::ring::RingBuffer;
 use crate::segment::Segment;
 use crate::span::Span;
@@ -304,7 +304,7 @@ callback!(register, 2, |js, [kind, object]| {
 
 // `configure(maxBufferLength, rejectArgument)`, once at load: the runtime's
 // `buffer.constants.MAX_LENGTH`, and the JS layer's function that throws the error for a refused
-// argument (see `arguments::reject`).
+// argument (see `raw_arguments::reject`).
 callback!(configure, 2, |js, [max_length, reject_argument]| {
   if js.type_of(max_length)? == ValueType::Number {
     set_max_view_length(js.get_f64(max_length)? as u64);

@@ -9,7 +9,6 @@
 //! handle as a plain number and costs one table lookup. napi-rs has no way to declare such a
 //! function, so `calls.rs` is written against Node-API directly and kept to these few bodies.
 
-pub mod arguments;
 mod calls;
 mod handles;
 

@@ -1,5 +1,6 @@
-//! The hot calls' arguments (`hot/calls.rs`, `atomics.rs`): raw Node-API values accepted or
-//! refused in the one native call each hot method makes.
+//! Raw Node-API argument values, accepted or refused by hand: the hot calls' (`hot/calls.rs`,
+//! `atomics.rs`, in the one native call each hot method makes) and the AbortSignal glue's
+//! (`abort.rs`).
 //!
 //! Hand-written because the hot calls are plain Node-API callbacks (see `hot/mod.rs`), which
 //! napi-rs cannot declare with typed parameters. Only the acceptance test is here: a refused value
