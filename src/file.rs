@@ -17,8 +17,8 @@ use crate::js::Js;
 use crate::node_error::{invalid_arg_value, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
+use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::{FlushTask, OpenTask, Settle};
 use mmapkit_core::MmapError;
 
 /// A memory-mapped file (or anonymous memory). Create one with a factory such as
@@ -112,7 +112,7 @@ impl ObjectFinalize for MemoryMappedFile {
   /// references, so only the handle is dropped here.
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     Ok(())
   }
@@ -575,3 +575,74 @@ impl ScanTarget for MemoryMappedFile {
 }
 
 crate::scan_methods::impl_scan_methods!(MemoryMappedFile);
+
+// The async twins of open and flush: each Task runs the same core function as its sync method, on
+// the libuv threadpool, and settles the Promise on the JS thread with Node-style errors
+// (`settle.rs`).
+
+/// `MemoryMappedFile.openAsync`.
+pub struct OpenTask {
+  /// Taken by `compute`.
+  pub source: Option<crate::arguments::Source>,
+  pub options: OpenOptions,
+  pub settle: Settle,
+}
+
+impl Task for OpenTask {
+  type Output = std::result::Result<MappedFile, MmapError>;
+  type JsValue = MemoryMappedFile;
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    if self.settle.skip() {
+      return Ok(Err(MmapError::Aborted));
+    }
+    let abort = self.settle.abort.flag();
+    Ok(match self.source.take() {
+      Some(source) => source.open(&self.options, Some(&abort)),
+      None => Err(MmapError::Closed),
+    })
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<MemoryMappedFile> {
+    // An abort that arrives while the file is being mapped still wins: the mapping is dropped.
+    let mapping = self.settle.settle(&env, output)?;
+    Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}
+
+/// `flushAsync` and `flushRangeAsync`.
+pub struct FlushTask {
+  pub mapping: Arc<MappedFile>,
+  /// `None` flushes the whole mapping.
+  pub range: Option<(u64, u64)>,
+  pub settle: Settle,
+}
+
+impl Task for FlushTask {
+  type Output = std::result::Result<(), MmapError>;
+  type JsValue = ();
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    if self.settle.skip() {
+      return Ok(Err(MmapError::Aborted));
+    }
+    Ok(match self.range {
+      None => self.mapping.flush(),
+      Some((offset, length)) => self.mapping.flush_range(offset, length),
+    })
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
+    self.settle.settle(&env, output)
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}

@@ -2,10 +2,10 @@
 //! converts results and errors back; the mapping logic itself lives in the `mmapkit-core` crate.
 //!
 //! Layout: `file.rs` (class MemoryMappedFile), `module.rs` (module functions, load-time setup),
-//! `tasks.rs` (async twins), `waits.rs` (long waits on threads of their own), `abort.rs`
+//! `settle.rs` (how an async twin settles its Promise), `waits.rs` (long waits on threads of their own), `abort.rs`
 //! (AbortSignal), `views.rs` (zero-copy Buffers and their detaching), `arguments.rs` (the typed
 //! arguments of the `#[napi]` methods, checked beforehand by the JS layer's `lib/validate.js`),
-//! `hot/` (the raw hot calls and their handles), `raw_arguments.rs` (the raw argument values the
+//! `hot/` (the raw hot calls), `hot_handles.rs` (their table of handles), `raw_arguments.rs` (the raw argument values the
 //! hot calls and the AbortSignal glue accept or refuse), `node_error/` (Node-style
 //! errors), `js.rs` (raw Node-API helpers).
 #![deny(clippy::all)]
@@ -19,6 +19,7 @@ mod atomics;
 mod chunks;
 mod file;
 mod hot;
+mod hot_handles;
 mod js;
 mod line_iterator;
 mod locks;
@@ -30,8 +31,8 @@ mod ring;
 mod scan_methods;
 mod scan_progress;
 mod segment;
+mod settle;
 mod span;
-mod tasks;
 mod toolkit;
 mod views;
 mod waits;

@@ -11,7 +11,7 @@ use crate::arguments::{lock_kind, signal_of, LockKindArg, SignalOptionsArg};
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
 use crate::node_error::OrThrow;
-use crate::tasks::Settle;
+use crate::settle::Settle;
 use crate::waits;
 
 #[napi]

@@ -15,7 +15,7 @@ use crate::arguments::{bytes_vec, index, optional_index, PopOptionsArg, RingOpti
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
 use crate::raw_arguments as args;
-use crate::tasks::Settle;
+use crate::settle::Settle;
 use crate::waits;
 
 /// A message queue in a mapped file, for processes (or threads) on one machine: one producer at a
@@ -32,7 +32,7 @@ pub struct RingBuffer {
 impl ObjectFinalize for RingBuffer {
   fn finalize(self, _env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     Ok(())
   }

@@ -2,7 +2,9 @@
 //! `indexOf`, `count`, `findAll` and the async twins): argument conversion here, the scanning itself
 //! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`].
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mmapkit_core::scan::{self, Control};
 use mmapkit_core::{MappedFile, MmapError};
@@ -12,9 +14,9 @@ use crate::abort::AbortWatch;
 use crate::arguments::{bytes_vec, index, optional_index, BytesArg, ScanOptionsArg};
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
-use crate::scan_progress::Progress;
+use crate::scan_progress::{Progress, ProgressCallback};
+use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::{ScanTask, Settle};
 
 /// A class whose methods scan a [`Span`].
 pub trait ScanTarget {
@@ -268,16 +270,6 @@ pub fn scan_async(
   }))
 }
 
-/// `onProgress(bytesDone, bytesTotal)`, callable from the scan's coordinating thread.
-pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
-  FnArgs<(f64, f64)>,
-  Unknown<'static>,
-  FnArgs<(f64, f64)>,
-  Status,
-  false,
-  true,
->;
-
 fn progress_callback(
   function: &Function<'_, FnArgs<(f64, f64)>, Unknown<'static>>,
 ) -> Result<ProgressCallback> {
@@ -391,7 +383,7 @@ macro_rules! impl_scan_methods {
       /// reject the Promise.
       /// @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_lines_async(&self, env: Env, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::tasks::ScanTask> {
+      pub fn count_lines_async(&self, env: Env, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
         $crate::scan_methods::scan_async(&env, self.span(), None, options, |_, _| $crate::scan_methods::ScanKind::Byte(b'\n'))
       }
 
@@ -403,7 +395,7 @@ macro_rules! impl_scan_methods {
       /// errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
       /// @example const errors = await file.countAsync('ERROR', { threads: 1 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::tasks::ScanTask> {
+      pub fn count_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern), options, |p, _| $crate::scan_methods::ScanKind::Pattern(p))
       }
 
@@ -416,10 +408,62 @@ macro_rules! impl_scan_methods {
       /// `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
       /// @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
-      pub fn find_all_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::tasks::ScanTask> {
+      pub fn find_all_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern), options, $crate::scan_methods::ScanKind::FindAll)
       }
     }
   };
 }
 pub(crate) use impl_scan_methods;
+
+/// `countLinesAsync`, `countAsync` and `findAllAsync`: the sync methods' [`ScanJob`] on a worker
+/// thread, while the libuv thread forwards aborts to it (the job reports `onProgress` itself).
+pub struct ScanTask {
+  pub mapping: Arc<MappedFile>,
+  /// `None` when the task only rejects (`settle.early`).
+  pub job: Option<ScanJob>,
+  pub settle: Settle,
+}
+
+impl Task for ScanTask {
+  type Output = std::result::Result<ScanOutput, MmapError>;
+  type JsValue = Either<f64, Vec<f64>>;
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    let Some(job) = self.job.as_ref().filter(|_| !self.settle.skip()) else {
+      return Ok(Err(MmapError::Aborted));
+    };
+    let control = Control::default();
+    let abort = self.settle.abort.flag();
+    let mapping = &self.mapping;
+    Ok(std::thread::scope(|scope| {
+      // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
+      let worker =
+        match std::thread::Builder::new().spawn_scoped(scope, || job.run(mapping, &control)) {
+          Ok(worker) => worker,
+          Err(error) => return Err(crate::waits::thread_error(error)),
+        };
+      while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(2));
+        if abort.load(Ordering::SeqCst) {
+          control.abort.store(true, Ordering::SeqCst);
+        }
+      }
+      worker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }))
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+    Ok(match self.settle.settle(&env, output)? {
+      ScanOutput::Count(n) => Either::A(n as f64),
+      ScanOutput::Offsets(offsets) => Either::B(offsets.into_iter().map(|o| o as f64).collect()),
+    })
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}

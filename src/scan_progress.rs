@@ -9,11 +9,19 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use mmapkit_core::scan::Control;
-use napi::bindgen_prelude::FnArgs;
+use napi::bindgen_prelude::{FnArgs, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Status;
 
-use crate::scan_methods::ProgressCallback;
+/// `onProgress(bytesDone, bytesTotal)`, callable from the scan's coordinating thread.
+pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
+  FnArgs<(f64, f64)>,
+  Unknown<'static>,
+  FnArgs<(f64, f64)>,
+  Status,
+  false,
+  true,
+>;
 
 /// Time between two reports while a scan runs.
 const INTERVAL: Duration = Duration::from_millis(50);

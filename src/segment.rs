@@ -75,7 +75,7 @@ impl Segment {
 impl ObjectFinalize for Segment {
   fn finalize(self, env: Env) -> Result<()> {
     if let Some(handle) = self.handle.get() {
-      crate::hot::remove(handle);
+      crate::hot_handles::remove(handle);
     }
     // SAFETY: created in `create` in this env and deleted only here.
     unsafe { sys::napi_delete_reference(env.raw(), self.parent) };

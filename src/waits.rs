@@ -22,7 +22,7 @@ use napi::{sys, JsDeferred};
 
 use crate::js::Js;
 use crate::node_error;
-use crate::tasks::Settle;
+use crate::settle::Settle;
 
 /// What settles the promise, on the JS thread.
 type Resolver<Out> = Box<dyn FnOnce(Env) -> Result<Out>>;

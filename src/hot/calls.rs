@@ -9,10 +9,10 @@ use mmapkit_core::RingBuffer as CoreRing;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use super::handles::{self, Target};
 use crate::atomics::{atomic, Atomic};
 use crate::chunks::ChunkIterator;
 use crate::file::MemoryMappedFile;
+use crate::hot_handles::{self as handles, Target};
 use crate::js::{ErrorClass, Js, Value};
 use crate::line_iterator::LineIterator;
 use crate::match_iterator::MatchIterator;

@@ -10,7 +10,5 @@
 //! function, so `calls.rs` is written against Node-API directly and kept to these few bodies.
 
 mod calls;
-mod handles;
 
 pub use calls::functions;
-pub use handles::remove;
