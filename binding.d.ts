@@ -14,14 +14,7 @@ export type PathLike = string | Buffer | URL
  */
 export type MapSource = PathLike | number | FileHandle
 
-/** How a file is mapped. */
-export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
-
-/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
-export type LockKind = 'shared' | 'exclusive'
-
-/** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
-export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
+// MmapMode, LockKind and Advice are generated from the binding's string enums (src/arguments.rs).
 
 /**
  * When counted writes (`updateRegion`) are flushed; writes through views and atomics are never
@@ -680,7 +673,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example file.touchPages()
    */
-  touchPages(offset?: number, length?: number): void
+  touchPages(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Asks the OS to read a range (default: all) ahead, without waiting (`madvise(MADV_WILLNEED)`;
    * a no-op on Windows).
@@ -690,7 +683,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example file.prefetch(0, 16 << 20)
    */
-  prefetch(offset?: number, length?: number): void
+  prefetch(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Pins a range (default: all) in RAM: `mlock` (Windows: `VirtualLock`).
    * @param offset Byte offset of the range. Default 0.
@@ -700,7 +693,7 @@ export declare class MemoryMappedFile {
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
    * @example file.lockMemory(0, 4096)
    */
-  lockMemory(offset?: number, length?: number): void
+  lockMemory(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Releases a range pinned by `lockMemory` (`munlock` / `VirtualUnlock`).
    * @param offset Byte offset of the range. Default 0.
@@ -709,7 +702,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
    * @example file.unlockMemory(0, 4096)
    */
-  unlockMemory(offset?: number, length?: number): void
+  unlockMemory(offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Durably writes the whole mapping to the file: a synchronous `msync(MS_SYNC)` (Windows:
    * `FlushViewOfFile` + `FlushFileBuffers`) on every call, whatever the policy, including bytes
@@ -770,7 +763,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example file.advise('sequential')
    */
-  advise(advice: Advice, offset?: number, length?: number): void
+  advise(advice: Advice, offset?: number | undefined | null, length?: number | undefined | null): void
   /**
    * Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
    * nothing. Waits for a `flushAsync` in progress on another thread. Views made earlier keep
@@ -793,7 +786,7 @@ export declare class MemoryMappedFile {
    * shrank.
    * @example const commas = file.countByte(0x2c)
    */
-  countByte(byte: number, offset?: number, length?: number): number
+  countByte(byte: number, offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
    * @param offset Byte offset of the range (relative to the receiver). Default 0.
@@ -804,7 +797,7 @@ export declare class MemoryMappedFile {
    * shrank.
    * @example console.log(file.countLines(), 'lines')
    */
-  countLines(offset?: number, length?: number): number
+  countLines(offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Finds the first match of `pattern` at or after `fromOffset`.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
@@ -819,7 +812,7 @@ export declare class MemoryMappedFile {
    * shrank.
    * @example const at = file.indexOf('ERROR', 100)
    */
-  indexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  indexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
@@ -897,7 +890,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`flock`).
    * @example file.lock('exclusive'); try { file.updateRegion(0, 'x') } finally { file.unlock() }
    */
-  lock(kind?: LockKind): void
+  lock(kind?: LockKind | undefined | null): void
   /**
    * `lock` off the JS thread (on a thread of its own, not libuv's pool); a pending wait never
    * delays `process.exit()` or `worker.terminate()`.
@@ -918,7 +911,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example if (!file.tryLock()) console.log('busy, try later')
    */
-  tryLock(kind?: LockKind): boolean
+  tryLock(kind?: LockKind | undefined | null): boolean
   /**
    * Releases the lock this mapping holds (a no-op if it holds none).
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()` (which released the lock already).
@@ -979,7 +972,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const lastError = file.lastIndexOf('ERROR')
    */
-  lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  lastIndexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
@@ -1003,7 +996,7 @@ export declare class MemoryMappedFile {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
-  residency(offset?: number, length?: number): Residency
+  residency(offset?: number | undefined | null, length?: number | undefined | null): Residency
 }
 
 /**
@@ -1045,7 +1038,7 @@ export declare class RingBuffer {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
    * @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
    */
-  push(message: Uint8Array | string): boolean
+  push(message: string | Uint8Array): boolean
   /**
    * Removes and returns the oldest message. Like `Buffer.allocUnsafe`, small messages are slices
    * of a shared pool: their `.buffer` may hold other messages' bytes.
@@ -1145,7 +1138,7 @@ export declare class Segment {
    * shrank.
    * @example const commas = file.countByte(0x2c)
    */
-  countByte(byte: number, offset?: number, length?: number): number
+  countByte(byte: number, offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Newline bytes (0x0A) in a range, like `wc -l`. Vectorised and parallel on all cores.
    * @param offset Byte offset of the range (relative to the receiver). Default 0.
@@ -1156,7 +1149,7 @@ export declare class Segment {
    * shrank.
    * @example console.log(file.countLines(), 'lines')
    */
-  countLines(offset?: number, length?: number): number
+  countLines(offset?: number | undefined | null, length?: number | undefined | null): number
   /**
    * Finds the first match of `pattern` at or after `fromOffset`.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
@@ -1171,7 +1164,7 @@ export declare class Segment {
    * shrank.
    * @example const at = file.indexOf('ERROR', 100)
    */
-  indexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  indexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
    * in
@@ -1294,7 +1287,7 @@ export declare class Segment {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
    * @example const lastError = file.lastIndexOf('ERROR')
    */
-  lastIndexOf(pattern: Uint8Array | string, fromOffset?: number): number
+  lastIndexOf(pattern: string | Uint8Array, fromOffset?: number | undefined | null): number
   /**
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
@@ -1318,8 +1311,11 @@ export declare class Segment {
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const { residentBytes, totalBytes } = file.residency()
    */
-  residency(offset?: number, length?: number): Residency
+  residency(offset?: number | undefined | null, length?: number | undefined | null): Residency
 }
+
+/** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
+export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
 
 /**
  * `MemoryMappedFile.createRw(path, size)`: create or truncate the file to `size` bytes and map it
@@ -1334,6 +1330,20 @@ export declare class Segment {
 export declare function createMmap(path: PathLike, size: number): MemoryMappedFile
 
 /**
+ * Internal (the JS layer's form of `FlushPolicy`): the policy's kind; the counted ones take
+ * `flushEvery`.
+ */
+export type FlushPolicyKind = 'manual' | 'always' | 'everyBytes' | 'everyWrites' | 'everyMillis'
+
+/** Internal: the options of `lines()`. */
+export interface LinesOptionsArg {
+  delimiter?: Uint8Array
+  crlf?: boolean
+  offset?: number
+  length?: number
+}
+
+/**
  * `MemoryMappedFile.open(path, { mode })`.
  * @param path A path (string, Buffer or `file:` URL).
  * @param mode Default `'readOnly'`.
@@ -1344,6 +1354,39 @@ export declare function createMmap(path: PathLike, size: number): MemoryMappedFi
  */
 export declare function loadMmap(path: PathLike, mode?: MmapMode): MemoryMappedFile
 
+/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
+export type LockKind = 'shared' | 'exclusive'
+
+/** Internal: the options of `matches()` (its `signal` stays in the JS layer). */
+export interface MatchesOptionsArg {
+  overlapping?: boolean
+  offset?: number
+  length?: number
+}
+
+/** How a file is mapped. */
+export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
+
+/**
+ * Internal: the options of `open` and the factories, as `validateOpenOptions` passes them (`flushPolicy`
+ * split into its kind and `flushEvery`).
+ */
+export interface OpenOptionsArg {
+  mode?: MmapMode
+  create?: boolean
+  populate?: boolean
+  hugePages?: boolean
+  size?: number
+  offset?: number
+  length?: number
+  advice?: Advice
+  lock?: LockKind
+  flushPolicy?: FlushPolicyKind
+  flushEvery?: number
+  /** `openAsync` only: an object the JS layer checked to behave as an `AbortSignal`. */
+  signal?: object
+}
+
 /**
  * The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
  * @returns 4096 on most systems, 16384 on Apple silicon.
@@ -1351,6 +1394,39 @@ export declare function loadMmap(path: PathLike, mode?: MmapMode): MemoryMappedF
  * @example const pages = Math.ceil(file.length / pageSize())
  */
 export declare function pageSize(): number
+
+/** Internal: the options of `RingBuffer.popAsync`. */
+export interface PopOptionsArg {
+  timeoutMs?: number
+  signal?: object
+}
+
+/** Internal: the options of `RingBuffer.create`. */
+export interface RingOptionsArg {
+  overwrite?: boolean
+}
+
+/** Internal: the options of `count`/`findAll` and their async twins. */
+export interface ScanOptionsArg {
+  offset?: number
+  length?: number
+  limit?: number
+  threads?: number
+  signal?: object
+  onProgress?: (arg0: number, arg1: number) => unknown
+}
+
+/** Internal: `{ signal }`, the options of the flush twins and `lockAsync`. */
+export interface SignalOptionsArg {
+  signal?: object
+}
+
+/** Internal: the options of `splitRanges()`. */
+export interface SplitOptionsArg {
+  delimiter?: Uint8Array
+  offset?: number
+  length?: number
+}
 
 /**
  * Maps `path` readWrite, writes `data` at `offset`, flushes durably and closes: one call for a

@@ -1,4 +1,5 @@
 'use strict'
+const { checkArguments } = require('./signatures.js')
 // Receiver checks for every method of the native classes.
 //
 // Each class gets a brand: a private class field stamped on an instance the first time one of its
@@ -43,34 +44,17 @@ function makeBrand(register, kind) {
 
 /**
  * Wraps every own method and getter of `prototype` (except `skip`) so that it checks its receiver
- * with `handleOf` first.
+ * with `handleOf` first, then its arguments with the validators `signatures` lists for it
+ * (lib/signatures.js). Async methods never throw: a wrong receiver or argument rejects.
  */
-function guardReceivers(prototype, handleOf, skip = []) {
+function guardReceivers(prototype, handleOf, signatures = {}, skip = []) {
   for (const key of Reflect.ownKeys(prototype)) {
     if (key === 'constructor' || skip.includes(key)) continue
     const descriptor = Object.getOwnPropertyDescriptor(prototype, key)
     const name = typeof key === 'symbol' ? `[${key.description}]` : key
-    if (typeof descriptor.value === 'function' && name.endsWith('Async')) {
-      // Async methods never throw: a wrong receiver rejects, as every other error does.
-      const method = descriptor.value
-      descriptor.value = {
-        [name](...args) {
-          try {
-            handleOf(this)
-          } catch (error) {
-            return Promise.reject(error)
-          }
-          return Reflect.apply(method, this, args)
-        },
-      }[name]
-    } else if (typeof descriptor.value === 'function') {
-      const method = descriptor.value
-      descriptor.value = {
-        [name](...args) {
-          handleOf(this)
-          return Reflect.apply(method, this, args)
-        },
-      }[name]
+    const validators = Object.hasOwn(signatures, key) ? signatures[key] : undefined
+    if (typeof descriptor.value === 'function') {
+      descriptor.value = guarded(name, descriptor.value, handleOf, validators)
     } else if (typeof descriptor.get === 'function') {
       const getter = descriptor.get
       descriptor.get = {
@@ -86,4 +70,41 @@ function guardReceivers(prototype, handleOf, skip = []) {
   }
 }
 
-module.exports = { makeBrand, guardReceivers }
+/**
+ * `descriptor` (of `object[key]`) with its function wrapped to check its arguments, if `signatures`
+ * lists it (static factories, module functions).
+ */
+function guardArguments(key, descriptor, signatures) {
+  if (typeof key === 'string' && Object.hasOwn(signatures, key) && typeof descriptor.value === 'function') {
+    descriptor.value = guarded(key, descriptor.value, undefined, signatures[key])
+  }
+  return descriptor
+}
+
+/** `method` behind a receiver check (unless `handleOf` is undefined) and argument checks. */
+function guarded(name, method, handleOf, validators) {
+  const check = (self, args) => {
+    if (handleOf !== undefined) handleOf(self)
+    return validators === undefined ? args : checkArguments(validators, args)
+  }
+  if (name.endsWith('Async')) {
+    return {
+      [name](...args) {
+        let checked
+        try {
+          checked = check(this, args)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+        return Reflect.apply(method, this, checked)
+      },
+    }[name]
+  }
+  return {
+    [name](...args) {
+      return Reflect.apply(method, this, check(this, args))
+    },
+  }[name]
+}
+
+module.exports = { makeBrand, guardReceivers, guardArguments }

@@ -3,8 +3,10 @@
 // factories, as with Node's own classes such as fs.Dirent) and share the native prototypes, so
 // `instanceof` works and the static factories are the native ones.
 const { illegalConstructor } = require('./errors.js')
+const { guardArguments } = require('./brands.js')
 
-function publicClass(Native) {
+/** The public class of `Native`; its static factories check their arguments with `statics` (lib/signatures.js). */
+function publicClass(Native, statics = {}) {
   const Class = {
     [Native.name]: function () {
       throw illegalConstructor()
@@ -19,7 +21,7 @@ function publicClass(Native) {
   })
   for (const key of Reflect.ownKeys(Native)) {
     if (key === 'length' || key === 'name' || key === 'prototype') continue
-    Object.defineProperty(Class, key, Object.getOwnPropertyDescriptor(Native, key))
+    Object.defineProperty(Class, key, guardArguments(key, Object.getOwnPropertyDescriptor(Native, key), statics))
   }
   return Class
 }

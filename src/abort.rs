@@ -12,7 +12,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 
 use crate::js::{ErrorClass, Js, Value};
-use crate::node_error::{invalid_arg_type, ArgName};
+use crate::raw_arguments::reject;
 
 /// Watches one optional `AbortSignal` for one async call.
 pub struct AbortWatch {
@@ -46,26 +46,18 @@ impl AbortWatch {
   }
 
   fn watch(js: Js, signal: Value) -> Result<Self> {
-    let name = ArgName::Property("options.signal");
+    // The JS layer checked the signal (`validateAbortSignal`); its getters run again here, and a
+    // signal whose `aborted` or `addEventListener` changed meanwhile is refused with the same error.
+    let refused = || reject(js, "abortSignal", signal, "options.signal");
     if js.type_of(signal)? != ValueType::Object {
-      return Err(invalid_arg_type(
-        js,
-        name,
-        "an instance of AbortSignal",
-        signal,
-      ));
+      return Err(refused());
     }
     let aborted = js.get(signal, "aborted")?;
     let add_listener = js.get(signal, "addEventListener")?;
     if js.type_of(aborted)? != ValueType::Boolean
       || js.type_of(add_listener)? != ValueType::Function
     {
-      return Err(invalid_arg_type(
-        js,
-        name,
-        "an instance of AbortSignal",
-        signal,
-      ));
+      return Err(refused());
     }
     let flag = Arc::new(AtomicBool::new(js.get_bool(aborted)?));
 

@@ -5,9 +5,9 @@
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 
-use crate::args;
 use crate::js::{Js, Value};
-use crate::node_error::{ArgName, OrThrow};
+use crate::node_error::OrThrow;
+use crate::raw_arguments as args;
 use crate::span::Span;
 
 /// The eight atomic operations.
@@ -27,7 +27,7 @@ pub(crate) enum Atomic {
 /// (a number for u32, a bigint for u64, `undefined` for stores).
 pub(crate) fn atomic(span: &Span, env: &Env, operation: Atomic, args: [Value; 3]) -> Result<Value> {
   let js = Js::from_env(env);
-  let offset = args::index(js, args[0], ArgName::Argument("offset"))?;
+  let offset = args::index(js, args[0], "offset")?;
   let mapping = &span.mapping;
   let u32_arg = |at: usize, name: &str, signed: bool| args::atomic_u32(js, args[at], name, signed);
   let u64_arg = |at: usize, name: &str, signed: bool| args::atomic_u64(js, args[at], name, signed);

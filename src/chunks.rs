@@ -11,7 +11,6 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::iterator_values::iterator_result;
-use crate::js::Js;
 use crate::node_error::throw;
 use crate::span::Span;
 
@@ -86,15 +85,4 @@ impl ChunkIterator {
     self.done.set(true);
     iterator_result(env, None)
   }
-}
-
-/// Validates a chunk size: a positive safe integer.
-pub fn chunk_size(env: &Env, value: crate::js::Value) -> Result<u64> {
-  let js = Js::from_env(env);
-  let size = crate::args::index(js, value, crate::node_error::ArgName::Argument("size"))?;
-  if size == 0 {
-    let range = format!(">= 1 && <= {}", crate::args::MAX_SAFE_INTEGER as u64);
-    return Err(crate::node_error::out_of_range(js, "size", &range, "0"));
-  }
-  Ok(size)
 }

@@ -1,8 +1,6 @@
 //! `class MemoryMappedFile`: the JS face of `mmapkit_core::MappedFile`. Each method converts its
 //! arguments, calls one core function and converts the result or error; nothing else.
 
-mod open_task;
-
 use std::cell::Cell;
 use std::sync::Arc;
 
@@ -11,17 +9,17 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::args;
-use crate::chunks::{chunk_size, ChunkIterator};
-use crate::js::{Js, Value};
-use crate::node_error::{invalid_arg_value, ArgName, OrThrow};
+use crate::arguments::{
+  self, index, AdviceArg, OpenOptionsArg, SignalOptionsArg, Source, SourceArg,
+};
+use crate::chunks::ChunkIterator;
+use crate::js::Js;
+use crate::node_error::{invalid_arg_value, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::FlushTask;
 use mmapkit_core::MmapError;
-use open_task::OpenTask;
 
 /// A memory-mapped file (or anonymous memory). Create one with a factory such as
 /// `MemoryMappedFile.openRo(path)`; there is no public constructor.
@@ -55,13 +53,12 @@ impl MemoryMappedFile {
   /// The shared open path of every sync factory: `mode` (if given) overrides `options.mode`.
   fn open_with(
     env: &Env,
-    path: Unknown,
-    options: Option<Unknown>,
+    path: SourceArg,
+    options: Option<OpenOptionsArg>,
     mode: Option<Mode>,
   ) -> Result<Self> {
-    let js = Js::from_env(env);
-    let source = args::source(js, path.raw())?;
-    let (options, _signal) = options_for(js, options.map(|o| o.raw()), mode)?;
+    let source = Source::new(env, path)?;
+    let options = options_for(env, options, mode)?;
     let mapping = source.open(&options, None).or_throw(env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
@@ -70,14 +67,11 @@ impl MemoryMappedFile {
   fn on_range(
     &self,
     env: &Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
+    offset: Option<f64>,
+    length: Option<f64>,
     operation: fn(&MappedFile, u64, u64) -> std::result::Result<(), MmapError>,
   ) -> Result<()> {
-    let (start, length) =
-      self
-        .span
-        .optional_range(env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+    let (start, length) = self.span.optional_range(env, offset, length)?;
     operation(&self.mapping, start, length).or_throw(env)
   }
 
@@ -89,17 +83,18 @@ impl MemoryMappedFile {
   }
 }
 
-/// Parses `options`, letting a factory's own mode win; a conflicting `options.mode` is an error.
+/// The core's options for `options`, letting a factory's own mode win; a conflicting
+/// `options.mode` is an error.
 fn options_for(
-  js: Js,
-  options: Option<Value>,
+  env: &Env,
+  options: Option<OpenOptionsArg>,
   mode: Option<Mode>,
-) -> Result<(OpenOptions, Option<Value>)> {
-  let (mut parsed, signal) = args::open_options(js, options)?;
+) -> Result<OpenOptions> {
+  let mut parsed = options.map_or_else(OpenOptions::default, |options| options.to_core());
   if let Some(mode) = mode {
     if let Some(given) = parsed.mode.filter(|given| *given != mode) {
       return Err(invalid_arg_value(
-        js,
+        Js::from_env(env),
         format!(
           "The property 'options.mode' is '{}', but this factory always maps '{}'; use open() to choose the mode",
           given.as_str(),
@@ -109,7 +104,7 @@ fn options_for(
     }
     parsed.mode = Some(mode);
   }
-  Ok((parsed, signal))
+  Ok(parsed)
 }
 
 impl ObjectFinalize for MemoryMappedFile {
@@ -137,7 +132,7 @@ impl MemoryMappedFile {
   /// `ERR_MMAP_NOT_REGULAR_FILE` for a FIFO, a device or a `/proc` file.
   /// @example const file = MemoryMappedFile.open('data.bin', { mode: 'readWrite' })
   #[napi(catch_unwind, ts_args_type = "path: MapSource, options?: OpenOptions")]
-  pub fn open(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, None)
   }
 
@@ -153,15 +148,24 @@ impl MemoryMappedFile {
     ts_args_type = "path: MapSource, options?: OpenOptions & { signal?: AbortSignal }",
     ts_return_type = "Promise<MemoryMappedFile>"
   )]
-  pub fn open_async(env: Env, path: Unknown, options: Option<Unknown>) -> AsyncTask<OpenTask> {
+  pub fn open_async(
+    env: Env,
+    path: SourceArg,
+    options: Option<OpenOptionsArg>,
+  ) -> AsyncTask<OpenTask> {
     let js = Js::from_env(&env);
+    // What can still fail here (EBADF for a closed descriptor, a throwing `signal.aborted` getter)
+    // rejects the Promise.
     let prepared = (|| -> Result<OpenTask> {
-      let source = args::source(js, path.raw())?;
-      let (options, signal) = args::open_options(js, options.map(|o| o.raw()))?;
+      let source = Source::new(&env, path)?;
+      let signal = options
+        .as_ref()
+        .and_then(|o| o.signal.as_ref())
+        .map(|s| s.raw());
       let abort = AbortWatch::new(js, signal)?;
       Ok(OpenTask {
         source: Some(source),
-        options,
+        options: options_for(&env, options, None)?,
         settle: Settle::ok(abort),
       })
     })();
@@ -183,7 +187,7 @@ impl MemoryMappedFile {
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'readOnly'>"
   )]
-  pub fn open_ro(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open_ro(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadOnly))
   }
 
@@ -198,7 +202,7 @@ impl MemoryMappedFile {
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'readWrite'>"
   )]
-  pub fn open_rw(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open_rw(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::ReadWrite))
   }
 
@@ -213,7 +217,7 @@ impl MemoryMappedFile {
     catch_unwind,
     ts_args_type = "path: MapSource, options?: FactoryOptions<'copyOnWrite'>"
   )]
-  pub fn open_cow(env: Env, path: Unknown, options: Option<Unknown>) -> Result<Self> {
+  pub fn open_cow(env: Env, path: SourceArg, options: Option<OpenOptionsArg>) -> Result<Self> {
     Self::open_with(&env, path, options, Some(Mode::CopyOnWrite))
   }
 
@@ -233,17 +237,15 @@ impl MemoryMappedFile {
   )]
   pub fn create_rw(
     env: Env,
-    path: Unknown,
-    size: Unknown,
-    options: Option<Unknown>,
+    path: SourceArg,
+    size: f64,
+    options: Option<OpenOptionsArg>,
   ) -> Result<Self> {
-    let js = Js::from_env(&env);
-    let source = args::source(js, path.raw())?;
-    let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
-    let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
+    let source = Source::new(&env, path)?;
+    let mut options = options_for(&env, options, Some(Mode::ReadWrite))?;
     options.create = true;
     options.truncate = true;
-    options.size = Some(size);
+    options.size = Some(index(size));
     let mapping = source.open(&options, None).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
@@ -264,16 +266,14 @@ impl MemoryMappedFile {
   )]
   pub fn open_or_create(
     env: Env,
-    path: Unknown,
-    default_size: Unknown,
-    options: Option<Unknown>,
+    path: SourceArg,
+    default_size: f64,
+    options: Option<OpenOptionsArg>,
   ) -> Result<Self> {
-    let js = Js::from_env(&env);
-    let source = args::source(js, path.raw())?;
-    let default_size = args::index(js, default_size.raw(), ArgName::Argument("defaultSize"))?;
-    let (mut options, _) = options_for(js, options.map(|o| o.raw()), Some(Mode::ReadWrite))?;
+    let source = Source::new(&env, path)?;
+    let mut options = options_for(&env, options, Some(Mode::ReadWrite))?;
     options.create = true;
-    options.default_size = Some(default_size);
+    options.default_size = Some(index(default_size));
     let mapping = source.open(&options, None).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
@@ -284,11 +284,9 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `size`.
   /// @throws {Error} `ENOMEM` if the OS refuses the memory.
   /// @example const scratch = MemoryMappedFile.anonymous(64 * 1024)
-  #[napi(catch_unwind, ts_args_type = "size: number")]
-  pub fn anonymous(env: Env, size: Unknown) -> Result<Self> {
-    let js = Js::from_env(&env);
-    let size = args::index(js, size.raw(), ArgName::Argument("size"))?;
-    let mapping = MappedFile::anonymous(size).or_throw(&env)?;
+  #[napi(catch_unwind)]
+  pub fn anonymous(env: Env, size: f64) -> Result<Self> {
+    let mapping = MappedFile::anonymous(index(size)).or_throw(&env)?;
     Ok(Self::wrap(Arc::new(mapping)))
   }
 
@@ -352,15 +350,10 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the window passes the end of the mapping.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example const header = file.segment(0, 64)
+  // ts_args_type: napi-rs would declare the `This` parameter as `this: this`.
   #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
-  pub fn segment(&self, env: Env, this: This, offset: Unknown, length: Unknown) -> Result<Segment> {
-    Segment::create(
-      &env,
-      &self.span,
-      this.object.raw(),
-      offset.raw(),
-      length.raw(),
-    )
+  pub fn segment(&self, env: Env, this: This, offset: f64, length: f64) -> Result<Segment> {
+    Segment::create(&env, &self.span, this.object.raw(), offset, length)
   }
 
   /// Zero-copy views of consecutive `size`-byte chunks of the mapping; the last one is shorter.
@@ -370,11 +363,15 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example for (const chunk of file.chunks(1 << 20)) hash.update(chunk)
-  #[napi(catch_unwind, ts_args_type = "size: number")]
-  pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
-    let size = chunk_size(&env, size.raw())?;
+  #[napi(catch_unwind)]
+  pub fn chunks(&self, env: Env, size: f64) -> Result<ChunkIterator> {
     let length = self.span.len().or_throw(&env)?;
-    Ok(ChunkIterator::new(self.span.clone(), 0, length, size))
+    Ok(ChunkIterator::new(
+      self.span.clone(),
+      0,
+      length,
+      index(size),
+    ))
   }
 
   /// `chunks(pageSize())`: one view per OS page.
@@ -399,13 +396,8 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
   /// @example file.touchPages()
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn touch_pages(
-    &self,
-    env: Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<()> {
+  #[napi(catch_unwind)]
+  pub fn touch_pages(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::touch_pages)
   }
 
@@ -416,8 +408,8 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example file.prefetch(0, 16 << 20)
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn prefetch(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<()> {
+  #[napi(catch_unwind)]
+  pub fn prefetch(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::prefetch)
   }
 
@@ -428,13 +420,8 @@ impl MemoryMappedFile {
   /// `ERR_MMAP_CLOSED` after `close()`.
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @example file.lockMemory(0, 4096)
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn lock_memory(
-    &self,
-    env: Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<()> {
+  #[napi(catch_unwind)]
+  pub fn lock_memory(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::lock_memory)
   }
 
@@ -444,13 +431,8 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error if `munlock` fails.
   /// @example file.unlockMemory(0, 4096)
-  #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-  pub fn unlock_memory(
-    &self,
-    env: Env,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
-  ) -> Result<()> {
+  #[napi(catch_unwind)]
+  pub fn unlock_memory(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<()> {
     self.on_range(&env, offset, length, MappedFile::unlock_memory)
   }
 
@@ -471,12 +453,12 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`EIO`, `ENOSPC`).
   /// @example file.flushRange(4096, 100)
-  #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
-  pub fn flush_range(&self, env: Env, offset: Unknown, length: Unknown) -> Result<()> {
-    let js = Js::from_env(&env);
-    let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-    let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
-    self.mapping.flush_range(offset, length).or_throw(&env)
+  #[napi(catch_unwind)]
+  pub fn flush_range(&self, env: Env, offset: f64, length: f64) -> Result<()> {
+    self
+      .mapping
+      .flush_range(index(offset), index(length))
+      .or_throw(&env)
   }
 
   /// `flush()` off the JS thread (on libuv's pool).
@@ -490,9 +472,8 @@ impl MemoryMappedFile {
     ts_args_type = "options?: { signal?: AbortSignal }",
     ts_return_type = "Promise<void>"
   )]
-  pub fn flush_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<FlushTask> {
-    let js = Js::from_env(&env);
-    let settle = signal_option(js, options.map(|o| o.raw()));
+  pub fn flush_async(&self, env: Env, options: Option<SignalOptionsArg>) -> AsyncTask<FlushTask> {
+    let settle = signal_option(&env, options);
     AsyncTask::new(FlushTask {
       mapping: Arc::clone(&self.mapping),
       range: None,
@@ -516,24 +497,14 @@ impl MemoryMappedFile {
   pub fn flush_range_async(
     &self,
     env: Env,
-    offset: Unknown,
-    length: Unknown,
-    options: Option<Unknown>,
+    offset: f64,
+    length: f64,
+    options: Option<SignalOptionsArg>,
   ) -> AsyncTask<FlushTask> {
-    let js = Js::from_env(&env);
-    let range = (|| -> Result<(u64, u64)> {
-      let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-      let length = args::index(js, length.raw(), ArgName::Argument("length"))?;
-      Ok((offset, length))
-    })();
-    let (range, settle) = match range {
-      Ok(range) => (range, signal_option(js, options.map(|o| o.raw()))),
-      Err(error) => ((0, 0), Settle::rejecting(error)),
-    };
     AsyncTask::new(FlushTask {
       mapping: Arc::clone(&self.mapping),
-      range: Some(range),
-      settle,
+      range: Some((index(offset), index(length))),
+      settle: signal_option(&env, options),
     })
   }
 
@@ -545,12 +516,10 @@ impl MemoryMappedFile {
   /// `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `newLength`.
   /// @example file.resize(file.length * 2)
-  #[napi(catch_unwind, ts_args_type = "newLength: number")]
-  pub fn resize(&self, env: Env, new_length: Unknown) -> Result<()> {
-    let js = Js::from_env(&env);
-    let new_length = args::index(js, new_length.raw(), ArgName::Argument("newLength"))?;
+  #[napi(catch_unwind)]
+  pub fn resize(&self, env: Env, new_length: f64) -> Result<()> {
     self.ensure_open(&env)?;
-    let result = self.mapping.resize(new_length);
+    let result = self.mapping.resize(index(new_length));
     self.span.resized();
     result.or_throw(&env)
   }
@@ -564,24 +533,19 @@ impl MemoryMappedFile {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example file.advise('sequential')
-  #[napi(
-    catch_unwind,
-    ts_args_type = "advice: Advice, offset?: number, length?: number"
-  )]
+  #[napi(catch_unwind)]
   pub fn advise(
     &self,
     env: Env,
-    advice: Unknown,
-    offset: Option<Unknown>,
-    length: Option<Unknown>,
+    advice: AdviceArg,
+    offset: Option<f64>,
+    length: Option<f64>,
   ) -> Result<()> {
-    let js = Js::from_env(&env);
-    let advice = args::advice(js, advice.raw(), ArgName::Argument("advice"))?;
-    let (offset, length) =
-      self
-        .span
-        .optional_range(&env, offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
-    self.mapping.advise(advice, offset, length).or_throw(&env)
+    let (offset, length) = self.span.optional_range(&env, offset, length)?;
+    self
+      .mapping
+      .advise(advice.into(), offset, length)
+      .or_throw(&env)
   }
 
   /// Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
@@ -598,8 +562,9 @@ impl MemoryMappedFile {
 }
 
 /// The `{ signal }` options of the flush twins.
-fn signal_option(js: Js, options: Option<Value>) -> Settle {
-  match args::signal_watch(js, options) {
+fn signal_option(env: &Env, options: Option<SignalOptionsArg>) -> Settle {
+  let signal = arguments::signal_of(options).map(|signal| signal.raw());
+  match AbortWatch::new(Js::from_env(env), signal) {
     Ok(watch) => Settle::ok(watch),
     Err(error) => Settle::rejecting(error),
   }
@@ -612,3 +577,74 @@ impl ScanTarget for MemoryMappedFile {
 }
 
 crate::scan_methods::impl_scan_methods!(MemoryMappedFile);
+
+// The async twins of open and flush: each Task runs the same core function as its sync method, on
+// the libuv threadpool, and settles the Promise on the JS thread with Node-style errors
+// (`settle.rs`).
+
+/// `MemoryMappedFile.openAsync`.
+pub struct OpenTask {
+  /// Taken by `compute`.
+  pub source: Option<crate::arguments::Source>,
+  pub options: OpenOptions,
+  pub settle: Settle,
+}
+
+impl Task for OpenTask {
+  type Output = std::result::Result<MappedFile, MmapError>;
+  type JsValue = MemoryMappedFile;
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    if self.settle.skip() {
+      return Ok(Err(MmapError::Aborted));
+    }
+    let abort = self.settle.abort.flag();
+    Ok(match self.source.take() {
+      Some(source) => source.open(&self.options, Some(&abort)),
+      None => Err(MmapError::Closed),
+    })
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<MemoryMappedFile> {
+    // An abort that arrives while the file is being mapped still wins: the mapping is dropped.
+    let mapping = self.settle.settle(&env, output)?;
+    Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}
+
+/// `flushAsync` and `flushRangeAsync`.
+pub struct FlushTask {
+  pub mapping: Arc<MappedFile>,
+  /// `None` flushes the whole mapping.
+  pub range: Option<(u64, u64)>,
+  pub settle: Settle,
+}
+
+impl Task for FlushTask {
+  type Output = std::result::Result<(), MmapError>;
+  type JsValue = ();
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    if self.settle.skip() {
+      return Ok(Err(MmapError::Aborted));
+    }
+    Ok(match self.range {
+      None => self.mapping.flush(),
+      Some((offset, length)) => self.mapping.flush_range(offset, length),
+    })
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
+    self.settle.settle(&env, output)
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}

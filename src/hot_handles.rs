@@ -1,5 +1,4 @@
-//! The per-thread table behind the hot calls (`crate::hot`): a registered object's handle names
-//! its entry. The classes use it only to drop their handle when they are finalized.
+//! The per-thread table behind the hot calls (`hot/`): a registered object's handle names its entry.
 //!
 //! A handle is `secret * 2**20 + index` (a safe integer): `index` finds the slot, and `secret`, a
 //! random 32-bit value drawn when the slot is filled, must match. A stale handle (its object was

@@ -1,6 +1,7 @@
-//! A thin, checked layer over the raw Node-API calls the binding needs and napi-rs does not wrap
-//! the way Node-style validation wants them (typeof, typed-array info, property access by name or
-//! symbol, plain error objects with extra properties).
+//! A thin, checked layer over the raw Node-API calls that napi-rs does not wrap the way the binding
+//! needs them: for the hot calls (`hot/`, plain Node-API callbacks), the AbortSignal glue
+//! (`abort.rs`, which must use `addEventListener`), the zero-copy views (`views.rs`) and Node-style
+//! error objects with extra properties (`node_error/`).
 //!
 //! Every function here takes the `napi_env` of the current call on the JS thread.
 
@@ -130,13 +131,6 @@ impl Js {
     Ok(out)
   }
 
-  pub fn null(self) -> Result<Value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: valid out-pointer.
-    check(unsafe { sys::napi_get_null(self.0, &mut out) }, "null")?;
-    Ok(out)
-  }
-
   pub fn boolean(self, value: bool) -> Result<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: valid out-pointer.
@@ -163,13 +157,6 @@ impl Js {
     Ok(out)
   }
 
-  pub fn global(self) -> Result<Value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: valid out-pointer.
-    check(unsafe { sys::napi_get_global(self.0, &mut out) }, "global")?;
-    Ok(out)
-  }
-
   /// `object[name]`.
   pub fn get(self, object: Value, name: &str) -> Result<Value> {
     let key =
@@ -181,28 +168,12 @@ impl Js {
     Ok(out)
   }
 
-  /// `object[name]`, or `None` when it is `undefined`.
-  pub fn get_defined(self, object: Value, name: &str) -> Result<Option<Value>> {
-    let value = self.get(object, name)?;
-    Ok(match self.type_of(value)? {
-      ValueType::Undefined => None,
-      _ => Some(value),
-    })
-  }
-
   /// `object[name] = value`.
   pub fn set(self, object: Value, name: &str, value: Value) -> Result<()> {
     let key =
       std::ffi::CString::new(name).map_err(|_| Error::from_reason("property name with NUL"))?;
     // SAFETY: live handles and a NUL-terminated key.
     let status = unsafe { sys::napi_set_named_property(self.0, object, key.as_ptr(), value) };
-    check(status, "set property")
-  }
-
-  /// `object[key] = value` for any key value (a symbol, say).
-  pub fn set_by_key(self, object: Value, key: Value, value: Value) -> Result<()> {
-    // SAFETY: live handles of this env.
-    let status = unsafe { sys::napi_set_property(self.0, object, key, value) };
     check(status, "set property")
   }
 
@@ -268,7 +239,7 @@ impl Js {
         ValueType::Boolean => format!("type boolean ({})", self.get_bool(value)?),
         ValueType::Number => {
           let n = self.get_f64(value)?;
-          format!("type number ({})", crate::number_text::format_number(n))
+          format!("type number ({})", format_number(n))
         }
         ValueType::String => {
           let text = self.get_string(value)?;
@@ -301,4 +272,17 @@ pub enum ErrorClass {
   Error,
   TypeError,
   RangeError,
+}
+
+/// Formats a number as JS prints it in messages (integers without `.0`).
+fn format_number(n: f64) -> String {
+  if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e21 {
+    format!("{n:.0}")
+  } else if n.is_nan() {
+    "NaN".into()
+  } else if n.is_infinite() {
+    if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+  } else {
+    format!("{n}")
+  }
 }

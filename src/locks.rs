@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use mmapkit_core::{LockKind, MmapError};
+use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::args;
+use crate::arguments::{lock_kind, signal_of, LockKindArg, SignalOptionsArg};
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
 use crate::node_error::OrThrow;
@@ -23,10 +23,9 @@ impl MemoryMappedFile {
   /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; the OS error (`flock`).
   /// @example file.lock('exclusive'); try { file.updateRegion(0, 'x') } finally { file.unlock() }
-  #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
-  pub fn lock(&self, env: Env, kind: Option<Unknown>) -> Result<()> {
-    let kind = args::optional_lock_kind(Js::from_env(&env), kind.map(|k| k.raw()))?;
-    self.mapping.lock(kind, None).or_throw(&env)
+  #[napi(catch_unwind)]
+  pub fn lock(&self, env: Env, kind: Option<LockKindArg>) -> Result<()> {
+    self.mapping.lock(lock_kind(kind), None).or_throw(&env)
   }
 
   /// `lock` off the JS thread (on a thread of its own, not libuv's pool); a pending wait never
@@ -45,17 +44,14 @@ impl MemoryMappedFile {
   pub fn lock_async<'env>(
     &self,
     env: &'env Env,
-    kind: Option<Unknown>,
-    options: Option<Unknown>,
+    kind: Option<LockKindArg>,
+    options: Option<SignalOptionsArg>,
   ) -> Result<Object<'env>> {
-    let js = Js::from_env(env);
-    let prepared = (|| -> Result<(LockKind, AbortWatch)> {
-      let kind = args::optional_lock_kind(js, kind.map(|k| k.raw()))?;
-      Ok((kind, args::signal_watch(js, options.map(|o| o.raw()))?))
-    })();
-    let (kind, settle) = match prepared {
-      Ok((kind, watch)) => (kind, Settle::ok(watch)),
-      Err(error) => (LockKind::Exclusive, Settle::rejecting(error)),
+    let kind = lock_kind(kind);
+    let signal = signal_of(options).map(|signal| signal.raw());
+    let settle = match AbortWatch::new(Js::from_env(env), signal) {
+      Ok(watch) => Settle::ok(watch),
+      Err(error) => Settle::rejecting(error),
     };
     let mapping = Arc::clone(&self.mapping);
     let waiting = Arc::clone(&self.mapping);
@@ -89,10 +85,9 @@ impl MemoryMappedFile {
   /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for another `kind`.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
   /// @example if (!file.tryLock()) console.log('busy, try later')
-  #[napi(catch_unwind, ts_args_type = "kind?: LockKind")]
-  pub fn try_lock(&self, env: Env, kind: Option<Unknown>) -> Result<bool> {
-    let kind = args::optional_lock_kind(Js::from_env(&env), kind.map(|k| k.raw()))?;
-    self.mapping.try_lock(kind).or_throw(&env)
+  #[napi(catch_unwind)]
+  pub fn try_lock(&self, env: Env, kind: Option<LockKindArg>) -> Result<bool> {
+    self.mapping.try_lock(lock_kind(kind)).or_throw(&env)
   }
 
   /// Releases the lock this mapping holds (a no-op if it holds none).

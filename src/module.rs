@@ -6,10 +6,10 @@ use mmapkit_core::{MappedFile, Mode, OpenOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::args;
+use crate::arguments::{self, bytes_vec, index, BytesArg, ModeArg, PathArg};
 use crate::file::MemoryMappedFile;
 use crate::js::Js;
-use crate::node_error::{ArgName, OrThrow};
+use crate::node_error::OrThrow;
 
 /// The OS page size in bytes (the unit of `pages()`, `flushRange` alignment and `madvise`).
 /// @returns 4096 on most systems, 16384 on Apple silicon.
@@ -29,7 +29,11 @@ pub fn page_size() -> u32 {
 /// @throws {Error} The OS error (`ENOSPC`, `EACCES`, ...).
 /// @example const file = createMmap('out.bin', 4096)
 #[napi(catch_unwind, ts_args_type = "path: PathLike, size: number")]
-pub fn create_mmap(env: Env, path: Unknown, size: Unknown) -> Result<MemoryMappedFile> {
+pub fn create_mmap(env: Env, path: PathArg, size: f64) -> Result<MemoryMappedFile> {
+  let path = match path {
+    Either::A(text) => Either3::A(text),
+    Either::B(bytes) => Either3::B(bytes),
+  };
   MemoryMappedFile::create_rw(env, path, size, None)
 }
 
@@ -41,17 +45,10 @@ pub fn create_mmap(env: Env, path: Unknown, size: Unknown) -> Result<MemoryMappe
 /// @throws {Error} The OS error (`ENOENT`, `EACCES`, ...); `ERR_MMAP_NOT_REGULAR_FILE`.
 /// @example const file = loadMmap('data.bin', 'readWrite')
 #[napi(catch_unwind, ts_args_type = "path: PathLike, mode?: MmapMode")]
-pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<MemoryMappedFile> {
-  let js = Js::from_env(&env);
-  let path = args::path(js, path.raw())?;
-  let mode = match mode.map(|m| m.raw()) {
-    Some(m) if !matches!(js.type_of(m)?, ValueType::Undefined | ValueType::Null) => {
-      args::mode(js, m, ArgName::Argument("mode"))?
-    }
-    _ => Mode::ReadOnly,
-  };
+pub fn load_mmap(env: Env, path: PathArg, mode: Option<ModeArg>) -> Result<MemoryMappedFile> {
+  let path = arguments::path(path);
   let options = OpenOptions {
-    mode: Some(mode),
+    mode: Some(mode.map_or(Mode::ReadOnly, Mode::from)),
     ..OpenOptions::default()
   };
   let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
@@ -71,18 +68,16 @@ pub fn load_mmap(env: Env, path: Unknown, mode: Option<Unknown>) -> Result<Memor
   catch_unwind,
   ts_args_type = "path: PathLike, offset: number, data: Uint8Array | string"
 )]
-pub fn write_mmap(env: Env, path: Unknown, offset: Unknown, data: Unknown) -> Result<()> {
-  let js = Js::from_env(&env);
-  let path = args::path(js, path.raw())?;
-  let offset = args::index(js, offset.raw(), ArgName::Argument("offset"))?;
-  let data = args::bytes(js, data.raw(), "data")?;
+pub fn write_mmap(env: Env, path: PathArg, offset: f64, data: BytesArg) -> Result<()> {
+  let path = arguments::path(path);
+  let data = bytes_vec(data);
   let options = OpenOptions {
     mode: Some(Mode::ReadWrite),
     ..OpenOptions::default()
   };
   let mapping = MappedFile::open(&path, &options).or_throw(&env)?;
   let result = mapping
-    .write(offset, &data.to_vec())
+    .write(index(offset), &data)
     .and_then(|()| mapping.flush());
   mapping.close();
   result.or_throw(&env)

@@ -11,9 +11,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::abort::AbortWatch;
-use crate::args;
+use crate::arguments::{bytes_vec, index, optional_index, PopOptionsArg, RingOptionsArg};
 use crate::js::{Js, Value};
-use crate::node_error::{invalid_arg_type, ArgName, OrThrow};
+use crate::node_error::OrThrow;
+use crate::raw_arguments as args;
 use crate::settle::Settle;
 use crate::waits;
 
@@ -56,15 +57,12 @@ impl RingBuffer {
   )]
   pub fn create(
     env: Env,
-    path: Unknown,
-    capacity: Unknown,
-    options: Option<Unknown>,
+    path: String,
+    capacity: f64,
+    options: Option<RingOptionsArg>,
   ) -> Result<RingBuffer> {
-    let js = Js::from_env(&env);
-    let path = args::path_utf8(js, path.raw())?;
-    let capacity = args::index(js, capacity.raw(), ArgName::Argument("capacityBytes"))?;
-    let overwrite = overwrite_option(js, options.map(|o| o.raw()))?;
-    let ring = CoreRing::create(&path, capacity, overwrite).or_throw(&env)?;
+    let overwrite = options.and_then(|o| o.overwrite).unwrap_or(false);
+    let ring = CoreRing::create(&path, index(capacity), overwrite).or_throw(&env)?;
     Ok(RingBuffer::wrap(ring))
   }
 
@@ -75,8 +73,7 @@ impl RingBuffer {
   /// capacity or positions); the OS error (`ENOENT`, `EACCES`, ...).
   /// @example const jobs = RingBuffer.open('jobs.ring')
   #[napi(catch_unwind, ts_args_type = "path: PathLike")]
-  pub fn open(env: Env, path: Unknown) -> Result<RingBuffer> {
-    let path = args::path_utf8(Js::from_env(&env), path.raw())?;
+  pub fn open(env: Env, path: String) -> Result<RingBuffer> {
     let ring = CoreRing::open(&path).or_throw(&env)?;
     Ok(RingBuffer::wrap(ring))
   }
@@ -88,9 +85,10 @@ impl RingBuffer {
   /// the format's 4-byte length prefix can describe (4 GiB - 1), before anything is written.
   /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_CORRUPT` for a damaged ring.
   /// @example if (!queue.push(JSON.stringify(job))) console.log('queue full')
-  #[napi(catch_unwind, ts_args_type = "message: Uint8Array | string")]
-  pub fn push(&self, env: Env, message: Unknown) -> Result<bool> {
-    Self::push_on(&self.ring, &env, message.raw())
+  #[napi(catch_unwind)]
+  pub fn push(&self, env: Env, message: Either<String, Uint8ArraySlice>) -> Result<bool> {
+    // Replaced at load time by the hot call `ringPush` (lib/hot.js); kept for the typings.
+    self.ring.push(&bytes_vec(message)).or_throw(&env)
   }
 
   /// Removes and returns the oldest message. Like `Buffer.allocUnsafe`, small messages are slices
@@ -126,26 +124,19 @@ impl RingBuffer {
     ts_args_type = "options?: { signal?: AbortSignal; timeoutMs?: number }",
     ts_return_type = "Promise<OwnedBuffer | null>"
   )]
-  pub fn pop_async<'env>(&self, env: &'env Env, options: Option<Unknown>) -> Result<Object<'env>> {
-    let js = Js::from_env(env);
-    let prepared = (|| -> Result<(Option<Duration>, AbortWatch)> {
-      let options = args::options_object(js, options.map(|o| o.raw()))?;
-      let timeout = match options {
-        Some(object) => args::optional_index(
-          js,
-          js.get_defined(object, "timeoutMs")?,
-          ArgName::Property("options.timeoutMs"),
-        )?,
-        None => None,
-      };
-      Ok((
-        timeout.map(Duration::from_millis),
-        args::signal_watch(js, options)?,
-      ))
-    })();
-    let (timeout, settle) = match prepared {
-      Ok((timeout, watch)) => (timeout, Settle::ok(watch)),
-      Err(error) => (None, Settle::rejecting(error)),
+  pub fn pop_async<'env>(
+    &self,
+    env: &'env Env,
+    options: Option<PopOptionsArg>,
+  ) -> Result<Object<'env>> {
+    let (timeout, signal) = match options {
+      Some(options) => (optional_index(options.timeout_ms), options.signal),
+      None => (None, None),
+    };
+    let timeout = timeout.map(Duration::from_millis);
+    let settle = match AbortWatch::new(Js::from_env(env), signal.map(|signal| signal.raw())) {
+      Ok(watch) => Settle::ok(watch),
+      Err(error) => Settle::rejecting(error),
     };
     let ring = Arc::clone(&self.ring);
     waits::start(
@@ -218,22 +209,6 @@ impl RingBuffer {
     target: &mut [u8],
   ) -> Result<mmapkit_core::ring::Taken> {
     ring.pop_into(target).or_throw(env)
-  }
-}
-
-fn overwrite_option(js: Js, options: Option<Value>) -> Result<bool> {
-  let Some(object) = args::options_object(js, options)? else {
-    return Ok(false);
-  };
-  match js.get_defined(object, "overwrite")? {
-    None => Ok(false),
-    Some(v) if js.type_of(v)? == ValueType::Boolean => js.get_bool(v),
-    Some(v) => Err(invalid_arg_type(
-      js,
-      ArgName::Property("options.overwrite"),
-      "of type boolean",
-      v,
-    )),
   }
 }
 

@@ -1,107 +1,144 @@
 //! The scan methods shared by `MemoryMappedFile` and `Segment` (`countByte`, `countLines`,
 //! `indexOf`, `count`, `findAll` and the async twins): argument conversion here, the scanning itself
-//! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`]
-//! (`scan_job.rs`).
+//! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`].
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mmapkit_core::scan::{self, Control};
-use mmapkit_core::MmapError;
+use mmapkit_core::{MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::abort::AbortWatch;
-use crate::args::{self, MAX_SAFE_INTEGER};
+use crate::arguments::{bytes_vec, index, optional_index, BytesArg, ScanOptionsArg};
 use crate::js::{Js, Value};
-use crate::node_error::{
-  invalid_arg_type, invalid_arg_value, out_of_range, throw, ArgName, OrThrow,
-};
-use crate::scan_job::ScanJob;
+use crate::node_error::OrThrow;
 use crate::scan_progress::{Progress, ProgressCallback};
 use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::ScanTask;
-
-// Public here too: `impl_scan_methods!` names `ScanKind` by this path.
-pub use crate::scan_job::ScanKind;
 
 /// A class whose methods scan a [`Span`].
 pub trait ScanTarget {
   fn span(&self) -> &Span;
 }
 
-/// `pattern`: a non-empty Uint8Array or string (UTF-8); empty is `ERR_INVALID_ARG_VALUE` for
-/// every scan.
-fn pattern(env: &Env, value: Value) -> Result<Vec<u8>> {
-  let js = Js::from_env(env);
-  let bytes = args::bytes(js, value, "pattern")?.to_vec();
-  if bytes.is_empty() {
-    return Err(invalid_arg_value(
-      js,
-      "The argument 'pattern' must not be empty".into(),
-    ));
-  }
-  Ok(bytes)
+/// What to scan for.
+#[derive(Debug, Clone)]
+pub enum ScanKind {
+  Byte(u8),
+  Pattern(Vec<u8>),
+  /// The pattern and `options.limit` (`None`: all matches, up to the core's maximum).
+  FindAll(Vec<u8>, Option<usize>),
 }
 
-/// The options of `count`/`findAll` and the async twins.
-struct ScanOptions {
+/// One scan of a range of a mapping: the shared body of each sync method and its async twin.
+#[derive(Debug, Clone)]
+pub struct ScanJob {
+  pub kind: ScanKind,
+  /// Mapping range.
+  pub start: u64,
+  pub length: u64,
+  /// Subtracted from match offsets: results are relative to the span.
+  pub base: u64,
+  pub threads: usize,
+  /// `onProgress` of an async scan, called by the scan itself (see [`Progress`]).
+  pub progress: Option<Progress>,
+}
+
+/// A scan's answer.
+pub enum ScanOutput {
+  Count(u64),
+  Offsets(Vec<u64>),
+}
+
+impl ScanJob {
+  /// Runs the scan; with `progress`, reports `control.done` while it runs and `(total, total)`
+  /// once it succeeded.
+  pub fn run(
+    &self,
+    mapping: &MappedFile,
+    control: &Control,
+  ) -> std::result::Result<ScanOutput, MmapError> {
+    match &self.progress {
+      None => self.scan(mapping, control),
+      Some(progress) => progress.around(self.length, control, || self.scan(mapping, control)),
+    }
+  }
+
+  fn scan(
+    &self,
+    mapping: &MappedFile,
+    control: &Control,
+  ) -> std::result::Result<ScanOutput, MmapError> {
+    mapping.with_bytes(self.start, self.length, |bytes| {
+      Ok(match &self.kind {
+        ScanKind::Byte(byte) => {
+          ScanOutput::Count(scan::count_byte(bytes, *byte, self.threads, control)?)
+        }
+        ScanKind::Pattern(pattern) => {
+          ScanOutput::Count(scan::count(bytes, pattern, self.threads, control)?)
+        }
+        ScanKind::FindAll(pattern, limit) => {
+          let offset = self.start - self.base;
+          let found = scan::find_all(bytes, pattern, *limit, self.threads, control)?;
+          ScanOutput::Offsets(found.into_iter().map(|at| at as u64 + offset).collect())
+        }
+      })
+    })
+  }
+}
+
+impl ScanOutput {
+  pub fn into_js(self, env: &Env) -> Result<Value> {
+    let js = Js::from_env(env);
+    match self {
+      ScanOutput::Count(n) => js.number(n as f64),
+      ScanOutput::Offsets(offsets) => {
+        let mut array = env.create_array(offsets.len() as u32)?;
+        for (i, offset) in offsets.into_iter().enumerate() {
+          array.set(i as u32, offset as f64)?;
+        }
+        Ok(array.raw())
+      }
+    }
+  }
+}
+
+/// The options of `count`/`findAll` and the async twins, with their defaults.
+struct ScanOptions<'a> {
   offset: u64,
   length: Option<u64>,
   threads: usize,
   limit: Option<usize>,
   signal: Option<Value>,
-  on_progress: Option<Value>,
+  on_progress: Option<Function<'a, FnArgs<(f64, f64)>, Unknown<'static>>>,
 }
 
-fn scan_options(env: &Env, value: Option<Value>, asynchronous: bool) -> Result<ScanOptions> {
-  let js = Js::from_env(env);
-  let mut options = ScanOptions {
-    offset: 0,
-    length: None,
-    threads: scan::default_threads(),
-    limit: None,
-    signal: None,
-    on_progress: None,
+fn scan_options(options: Option<ScanOptionsArg>) -> ScanOptions {
+  let Some(options) = options else {
+    return ScanOptions {
+      offset: 0,
+      length: None,
+      threads: scan::default_threads(),
+      limit: None,
+      signal: None,
+      on_progress: None,
+    };
   };
-  let Some(object) = args::options_object(js, value)? else {
-    return Ok(options);
-  };
-  let index = |name: &str| -> Result<Option<u64>> {
-    let property = format!("options.{name}");
-    args::optional_index(
-      js,
-      js.get_defined(object, name)?,
-      ArgName::Property(&property),
-    )
-  };
-  options.offset = index("offset")?.unwrap_or(0);
-  options.length = index("length")?;
-  if let Some(limit) = index("limit")? {
-    options.limit = Some(usize::try_from(limit).unwrap_or(usize::MAX));
+  ScanOptions {
+    offset: optional_index(options.offset).unwrap_or(0),
+    length: optional_index(options.length),
+    threads: options
+      .threads
+      // More than the cores is clamped, not refused: code written for a bigger machine still runs.
+      .map_or_else(scan::default_threads, |threads| {
+        scan::threads_for(index(threads))
+      }),
+    limit: optional_index(options.limit).map(|limit| usize::try_from(limit).unwrap_or(usize::MAX)),
+    signal: options.signal.map(|signal| signal.raw()),
+    on_progress: options.on_progress,
   }
-  if let Some(threads) = index("threads")? {
-    if threads == 0 {
-      let range = format!(">= 1 && <= {}", MAX_SAFE_INTEGER as u64);
-      return Err(out_of_range(js, "options.threads", &range, "0"));
-    }
-    // More than the cores is clamped, not refused: code written for a bigger machine still runs.
-    options.threads = scan::threads_for(threads);
-  }
-  if asynchronous {
-    options.signal = js.get_defined(object, "signal")?;
-    if let Some(callback) = js.get_defined(object, "onProgress")? {
-      if js.type_of(callback)? != ValueType::Function {
-        return Err(invalid_arg_type(
-          js,
-          ArgName::Property("options.onProgress"),
-          "of type function",
-          callback,
-        ));
-      }
-      options.on_progress = Some(callback);
-    }
-  }
-  Ok(options)
 }
 
 fn job(env: &Env, span: &Span, kind: ScanKind, options: &ScanOptions) -> Result<ScanJob> {
@@ -131,18 +168,13 @@ fn run_sync(env: &Env, span: &Span, job: &ScanJob) -> Result<Value> {
 pub fn count_byte(
   env: &Env,
   span: &Span,
-  byte: Value,
-  offset: Option<Value>,
-  length: Option<Value>,
+  byte: u32,
+  offset: Option<f64>,
+  length: Option<f64>,
 ) -> Result<Value> {
-  let js = Js::from_env(env);
-  let value = args::index(js, byte, ArgName::Argument("byte"))?;
-  if value > 255 {
-    return Err(throw(env, MmapError::out_of_range("byte", 255, value)));
-  }
   let (start, length) = span.optional_range(env, offset, length)?;
   let job = ScanJob {
-    kind: ScanKind::Byte(value as u8),
+    kind: ScanKind::Byte(byte as u8),
     start,
     length,
     base: span.base,
@@ -155,8 +187,8 @@ pub fn count_byte(
 pub fn count_lines(
   env: &Env,
   span: &Span,
-  offset: Option<Value>,
-  length: Option<Value>,
+  offset: Option<f64>,
+  length: Option<f64>,
 ) -> Result<Value> {
   let (start, length) = span.optional_range(env, offset, length)?;
   let job = ScanJob {
@@ -170,10 +202,9 @@ pub fn count_lines(
   run_sync(env, span, &job)
 }
 
-pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> Result<f64> {
-  let js = Js::from_env(env);
-  let needle = pattern(env, needle)?;
-  let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?.unwrap_or(0);
+pub fn index_of(env: &Env, span: &Span, needle: BytesArg, from: Option<f64>) -> Result<f64> {
+  let needle = bytes_vec(needle);
+  let from = optional_index(from).unwrap_or(0);
   let (start, length) = span.range_or_rest(env, from, None, ("fromOffset", "length"))?;
   let found = span
     .mapping
@@ -182,9 +213,14 @@ pub fn index_of(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> R
   Ok(found.map_or(-1.0, |at| (at as u64 + start - span.base) as f64))
 }
 
-pub fn count(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> Result<Value> {
-  let needle = pattern(env, needle)?;
-  let options = scan_options(env, options, false)?;
+pub fn count(
+  env: &Env,
+  span: &Span,
+  needle: BytesArg,
+  options: Option<ScanOptionsArg>,
+) -> Result<Value> {
+  let needle = bytes_vec(needle);
+  let options = scan_options(options);
   run_sync(
     env,
     span,
@@ -192,9 +228,14 @@ pub fn count(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> R
   )
 }
 
-pub fn find_all(env: &Env, span: &Span, needle: Value, options: Option<Value>) -> Result<Value> {
-  let needle = pattern(env, needle)?;
-  let options = scan_options(env, options, false)?;
+pub fn find_all(
+  env: &Env,
+  span: &Span,
+  needle: BytesArg,
+  options: Option<ScanOptionsArg>,
+) -> Result<Value> {
+  let needle = bytes_vec(needle);
+  let options = scan_options(options);
   let limit = options.limit;
   run_sync(
     env,
@@ -203,23 +244,21 @@ pub fn find_all(env: &Env, span: &Span, needle: Value, options: Option<Value>) -
   )
 }
 
-/// Builds the async twin's task; any argument error becomes the Promise's rejection.
+/// Builds the async twin's task; an error found before the work starts (a range past the end, a
+/// throwing `signal.aborted` getter) becomes the Promise's rejection.
 pub fn scan_async(
   env: &Env,
   span: &Span,
-  needle: Option<Value>,
-  options: Option<Value>,
+  needle: Option<BytesArg>,
+  options: Option<ScanOptionsArg>,
   make_kind: fn(Vec<u8>, Option<usize>) -> ScanKind,
 ) -> AsyncTask<ScanTask> {
   let prepared = (|| -> Result<ScanTask> {
-    let needle = match needle {
-      Some(value) => pattern(env, value)?,
-      None => Vec::new(),
-    };
-    let options = scan_options(env, options, true)?;
+    let needle = needle.map(bytes_vec).unwrap_or_default();
+    let options = scan_options(options);
     let mut job = job(env, span, make_kind(needle, options.limit), &options)?;
-    if let Some(callback) = options.on_progress {
-      job.progress = Some(Progress(Arc::new(progress_callback(env, callback)?)));
+    if let Some(callback) = &options.on_progress {
+      job.progress = Some(Progress(Arc::new(progress_callback(callback)?)));
     }
     let abort = AbortWatch::new(Js::from_env(env), options.signal)?;
     Ok(ScanTask {
@@ -235,10 +274,9 @@ pub fn scan_async(
   }))
 }
 
-fn progress_callback(env: &Env, callback: Value) -> Result<ProgressCallback> {
-  // SAFETY: `callback` is a live function handle of this env (checked by `scan_options`).
-  let function =
-    unsafe { Function::<FnArgs<(f64, f64)>, Unknown>::from_napi_value(env.raw(), callback)? };
+fn progress_callback(
+  function: &Function<'_, FnArgs<(f64, f64)>, Unknown<'static>>,
+) -> Result<ProgressCallback> {
   function
     .build_threadsafe_function::<FnArgs<(f64, f64)>>()
     .callee_handled::<false>()
@@ -261,9 +299,9 @@ macro_rules! impl_scan_methods {
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
       /// shrank.
       /// @example const commas = file.countByte(0x2c)
-      #[napi(catch_unwind, ts_args_type = "byte: number, offset?: number, length?: number")]
-      pub fn count_byte(&self, env: Env, byte: Unknown, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
-        let value = $crate::scan_methods::count_byte(&env, self.span(), byte.raw(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+      #[napi(catch_unwind)]
+      pub fn count_byte(&self, env: Env, byte: u32, offset: Option<f64>, length: Option<f64>) -> Result<f64> {
+        let value = $crate::scan_methods::count_byte(&env, self.span(), byte, offset, length)?;
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
@@ -275,9 +313,9 @@ macro_rules! impl_scan_methods {
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
       /// shrank.
       /// @example console.log(file.countLines(), 'lines')
-      #[napi(catch_unwind, ts_args_type = "offset?: number, length?: number")]
-      pub fn count_lines(&self, env: Env, offset: Option<Unknown>, length: Option<Unknown>) -> Result<f64> {
-        let value = $crate::scan_methods::count_lines(&env, self.span(), offset.map(|v| v.raw()), length.map(|v| v.raw()))?;
+      #[napi(catch_unwind)]
+      pub fn count_lines(&self, env: Env, offset: Option<f64>, length: Option<f64>) -> Result<f64> {
+        let value = $crate::scan_methods::count_lines(&env, self.span(), offset, length)?;
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
@@ -293,9 +331,9 @@ macro_rules! impl_scan_methods {
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file
       /// shrank.
       /// @example const at = file.indexOf('ERROR', 100)
-      #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, fromOffset?: number")]
-      pub fn index_of(&self, env: Env, pattern: Unknown, from_offset: Option<Unknown>) -> Result<f64> {
-        $crate::scan_methods::index_of(&env, self.span(), pattern.raw(), from_offset.map(|v| v.raw()))
+      #[napi(catch_unwind)]
+      pub fn index_of(&self, env: Env, pattern: Either<String, Uint8ArraySlice>, from_offset: Option<f64>) -> Result<f64> {
+        $crate::scan_methods::index_of(&env, self.span(), pattern, from_offset)
       }
 
       /// Counts the non-overlapping matches of `pattern` (greedy from the left: 'aaa' occurs once
@@ -314,8 +352,8 @@ macro_rules! impl_scan_methods {
       /// shrank.
       /// @example const hits = file.count('GET /api', { threads: 2 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions")]
-      pub fn count(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<f64> {
-        let value = $crate::scan_methods::count(&env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
+      pub fn count(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> Result<f64> {
+        let value = $crate::scan_methods::count(&env, self.span(), pattern, options)?;
         $crate::js::Js::from_env(&env).get_f64(value)
       }
 
@@ -333,8 +371,8 @@ macro_rules! impl_scan_methods {
       /// shrank.
       /// @example const firstErrors = file.findAll('ERROR', { limit: 100 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: ScanOptions & { limit?: number }", ts_return_type = "number[]")]
-      pub fn find_all<'a>(&self, env: &'a Env, pattern: Unknown, options: Option<Unknown>) -> Result<Unknown<'a>> {
-        let value = $crate::scan_methods::find_all(env, self.span(), pattern.raw(), options.map(|v| v.raw()))?;
+      pub fn find_all<'a>(&self, env: &'a Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> Result<Unknown<'a>> {
+        let value = $crate::scan_methods::find_all(env, self.span(), pattern, options)?;
         Ok($crate::js::Js::from_env(env).unknown(value))
       }
 
@@ -349,9 +387,8 @@ macro_rules! impl_scan_methods {
       /// reject the Promise.
       /// @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
-        let newline = Some($crate::js::Js::from_env(&env).string("\n").unwrap_or(std::ptr::null_mut()));
-        $crate::scan_methods::scan_async(&env, self.span(), newline, options.map(|v| v.raw()), |_, _| $crate::scan_methods::ScanKind::Byte(b'\n'))
+      pub fn count_lines_async(&self, env: Env, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
+        $crate::scan_methods::scan_async(&env, self.span(), None, options, |_, _| $crate::scan_methods::ScanKind::Byte(b'\n'))
       }
 
       /// `count` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
@@ -362,8 +399,8 @@ macro_rules! impl_scan_methods {
       /// errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
       /// @example const errors = await file.countAsync('ERROR', { threads: 1 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
-        $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), |p, _| $crate::scan_methods::ScanKind::Pattern(p))
+      pub fn count_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
+        $crate::scan_methods::scan_async(&env, self.span(), Some(pattern), options, |p, _| $crate::scan_methods::ScanKind::Pattern(p))
       }
 
       /// `findAll` off the JS thread, with `signal` and `onProgress(bytesDone, bytesTotal)`.
@@ -375,10 +412,62 @@ macro_rules! impl_scan_methods {
       /// `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
       /// @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
-      pub fn find_all_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
-        $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), $crate::scan_methods::ScanKind::FindAll)
+      pub fn find_all_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
+        $crate::scan_methods::scan_async(&env, self.span(), Some(pattern), options, $crate::scan_methods::ScanKind::FindAll)
       }
     }
   };
 }
 pub(crate) use impl_scan_methods;
+
+/// `countLinesAsync`, `countAsync` and `findAllAsync`: the sync methods' [`ScanJob`] on a worker
+/// thread, while the libuv thread forwards aborts to it (the job reports `onProgress` itself).
+pub struct ScanTask {
+  pub mapping: Arc<MappedFile>,
+  /// `None` when the task only rejects (`settle.early`).
+  pub job: Option<ScanJob>,
+  pub settle: Settle,
+}
+
+impl Task for ScanTask {
+  type Output = std::result::Result<ScanOutput, MmapError>;
+  type JsValue = Either<f64, Vec<f64>>;
+
+  fn compute(&mut self) -> Result<Self::Output> {
+    let Some(job) = self.job.as_ref().filter(|_| !self.settle.skip()) else {
+      return Ok(Err(MmapError::Aborted));
+    };
+    let control = Control::default();
+    let abort = self.settle.abort.flag();
+    let mapping = &self.mapping;
+    Ok(std::thread::scope(|scope| {
+      // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
+      let worker =
+        match std::thread::Builder::new().spawn_scoped(scope, || job.run(mapping, &control)) {
+          Ok(worker) => worker,
+          Err(error) => return Err(crate::waits::thread_error(error)),
+        };
+      while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(2));
+        if abort.load(Ordering::SeqCst) {
+          control.abort.store(true, Ordering::SeqCst);
+        }
+      }
+      worker
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }))
+  }
+
+  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+    Ok(match self.settle.settle(&env, output)? {
+      ScanOutput::Count(n) => Either::A(n as f64),
+      ScanOutput::Offsets(offsets) => Either::B(offsets.into_iter().map(|o| o as f64).collect()),
+    })
+  }
+
+  fn finally(mut self, env: Env) -> Result<()> {
+    self.settle.abort.release(Js::from_env(&env));
+    Ok(())
+  }
+}

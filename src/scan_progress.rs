@@ -13,14 +13,6 @@ use napi::bindgen_prelude::{FnArgs, Unknown};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Status;
 
-/// Time between two reports while a scan runs.
-const INTERVAL: Duration = Duration::from_millis(50);
-
-/// How long a finished scan waits for its last report to run in JavaScript. Only a JS thread busy
-/// for longer than this, or one being torn down, makes it give up (the report then arrives after
-/// the Promise settled, or not at all); the scan's result is never held back longer.
-const DELIVERY_WAIT: Duration = Duration::from_secs(1);
-
 /// `onProgress(bytesDone, bytesTotal)`, callable from the scan's coordinating thread.
 pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
   FnArgs<(f64, f64)>,
@@ -30,6 +22,14 @@ pub type ProgressCallback = napi::threadsafe_function::ThreadsafeFunction<
   false,
   true,
 >;
+
+/// Time between two reports while a scan runs.
+const INTERVAL: Duration = Duration::from_millis(50);
+
+/// How long a finished scan waits for its last report to run in JavaScript. Only a JS thread busy
+/// for longer than this, or one being torn down, makes it give up (the report then arrives after
+/// the Promise settled, or not at all); the scan's result is never held back longer.
+const DELIVERY_WAIT: Duration = Duration::from_secs(1);
 
 /// A scan's `onProgress` callback.
 #[derive(Clone)]

@@ -10,10 +10,10 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use crate::args;
-use crate::chunks::{chunk_size, ChunkIterator};
+use crate::arguments::index;
+use crate::chunks::ChunkIterator;
 use crate::js::{Js, Value};
-use crate::node_error::{throw, ArgName, OrThrow};
+use crate::node_error::{throw, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::span::Span;
 
@@ -36,13 +36,10 @@ impl Segment {
     env: &Env,
     span: &Span,
     parent: Value,
-    offset: Value,
-    length: Value,
+    offset: f64,
+    length: f64,
   ) -> Result<Segment> {
-    let js = Js::from_env(env);
-    let offset = args::index(js, offset, ArgName::Argument("offset"))?;
-    let length = args::index(js, length, ArgName::Argument("length"))?;
-    let span = span.sub(offset, length).or_throw(env)?;
+    let span = span.sub(index(offset), index(length)).or_throw(env)?;
     let mut reference = ptr::null_mut();
     // SAFETY: `parent` is the live `this` of the calling method; refcount 1 keeps it alive until
     // this segment is finalized.
@@ -144,10 +141,10 @@ impl Segment {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if `size` is 0, negative or fractional.
   /// @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid.
   /// @example for (const block of segment.chunks(512)) blocks.push(block)
-  #[napi(catch_unwind, ts_args_type = "size: number")]
-  pub fn chunks(&self, env: Env, size: Unknown) -> Result<ChunkIterator> {
+  #[napi(catch_unwind)]
+  pub fn chunks(&self, env: Env, size: f64) -> Result<ChunkIterator> {
     self.live(&env)?;
-    let size = chunk_size(&env, size.raw())?;
+    let size = index(size);
     let length = self.span.len().or_throw(&env)?;
     Ok(ChunkIterator::new(
       self.span.clone(),
@@ -164,13 +161,13 @@ impl Segment {
   /// @throws {RangeError} `ERR_OUT_OF_RANGE` if it would pass the end of this segment.
   /// @throws {Error} `ERR_MMAP_CLOSED` once the segment is invalid.
   /// @example const field = header.segment(4, 4)
-  #[napi(catch_unwind, ts_args_type = "offset: number, length: number")]
-  pub fn segment(&self, env: Env, offset: Unknown, length: Unknown) -> Result<Segment> {
+  #[napi(catch_unwind)]
+  pub fn segment(&self, env: Env, offset: f64, length: f64) -> Result<Segment> {
     self.live(&env)?;
     let mut parent = ptr::null_mut();
     // SAFETY: the strong reference is alive as long as `self`.
     unsafe { sys::napi_get_reference_value(env.raw(), self.parent, &mut parent) };
-    Segment::create(&env, &self.span, parent, offset.raw(), length.raw())
+    Segment::create(&env, &self.span, parent, offset, length)
   }
 }
 

@@ -1,8 +1,6 @@
-//! What every async call shares between its start and its settling: the call's `AbortSignal`
-//! watch and an error to reject with before doing any work. Argument errors found before the work
-//! starts are kept here (`early`) so that the Promise rejects with them, as `fs/promises` does,
-//! instead of the call throwing. Used by the threadpool tasks (`tasks.rs`, `file/open_task.rs`)
-//! and the long waits (`waits.rs`).
+//! [`Settle`]: what every async call shares, the abort watch and an error to reject with before
+//! doing any work (one found on the JS thread, such as `EBADF` for a closed descriptor), and the
+//! JS-thread verdict that settles its Promise with a Node-style error.
 
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use mmapkit_core::{mapping::Window, range::checked_range, MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
-use crate::args::{self, check_view_length};
 use crate::coverage::{Coverage, Covered};
 use crate::js::{Js, Value};
-use crate::node_error::{throw, ArgName, OrThrow};
+use crate::node_error::{throw, OrThrow};
+use crate::raw_arguments as args;
 use crate::views;
 
 /// A window of a mapping.
@@ -116,7 +116,7 @@ impl Span {
 
   pub fn read_into(&self, env: &Env, offset: Value, target: Value) -> Result<f64> {
     let js = Js::from_env(env);
-    let offset = args::index(js, offset, ArgName::Argument("offset"))?;
+    let offset = args::index(js, offset, "offset")?;
     let target = args::uint8_array(js, target, "target")?;
     let window = self.window().or_throw(env)?;
     // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call, and no
@@ -132,8 +132,8 @@ impl Span {
 
   pub fn read<'a>(&self, env: &'a Env, offset: Value, length: Value) -> Result<Unknown<'a>> {
     let js = Js::from_env(env);
-    let offset = args::index(js, offset, ArgName::Argument("offset"))?;
-    let length = args::index(js, length, ArgName::Argument("length"))?;
+    let offset = args::index(js, offset, "offset")?;
+    let length = args::index(js, length, "length")?;
     let at = self
       .absolute(offset, length, ("offset", "length"))
       .or_throw(env)?;
@@ -147,15 +147,10 @@ impl Span {
   }
 
   /// A zero-copy view; `length` defaults to the rest of the span.
-  pub fn as_buffer<'a>(
-    &self,
-    env: &'a Env,
-    offset: Option<Value>,
-    length: Option<Value>,
-  ) -> Result<Unknown<'a>> {
+  pub fn as_buffer<'a>(&self, env: &'a Env, offset: Value, length: Value) -> Result<Unknown<'a>> {
     let js = Js::from_env(env);
-    let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
-    let length = args::optional_index(js, length, ArgName::Argument("length"))?;
+    let offset = args::optional_index(js, offset, "offset")?.unwrap_or(0);
+    let length = args::optional_index(js, length, "length")?;
     let total = self.len().or_throw(env)?;
     let length = match length {
       Some(length) => length,
@@ -185,7 +180,7 @@ impl Span {
 
   pub fn update_region(&self, env: &Env, offset: Value, data: Value) -> Result<()> {
     let js = Js::from_env(env);
-    let offset = args::index(js, offset, ArgName::Argument("offset"))?;
+    let offset = args::index(js, offset, "offset")?;
     let data = args::bytes(js, data, "data")?;
     let (bytes, len) = data.raw();
     let window = self.window().or_throw(env)?;
@@ -210,12 +205,11 @@ impl Span {
   pub fn optional_range(
     &self,
     env: &Env,
-    offset: Option<Value>,
-    length: Option<Value>,
+    offset: Option<f64>,
+    length: Option<f64>,
   ) -> Result<(u64, u64)> {
-    let js = Js::from_env(env);
-    let offset = args::optional_index(js, offset, ArgName::Argument("offset"))?.unwrap_or(0);
-    let length = args::optional_index(js, length, ArgName::Argument("length"))?;
+    let offset = crate::arguments::optional_index(offset).unwrap_or(0);
+    let length = crate::arguments::optional_index(length);
     self.range_or_rest(env, offset, length, ("offset", "length"))
   }
 
@@ -241,4 +235,13 @@ impl Span {
     }
     Ok((self.base + offset, length))
   }
+}
+
+/// A Buffer longer than `buffer.constants.MAX_LENGTH` cannot exist: refuse rather than shorten.
+fn check_view_length(env: &Env, length: u64) -> Result<()> {
+  let max = crate::views::max_view_length().min(args::MAX_SAFE_INTEGER as u64);
+  if length > max {
+    return Err(throw(env, MmapError::out_of_range("length", max, length)));
+  }
+  Ok(())
 }

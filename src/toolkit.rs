@@ -12,12 +12,15 @@ use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::args;
+use crate::arguments::{
+  bytes_vec, index, optional_index, BytesArg, LinesOptionsArg, MatchesOptionsArg, SplitOptionsArg,
+  TypedArrayName,
+};
 use crate::file::MemoryMappedFile;
 use crate::js::{ErrorClass, Js, Value};
 use crate::line_iterator::LineIterator;
 use crate::match_iterator::MatchIterator;
-use crate::node_error::{invalid_arg_type, invalid_arg_value, throw, ArgName, OrThrow};
+use crate::node_error::{throw, OrThrow};
 use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::span::Span;
@@ -28,106 +31,36 @@ fn live(env: &Env, span: &Span) -> Result<()> {
   span.check().or_throw(env)
 }
 
-/// `options.delimiter`: a byte value, a string (UTF-8) or a Uint8Array; default `'\n'`.
-fn delimiter(js: Js, object: Option<Value>) -> Result<Delimiter> {
-  let Some(value) = object
-    .map(|o| js.get_defined(o, "delimiter"))
-    .transpose()?
-    .flatten()
-  else {
-    return Ok(Delimiter::newline());
-  };
-  let bytes = match js.type_of(value)? {
-    ValueType::Number => {
-      let byte = args::index(js, value, ArgName::Property("options.delimiter"))?;
-      if byte > 255 {
-        return Err(throw(
-          &Env::from_raw(js.0),
-          MmapError::out_of_range("options.delimiter", 255, byte),
-        ));
-      }
-      vec![byte as u8]
-    }
-    ValueType::String => js.get_string(value)?.into_bytes(),
-    _ => match js.uint8_array(value) {
-      // SAFETY: Node-API reported `len` bytes at `data` for a typed array alive for this call.
-      Some(info) => unsafe { std::slice::from_raw_parts(info.data, info.len) }.to_vec(),
-      None => {
-        return Err(invalid_arg_type(
-          js,
-          ArgName::Property("options.delimiter"),
-          "of type number or string or an instance of Uint8Array",
-          value,
-        ))
-      }
-    },
-  };
-  if bytes.is_empty() {
-    return Err(invalid_arg_value(
-      js,
-      "The property 'options.delimiter' must not be empty".into(),
-    ));
+/// `options.delimiter` (its bytes, checked non-empty by the JS layer); default `'\n'`.
+fn delimiter(env: &Env, bytes: Option<&Uint8Array>) -> Result<Delimiter> {
+  match bytes {
+    None => Ok(Delimiter::newline()),
+    // A shared slice, read once into the delimiter's own copy (no JS runs meanwhile).
+    Some(bytes) => Delimiter::new(bytes).or_throw(env),
   }
-  Delimiter::new(&bytes).or_throw(&Env::from_raw(js.0))
-}
-
-fn boolean_option(js: Js, object: Option<Value>, key: &str) -> Result<bool> {
-  let Some(value) = object
-    .map(|o| js.get_defined(o, key))
-    .transpose()?
-    .flatten()
-  else {
-    return Ok(false);
-  };
-  if js.type_of(value)? != ValueType::Boolean {
-    return Err(invalid_arg_type(
-      js,
-      ArgName::Property(&format!("options.{key}")),
-      "of type boolean",
-      value,
-    ));
-  }
-  js.get_bool(value)
 }
 
 /// `options.offset` / `options.length` as a checked mapping range of the span.
-fn window(env: &Env, span: &Span, object: Option<Value>) -> Result<(u64, u64)> {
-  let js = Js::from_env(env);
-  let index = |name: &str| -> Result<Option<u64>> {
-    let Some(object) = object else {
-      return Ok(None);
-    };
-    let property = format!("options.{name}");
-    args::optional_index(
-      js,
-      js.get_defined(object, name)?,
-      ArgName::Property(&property),
-    )
-  };
-  let offset = index("offset")?.unwrap_or(0);
-  let length = index("length")?;
-  span.range_or_rest(env, offset, length, ("options.offset", "options.length"))
+fn window(env: &Env, span: &Span, offset: Option<f64>, length: Option<f64>) -> Result<(u64, u64)> {
+  span.range_or_rest(
+    env,
+    optional_index(offset).unwrap_or(0),
+    optional_index(length),
+    ("options.offset", "options.length"),
+  )
 }
 
-/// A non-empty pattern: a Uint8Array or a string (UTF-8).
-fn pattern(js: Js, value: Value) -> Result<Vec<u8>> {
-  let bytes = args::bytes(js, value, "pattern")?.to_vec();
-  if bytes.is_empty() {
-    return Err(invalid_arg_value(
-      js,
-      "The argument 'pattern' must not be empty".into(),
-    ));
-  }
-  Ok(bytes)
-}
-
-pub fn lines(env: &Env, span: &Span, options: Option<Value>) -> Result<LineIterator> {
+pub fn lines(env: &Env, span: &Span, options: Option<LinesOptionsArg>) -> Result<LineIterator> {
   live(env, span)?;
-  let js = Js::from_env(env);
-  let object = args::options_object(js, options)?;
-  let delimiter = delimiter(js, object)?;
-  let crlf = boolean_option(js, object, "crlf")?;
-  let (start, length) = window(env, span, object)?;
+  let options = options.unwrap_or(LinesOptionsArg {
+    delimiter: None,
+    crlf: None,
+    offset: None,
+    length: None,
+  });
+  let delimiter = delimiter(env, options.delimiter.as_ref())?;
+  let crlf = options.crlf.unwrap_or(false);
+  let (start, length) = window(env, span, options.offset, options.length)?;
   Ok(LineIterator::new(
     span.clone(),
     start,
@@ -139,24 +72,21 @@ pub fn lines(env: &Env, span: &Span, options: Option<Value>) -> Result<LineItera
 pub fn split_ranges_js<'a>(
   env: &'a Env,
   span: &Span,
-  parts: Value,
-  options: Option<Value>,
+  parts: f64,
+  options: Option<SplitOptionsArg>,
 ) -> Result<Unknown<'a>> {
   live(env, span)?;
   let js = Js::from_env(env);
-  let parts = args::index(js, parts, ArgName::Argument("parts"))?;
-  // At most as many ranges as findAll returns offsets: the result is an array in the heap.
-  const MAX_PARTS: u64 = 1 << 24;
-  if parts == 0 || parts > MAX_PARTS {
-    let range = format!(">= 1 && <= {MAX_PARTS}");
-    let received = crate::node_error::format_received_integer(parts as f64);
-    return Err(crate::node_error::out_of_range(
-      js, "parts", &range, &received,
-    ));
-  }
-  let object = args::options_object(js, options)?;
-  let delimiter = delimiter(js, object)?;
-  let (start, length) = window(env, span, object)?;
+  // The JS layer keeps `parts` in 1..=2**24 (as many ranges as findAll returns offsets at most:
+  // the result is an array in the heap).
+  let parts = index(parts);
+  let options = options.unwrap_or(SplitOptionsArg {
+    delimiter: None,
+    offset: None,
+    length: None,
+  });
+  let delimiter = delimiter(env, options.delimiter.as_ref())?;
+  let (start, length) = window(env, span, options.offset, options.length)?;
   let ranges = span
     .mapping
     .with_bytes(start, length, |bytes| {
@@ -177,20 +107,18 @@ pub fn split_ranges_js<'a>(
 pub fn matches(
   env: &Env,
   span: &Span,
-  needle: Value,
-  options: Option<Value>,
+  needle: BytesArg,
+  options: Option<MatchesOptionsArg>,
 ) -> Result<MatchIterator> {
   live(env, span)?;
-  let js = Js::from_env(env);
-  let needle = pattern(js, needle)?;
-  let object = args::options_object(js, options)?;
-  let overlapping = boolean_option(js, object, "overlapping")?;
-  if let Some(object) = object {
-    // Accepted for ScanOptions compatibility; a streaming search runs on the calling thread.
-    let threads = js.get_defined(object, "threads")?;
-    args::optional_index(js, threads, ArgName::Property("options.threads"))?;
-  }
-  let (start, length) = window(env, span, object)?;
+  let needle = bytes_vec(needle);
+  let options = options.unwrap_or(MatchesOptionsArg {
+    overlapping: None,
+    offset: None,
+    length: None,
+  });
+  let overlapping = options.overlapping.unwrap_or(false);
+  let (start, length) = window(env, span, options.offset, options.length)?;
   let cursor = MatchCursor::new(&needle, 0..length as usize, overlapping).or_throw(env)?;
   Ok(MatchIterator::new(
     span.clone(),
@@ -201,11 +129,15 @@ pub fn matches(
   ))
 }
 
-pub fn last_index_of_js(env: &Env, span: &Span, needle: Value, from: Option<Value>) -> Result<f64> {
+pub fn last_index_of_js(
+  env: &Env,
+  span: &Span,
+  needle: BytesArg,
+  from: Option<f64>,
+) -> Result<f64> {
   live(env, span)?;
-  let js = Js::from_env(env);
-  let needle = pattern(js, needle)?;
-  let from = args::optional_index(js, from, ArgName::Argument("fromOffset"))?;
+  let needle = bytes_vec(needle);
+  let from = optional_index(from);
   let (start, length) = span.range_or_rest(env, 0, None, ("offset", "length"))?;
   let from = from.unwrap_or(length).min(length) as usize;
   let found = span
@@ -215,7 +147,8 @@ pub fn last_index_of_js(env: &Env, span: &Span, needle: Value, from: Option<Valu
   Ok(found.map_or(-1.0, |at| at as f64))
 }
 
-/// The typed array classes `typedArray` accepts: name, element size, Node-API type.
+/// The typed array classes `typedArray` accepts, in [`TypedArrayName`]'s order: name, element
+/// size, Node-API type.
 const TYPED_ARRAYS: [(&str, u64, i32); 11] = [
   ("Int8Array", 1, sys::TypedarrayType::int8_array),
   ("Uint8Array", 1, sys::TypedarrayType::uint8_array),
@@ -234,41 +167,18 @@ const TYPED_ARRAYS: [(&str, u64, i32); 11] = [
   ("BigUint64Array", 8, sys::TypedarrayType::biguint64_array),
 ];
 
-/// Which of [`TYPED_ARRAYS`] `value` is (by identity with the global constructors).
-fn typed_array_class(js: Js, value: Value) -> Result<usize> {
-  if js.type_of(value)? == ValueType::Function {
-    let global = js.global()?;
-    for (i, (name, _, _)) in TYPED_ARRAYS.iter().enumerate() {
-      let class = js.get(global, name)?;
-      let mut same = false;
-      // SAFETY: live handles of this env; valid out-pointer.
-      unsafe { sys::napi_strict_equals(js.0, value, class, &mut same) };
-      if same {
-        return Ok(i);
-      }
-    }
-  }
-  Err(invalid_arg_type(
-    js,
-    ArgName::Argument("Type"),
-    "a TypedArray constructor (Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, \
-     Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array or BigUint64Array)",
-    value,
-  ))
-}
-
 pub fn typed_array<'a>(
   env: &'a Env,
   span: &Span,
-  class: Value,
-  byte_offset: Value,
-  length: Value,
+  class: TypedArrayName,
+  byte_offset: f64,
+  length: f64,
 ) -> Result<Unknown<'a>> {
   live(env, span)?;
   let js = Js::from_env(env);
-  let (name, size, kind) = TYPED_ARRAYS[typed_array_class(js, class)?];
-  let byte_offset = args::index(js, byte_offset, ArgName::Argument("byteOffset"))?;
-  let length = args::index(js, length, ArgName::Argument("length"))?;
+  let (name, size, kind) = TYPED_ARRAYS[class as usize];
+  let byte_offset = index(byte_offset);
+  let length = index(length);
   let total = span.len().or_throw(env)?;
   if byte_offset > total {
     return Err(throw(
@@ -382,8 +292,8 @@ fn keep_alive(js: Js, typed: Value, view: Value) -> Result<()> {
 pub fn residency<'a>(
   env: &'a Env,
   span: &Span,
-  offset: Option<Value>,
-  length: Option<Value>,
+  offset: Option<f64>,
+  length: Option<f64>,
 ) -> Result<Unknown<'a>> {
   live(env, span)?;
   let (start, length) = span.optional_range(env, offset, length)?;
@@ -418,9 +328,9 @@ macro_rules! impl_toolkit_methods {
       pub fn lines(
         &self,
         env: Env,
-        options: Option<Unknown>,
+        options: Option<$crate::arguments::LinesOptionsArg>,
       ) -> Result<$crate::line_iterator::LineIterator> {
-        $crate::toolkit::lines(&env, self.span(), options.map(|v| v.raw()))
+        $crate::toolkit::lines(&env, self.span(), options)
       }
 
       /// At most `parts` ranges of near-equal size covering the receiver (or `options.offset`/`length`)
@@ -443,10 +353,10 @@ macro_rules! impl_toolkit_methods {
       pub fn split_ranges<'a>(
         &self,
         env: &'a Env,
-        parts: Unknown,
-        options: Option<Unknown>,
+        parts: f64,
+        options: Option<$crate::arguments::SplitOptionsArg>,
       ) -> Result<Unknown<'a>> {
-        $crate::toolkit::split_ranges_js(env, self.span(), parts.raw(), options.map(|v| v.raw()))
+        $crate::toolkit::split_ranges_js(env, self.span(), parts, options)
       }
 
       /// The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
@@ -468,10 +378,10 @@ macro_rules! impl_toolkit_methods {
       pub fn matches(
         &self,
         env: Env,
-        pattern: Unknown,
-        options: Option<Unknown>,
+        pattern: $crate::arguments::BytesArg,
+        options: Option<$crate::arguments::MatchesOptionsArg>,
       ) -> Result<$crate::match_iterator::MatchIterator> {
-        $crate::toolkit::matches(&env, self.span(), pattern.raw(), options.map(|v| v.raw()))
+        $crate::toolkit::matches(&env, self.span(), pattern, options)
       }
 
       /// Finds the last match of `pattern` starting at or before `fromOffset`, as
@@ -483,22 +393,14 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` for a negative or fractional `fromOffset`.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` if the file shrank.
       /// @example const lastError = file.lastIndexOf('ERROR')
-      #[napi(
-        catch_unwind,
-        ts_args_type = "pattern: Uint8Array | string, fromOffset?: number"
-      )]
+      #[napi(catch_unwind)]
       pub fn last_index_of(
         &self,
         env: Env,
-        pattern: Unknown,
-        from_offset: Option<Unknown>,
+        pattern: Either<String, Uint8ArraySlice>,
+        from_offset: Option<f64>,
       ) -> Result<f64> {
-        $crate::toolkit::last_index_of_js(
-          &env,
-          self.span(),
-          pattern.raw(),
-          from_offset.map(|v| v.raw()),
-        )
+        $crate::toolkit::last_index_of_js(&env, self.span(), pattern, from_offset)
       }
 
       /// A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
@@ -521,17 +423,11 @@ macro_rules! impl_toolkit_methods {
       pub fn typed_array<'a>(
         &self,
         env: &'a Env,
-        class: Unknown,
-        byte_offset: Unknown,
-        length: Unknown,
+        class: $crate::arguments::TypedArrayName,
+        byte_offset: f64,
+        length: f64,
       ) -> Result<Unknown<'a>> {
-        $crate::toolkit::typed_array(
-          env,
-          self.span(),
-          class.raw(),
-          byte_offset.raw(),
-          length.raw(),
-        )
+        $crate::toolkit::typed_array(env, self.span(), class, byte_offset, length)
       }
 
       /// How much of a range (default: all) is resident in RAM (`mincore`; Unix only).
@@ -541,23 +437,14 @@ macro_rules! impl_toolkit_methods {
       /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const { residentBytes, totalBytes } = file.residency()
-      #[napi(
-        catch_unwind,
-        ts_args_type = "offset?: number, length?: number",
-        ts_return_type = "Residency"
-      )]
+      #[napi(catch_unwind, ts_return_type = "Residency")]
       pub fn residency<'a>(
         &self,
         env: &'a Env,
-        offset: Option<Unknown>,
-        length: Option<Unknown>,
+        offset: Option<f64>,
+        length: Option<f64>,
       ) -> Result<Unknown<'a>> {
-        $crate::toolkit::residency(
-          env,
-          self.span(),
-          offset.map(|v| v.raw()),
-          length.map(|v| v.raw()),
-        )
+        $crate::toolkit::residency(env, self.span(), offset, length)
       }
     }
   };

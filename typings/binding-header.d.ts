@@ -14,14 +14,7 @@ export type PathLike = string | Buffer | URL
  */
 export type MapSource = PathLike | number | FileHandle
 
-/** How a file is mapped. */
-export type MmapMode = 'readOnly' | 'readWrite' | 'copyOnWrite'
-
-/** An advisory whole-file lock: many `'shared'` holders, or one `'exclusive'` holder. */
-export type LockKind = 'shared' | 'exclusive'
-
-/** How the mapping will be read, passed to the kernel with `madvise` (ignored on Windows). */
-export type Advice = 'normal' | 'random' | 'sequential' | 'willNeed' | 'dontNeed'
+// MmapMode, LockKind and Advice are generated from the binding's string enums (src/arguments.rs).
 
 /**
  * When counted writes (`updateRegion`) are flushed; writes through views and atomics are never

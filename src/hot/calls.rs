@@ -9,14 +9,14 @@ use mmapkit_core::RingBuffer as CoreRing;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
-use crate::args;
 use crate::atomics::{atomic, Atomic};
 use crate::chunks::ChunkIterator;
 use crate::file::MemoryMappedFile;
-use crate::hot_handles::{self, Target};
+use crate::hot_handles::{self as handles, Target};
 use crate::js::{ErrorClass, Js, Value};
 use crate::line_iterator::LineIterator;
 use crate::match_iterator::MatchIterator;
+use crate::raw_arguments as args;
 use crate::ring::RingBuffer;
 use crate::segment::Segment;
 use crate::span::Span;
@@ -89,7 +89,7 @@ fn invalid_this(js: Js, class: &str) -> Error {
 /// The live target behind `handle`, or `ERR_INVALID_THIS`.
 fn target(js: Js, handle: Value, class: &str) -> Result<Rc<Target>> {
   let number = args::number(js, handle).unwrap_or(-1.0);
-  hot_handles::lookup(number).ok_or_else(|| invalid_this(js, class))
+  handles::lookup(number).ok_or_else(|| invalid_this(js, class))
 }
 
 /// The span (file or segment) behind a handle.
@@ -243,7 +243,7 @@ fn handle_in(
   let handle = match cell.get() {
     Some(handle) => handle,
     None => {
-      let handle = hot_handles::insert(make()).ok_or_else(|| {
+      let handle = handles::insert(make()).ok_or_else(|| {
         Error::from_reason("Too many live mmapkit objects on this thread (1,048,576)")
       })?;
       cell.set(Some(handle));
@@ -302,10 +302,15 @@ callback!(register, 2, |js, [kind, object]| {
   }
 });
 
-// `configure(maxBufferLength)`: the runtime's `buffer.constants.MAX_LENGTH`, once at load.
-callback!(configure, 1, |js, [max_length]| {
+// `configure(maxBufferLength, rejectArgument)`, once at load: the runtime's
+// `buffer.constants.MAX_LENGTH`, and the JS layer's function that throws the error for a refused
+// argument (see `raw_arguments::reject`).
+callback!(configure, 2, |js, [max_length, reject_argument]| {
   if js.type_of(max_length)? == ValueType::Number {
     set_max_view_length(js.get_f64(max_length)? as u64);
+  }
+  if js.type_of(reject_argument)? == ValueType::Function {
+    args::set_reject(js, reject_argument)?;
   }
   js.undefined()
 });
@@ -323,11 +328,7 @@ callback!(read, 3, |js, [handle, offset, length]| {
 callback!(as_buffer, 3, |js, [handle, offset, length]| {
   let env = Env::from_raw(js.0);
   // Missing arguments arrive as `undefined`, which `as_buffer` reads as "not given".
-  Ok(
-    span_of(js, handle)?
-      .as_buffer(&env, Some(offset), Some(length))?
-      .raw(),
-  )
+  Ok(span_of(js, handle)?.as_buffer(&env, offset, length)?.raw())
 });
 
 // Returns no value (a null `napi_value`), which Node-API turns into `undefined` without the

@@ -120,16 +120,6 @@ pub fn to_js_value(js: Js, err: &MmapError) -> Result<Value> {
   Ok(value)
 }
 
-/// `RangeError [ERR_OUT_OF_RANGE]` for an argument: `range` in Node's words (`>= 1 && <= 10`, `an
-/// integer`), `received` as Node shows it.
-pub fn out_of_range(js: Js, name: &str, range: &str, received: &str) -> Error {
-  let message = out_of_range_message(name, range, received);
-  match js.error(ErrorClass::RangeError, "ERR_OUT_OF_RANGE", &message) {
-    Ok(value) => js.into_error(value),
-    Err(fallback) => fallback,
-  }
-}
-
 /// Formats a number the way Node's `ERR_OUT_OF_RANGE` messages do: integers beyond 2**32 in
 /// magnitude get `_` separators (`4_294_967_296`), everything else prints as JS would print it.
 pub fn format_received_integer(value: f64) -> String {
@@ -185,28 +175,18 @@ impl<T> OrThrow<T> for std::result::Result<T, MmapError> {
   }
 }
 
-/// What an argument or property is called in messages: `The "offset" argument` or
-/// `The "options.mode" property`.
+/// What an argument is called in messages: `The "bounds" argument`. (The public methods' arguments
+/// are checked, and their messages worded, by the JS layer: `lib/validate.js`.)
 #[derive(Clone, Copy)]
 pub enum ArgName<'a> {
   Argument(&'a str),
-  Property(&'a str),
 }
 
-impl ArgName<'_> {
-  pub fn name(&self) -> &str {
-    match self {
-      ArgName::Argument(name) | ArgName::Property(name) => name,
-    }
-  }
-}
-
-/// `TypeError [ERR_INVALID_ARG_TYPE]: The "offset" argument must be of type number. Received ...`
+/// `TypeError [ERR_INVALID_ARG_TYPE]: The "bounds" argument must be ... Received ...`, for the
+/// internal `nextBatch` calls of `lib/batches.js`.
 pub fn invalid_arg_type(js: Js, name: ArgName<'_>, expected: &str, received: Value) -> Error {
-  let subject = match name {
-    ArgName::Argument(name) => format!("The \"{name}\" argument"),
-    ArgName::Property(name) => format!("The \"{name}\" property"),
-  };
+  let ArgName::Argument(name) = name;
+  let subject = format!("The \"{name}\" argument");
   let message = format!(
     "{subject} must be {expected}. Received {}",
     js.describe(received)
