@@ -7,6 +7,7 @@ use std::ptr;
 
 use mmapkit_core::matches::{last_index_of, MatchCursor};
 use mmapkit_core::records::{Delimiter, Records};
+use mmapkit_core::scan::default_threads;
 use mmapkit_core::split::split_ranges;
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
@@ -201,13 +202,24 @@ pub fn matches(
   let needle = pattern(js, needle)?;
   let object = args::options_object(js, options)?;
   let overlapping = boolean_option(js, object, "overlapping")?;
+  let mut threads = default_threads();
   if let Some(object) = object {
-    // Accepted for ScanOptions compatibility; a streaming search runs on the calling thread.
-    let threads = js.get_defined(object, "threads")?;
-    args::optional_index(js, threads, ArgName::Property("options.threads"))?;
+    let value = js.get_defined(object, "threads")?;
+    if let Some(count) = args::optional_index(js, value, ArgName::Property("options.threads"))? {
+      if count == 0 {
+        let range = format!(">= 1 && <= {}", args::MAX_SAFE_INTEGER as u64);
+        return Err(crate::node_error::out_of_range(
+          js,
+          "options.threads",
+          &range,
+          "0",
+        ));
+      }
+      threads = usize::try_from(count).unwrap_or(usize::MAX).min(1024);
+    }
   }
   let (start, length) = window(env, span, object)?;
-  let cursor = MatchCursor::new(&needle, 0..length as usize, overlapping).or_throw(env)?;
+  let cursor = MatchCursor::new(&needle, 0..length as usize, overlapping, threads).or_throw(env)?;
   Ok(MatchIterator::new(
     span.clone(),
     start,
@@ -466,14 +478,15 @@ macro_rules! impl_toolkit_methods {
       }
 
       /// The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
-      /// grow with their number); non-overlapping unless `options.overlapping`.
+      /// grow with their number); non-overlapping unless `options.overlapping`. The search runs a
+      /// window ahead of the consumer, each window split between `options.threads` threads.
       /// @param pattern Bytes, or a string searched as UTF-8; not empty.
-      /// @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
-      /// async form with an `AbortError`).
+      /// @param options `offset`/`length` (bytes), `overlapping` (default false), `threads` (default:
+      /// all cores), `signal` (ends the async form with an `AbortError`).
       /// @returns An iterator (sync and async) of offsets relative to the receiver.
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
       /// pattern or option of the wrong type.
-      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or for `threads: 0`.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
       /// @example for (const at of file.matches('ERROR')) console.log(at)
       #[napi(

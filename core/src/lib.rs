@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod atomics;
+pub mod byte_positions;
 pub mod descriptor;
 pub mod error;
 mod file_kind;
