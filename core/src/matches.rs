@@ -1,17 +1,19 @@
 //! Streaming substring search: the engine of `matches()` and `lastIndexOf()`.
 //!
-//! [`MatchCursor`] searches the range a window at a time, each window split between up to
-//! `threads` threads (as [`crate::scan`] splits a count), and hands the matches out in order, so
-//! memory stays bounded whatever the number of matches: each part of a window collects at most
-//! [`PART_CAP`] offsets, and a part that reaches the cap ends the window there (the later parts'
-//! results are dropped and searched again by the next window). Windows start small
-//! ([`FIRST_WINDOW`], so the first match of a big file comes at once) and double up to
-//! [`MAX_WINDOW`]. The caller passes the bytes to every call (the binding re-borrows the mapping
-//! each time). Matches are non-overlapping and greedy from the left by default, like `count` and
-//! `findAll` ([`crate::scan`]); with `overlapping` every starting position counts. Every access to
-//! the bytes runs under [`guarded`].
+//! [`MatchCursor`] searches the range a window at a time and hands the matches out in order. Each
+//! window is cut into 1 MiB blocks that up to `threads` threads claim one by one (so a thread the
+//! OS runs late costs one block, not half the window), and memory stays bounded whatever the
+//! number of matches: a block collects at most [`PART_CAP`] offsets, and a block that reaches the
+//! cap, or blocks holding that many in all, end the window there (later blocks' results are
+//! dropped and searched again by the next window). Windows start small ([`FIRST_WINDOW`], so the
+//! first match of a big file comes at once) and double up to [`MAX_WINDOW`]. The caller passes
+//! the bytes to every call (the binding re-borrows the mapping each time). Matches are
+//! non-overlapping and greedy from the left by default, like `count` and `findAll`
+//! ([`crate::scan`]); with `overlapping` every starting position counts. Every access to the bytes
+//! runs under [`guarded`].
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use memchr::memmem::{Finder, FinderRev};
 
@@ -24,9 +26,9 @@ use crate::scan::{in_parallel, Control, MIN_BYTES_PER_THREAD};
 pub const FIRST_WINDOW: usize = 64 << 10;
 
 /// The largest window: long enough that starting threads costs little against the search.
-pub const MAX_WINDOW: usize = 16 << 20;
+pub const MAX_WINDOW: usize = 64 << 20;
 
-/// The most offsets one part of a window collects (8 bytes each: 512 KiB).
+/// The most offsets one block of a window collects (8 bytes each: 512 KiB).
 pub const PART_CAP: usize = 1 << 16;
 
 /// The matches of a pattern in a range, in order, found a window at a time on up to `threads`
@@ -80,10 +82,10 @@ const LIMITS: Limits = Limits {
   min_part: MIN_BYTES_PER_THREAD,
 };
 
-/// The matches that start in one part of a window.
+/// The matches that start in one block of a window.
 struct Part {
   offsets: Vec<usize>,
-  /// The part stopped at [`Limits::part_cap`] offsets: the bytes after its last match are unsearched.
+  /// The block stopped at [`Limits::part_cap`] offsets: the bytes after its last match are unsearched.
   capped: bool,
 }
 
@@ -156,6 +158,12 @@ impl MatchCursor {
   }
 
   /// Searches the next window into `found`; false when nothing is left to search.
+  ///
+  /// The window is cut into blocks of [`Limits::min_part`] bytes, which up to `threads` threads
+  /// (the calling one first) claim one at a time, so a thread the OS runs late (a busy machine)
+  /// delays the window by one block at most, not by half of it. Claiming stops once a block
+  /// reached the cap ([`Limits::part_cap`] offsets) or the blocks done hold that many in all, so at
+  /// most `threads + 1` caps of offsets are held.
   fn search_window(&mut self, data: &[u8], control: &Control) -> Result<bool> {
     let needle = self.finder.needle().len();
     if self.pos + needle > self.end {
@@ -169,32 +177,63 @@ impl MatchCursor {
       .pos
       .saturating_add(self.window)
       .min(self.end - needle + 1);
-    let parts = split_window(self.pos..window_end, self.threads, self.limits.min_part);
+    let block = self.limits.min_part.max(1);
+    let blocks: Vec<Range<usize>> = (self.pos..window_end)
+      .step_by(block)
+      .map(|at| at..(at + block).min(window_end))
+      .collect();
+    let threads = self.threads.min(blocks.len()).max(1);
     let (finder, end, cap) = (&self.finder, self.end, self.limits.part_cap);
-    let results = in_parallel(&parts, |part| {
-      find_in_part(data, finder, part, end, step, cap)
+    let claimed = AtomicUsize::new(0);
+    let held = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let workers: Vec<Range<usize>> = (0..threads).map(|i| i..i).collect();
+    let done = in_parallel(&workers, |_| {
+      let mut mine = Vec::new();
+      while !stop.load(Ordering::Relaxed) {
+        let i = claimed.fetch_add(1, Ordering::Relaxed);
+        let Some(range) = blocks.get(i) else {
+          break;
+        };
+        let part = find_in_part(data, finder, range.clone(), end, step, cap)?;
+        let count = part.offsets.len();
+        if part.capped || held.fetch_add(count, Ordering::Relaxed) + count >= cap {
+          stop.store(true, Ordering::Relaxed);
+        }
+        mine.push((i, part));
+      }
+      Ok(mine)
     })?;
-    // Join the parts in order. A part's matches hold only if it began in step with the greedy scan:
-    // its first match must not start inside the previous part's last match (a straddle, only
-    // without `overlapping`); and nothing after a capped part's last match was searched.
+    let mut parts: Vec<Option<Part>> = blocks.iter().map(|_| None).collect();
+    for (i, part) in done.into_iter().flatten() {
+      parts[i] = Some(part);
+    }
+    // Join the blocks in order. A block's matches hold only if it began in step with the greedy
+    // scan: its first match must not start inside the previous block's last match (a straddle,
+    // only without `overlapping`; the block is then searched again from that match's end). Nothing
+    // after a capped block's last match, nor from an unclaimed block on, was searched.
     let start = self.pos;
     let mut next_allowed = self.pos;
     let mut resume = window_end;
     let mut capped = false;
-    for result in results {
-      if result
+    for (range, part) in blocks.iter().zip(parts) {
+      let Some(mut part) = part else {
+        resume = range.start;
+        break;
+      };
+      if part
         .offsets
         .first()
         .is_some_and(|&first| first < next_allowed)
       {
-        resume = next_allowed;
-        break;
+        let rest = next_allowed.min(range.end)..range.end;
+        part = find_in_part(data, finder, rest, end, step, cap)?;
       }
-      self.found.extend_from_slice(&result.offsets);
-      if let Some(&last) = result.offsets.last() {
+      self.found.extend_from_slice(&part.offsets);
+      if let Some(&last) = part.offsets.last() {
         next_allowed = last + step;
       }
-      if result.capped {
+      if part.capped {
         resume = next_allowed;
         capped = true;
         break;
@@ -209,21 +248,6 @@ impl MatchCursor {
     control.advance(self.pos - start);
     Ok(true)
   }
-}
-
-/// Splits `range` into at most `threads` contiguous parts of at least `min_part` bytes (one part
-/// when the range is shorter).
-fn split_window(range: Range<usize>, threads: usize, min_part: usize) -> Vec<Range<usize>> {
-  let len = range.len();
-  let parts = threads.clamp(1, (len / min_part.max(1)).max(1));
-  let size = len.div_ceil(parts).max(1);
-  (0..parts)
-    .map(|i| {
-      let start = range.start + (i * size).min(len);
-      start..range.start + ((i + 1) * size).min(len)
-    })
-    .filter(|part| !part.is_empty())
-    .collect()
 }
 
 /// The greedy matches (every `step` bytes at least) that start in `starts`, reading up to `end`;
@@ -315,7 +339,7 @@ mod tests {
 
   /// Every match through `fill` calls of `batch` offsets, checking the memory bound on the way.
   fn filled(mut cursor: MatchCursor, data: &[u8], batch: usize) -> Vec<usize> {
-    let bound = cursor.threads * cursor.limits.part_cap;
+    let bound = (cursor.threads + 1) * cursor.limits.part_cap;
     let mut out = vec![0u64; batch];
     let mut found = Vec::new();
     loop {
