@@ -17,9 +17,9 @@ function expected(data: Buffer, pattern: string, overlapping: boolean, from = 0,
   return out
 }
 
-// 40 MiB of '.', with a run of 11 'a' around every multiple of 32 KiB: the windows (64 KiB, then
-// doubling to 16 MiB) and their halves (split from 2 MiB on) start and end at such multiples, so
-// matches straddle every boundary, and a greedy match running past one shifts where the next
+// 40 MiB of '.', with a run of 11 'a' around every multiple of 32 KiB: the windows (64 KiB, growing
+// 4x up to 256 MiB) and the 1 MiB blocks the threads claim in them start and end at such multiples,
+// so matches straddle every boundary, and a greedy match running past one shifts where the next
 // window starts.
 const SIZE = 40 << 20
 function plantedRuns(): Buffer {

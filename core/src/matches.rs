@@ -6,7 +6,7 @@
 //! number of matches: a block collects at most [`PART_CAP`] offsets, and a block that reaches the
 //! cap, or blocks holding that many in all, end the window there (later blocks' results are
 //! dropped and searched again by the next window). Windows start small ([`FIRST_WINDOW`], so the
-//! first match of a big file comes at once) and double up to [`MAX_WINDOW`]. The caller passes
+//! first match of a big file comes at once) and grow 4x up to [`MAX_WINDOW`]. The caller passes
 //! the bytes to every call (the binding re-borrows the mapping each time). Matches are
 //! non-overlapping and greedy from the left by default, like `count` and `findAll`
 //! ([`crate::scan`]); with `overlapping` every starting position counts. Every access to the bytes
@@ -21,12 +21,13 @@ use crate::error::{MmapError, Result};
 use crate::guard::guarded;
 use crate::scan::{in_parallel, Control, MIN_BYTES_PER_THREAD};
 
-/// Bytes of match starts the first window of a [`MatchCursor`] covers; each later window is twice
+/// Bytes of match starts the first window of a [`MatchCursor`] covers; each later window is 4x
 /// the previous one, up to [`MAX_WINDOW`] (halved instead after a window that reached a cap).
 pub const FIRST_WINDOW: usize = 64 << 10;
 
-/// The largest window: long enough that starting threads costs little against the search.
-pub const MAX_WINDOW: usize = 64 << 20;
+/// The largest window: long enough that starting a thread per window costs little against the
+/// search, even on a busy machine where a new thread waits milliseconds for a core.
+pub const MAX_WINDOW: usize = 256 << 20;
 
 /// The most offsets one block of a window collects (8 bytes each: 512 KiB).
 pub const PART_CAP: usize = 1 << 16;
@@ -243,7 +244,7 @@ impl MatchCursor {
     self.window = if capped {
       (self.window / 2).max(self.limits.first_window)
     } else {
-      self.window.saturating_mul(2).min(self.limits.max_window)
+      self.window.saturating_mul(4).min(self.limits.max_window)
     };
     control.advance(self.pos - start);
     Ok(true)
@@ -440,14 +441,16 @@ mod tests {
   fn matches_across_block_and_window_boundaries_are_found() {
     let mut data = vec![b'.'; 2 * BLOCK + 10];
     let mut spots = vec![BLOCK - 2, BLOCK - 1, 2 * BLOCK - 3, 2 * BLOCK + 7];
-    // The first windows end at 64 KiB, 192 KiB, 448 KiB, ...: plant matches across them.
+    // The first windows end at 64 KiB, 320 KiB, 1344 KiB, ...: plant matches across them, and
+    // across the 1 MiB blocks the threads claim.
     let mut end = 0;
     let mut window = FIRST_WINDOW;
     while end + window < BLOCK - 16 {
       end += window;
-      window *= 2;
+      window *= 4;
       spots.push(end - 1);
     }
+    spots.extend((1..7).map(|k| end + k * MIN_BYTES_PER_THREAD - 1));
     for at in spots {
       data[at..at + 3].copy_from_slice(b"XYZ");
     }
