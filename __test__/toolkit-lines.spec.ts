@@ -202,7 +202,7 @@ test('lines() is async-iterable and stops early on break', async (t) => {
 })
 
 test('lines are real Buffers, however they are batched', (t) => {
-  // Enough lines for several native batches (4096 records or 256 KiB each).
+  // Enough lines for several native batches (1024 records or 64 KiB each).
   const text = Array.from({ length: 12000 }, (_, i) => `line ${i} ${'y'.repeat(i % 50)}`).join('\n')
   const file = MemoryMappedFile.openRo(tempFile(t, text))
   let i = 0

@@ -26,8 +26,8 @@ class LineBuffer extends Uint8Array {}
 Object.setPrototypeOf(LineBuffer.prototype, Buffer.prototype)
 Object.defineProperty(LineBuffer.prototype, 'constructor', { value: Buffer, writable: true, configurable: true })
 
-/** Records per native call of LineIterator.nextBatch (each batch spans at most 256 KiB: src/line_iterator.rs). */
-const LINE_BATCH = 4096
+/** Records per native call of LineIterator.nextBatch (each batch spans at most 64 KiB: src/line_iterator.rs). */
+const LINE_BATCH = 1024
 /** Offsets per native call of MatchIterator.nextBatch at most (batches start at 1 and double). */
 const MATCH_BATCH = 1024
 

@@ -28,7 +28,7 @@ pub struct LineIterator {
 
 /// The most bytes `nextBatch` puts in one region view (unless one record is longer): a line's
 /// `.buffer` is at most this large.
-const BATCH_BYTES: usize = 256 * 1024;
+const BATCH_BYTES: usize = 64 * 1024;
 
 impl LineIterator {
   pub fn new(span: Span, start: u64, length: u64, records: Records) -> Self {
@@ -78,7 +78,7 @@ impl LineIterator {
   }
 
   /// The next records in one go, for `lib/batches.js`'s `next()`: returns one zero-copy view
-  /// spanning them (a region of at most 256 KiB unless a record is longer), or `undefined` at the
+  /// spanning them (a region of at most 64 KiB unless a record is longer), or `undefined` at the
   /// end, and writes into `bounds` their count (`bounds[0]`) and each record's start and end in
   /// that view (`bounds[1 + 2i]`, `bounds[2 + 2i]`). Up to `(bounds.length - 1) / 2` records.
   #[napi(catch_unwind, skip_typescript)]
