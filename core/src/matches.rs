@@ -3,9 +3,9 @@
 //! [`MatchCursor`] searches the range a window at a time and hands the matches out in order. Each
 //! window is cut into 1 MiB blocks that up to `threads` threads claim one by one (so a thread the
 //! OS runs late costs one block, not half the window), and memory stays bounded whatever the
-//! number of matches: a block collects at most [`PART_CAP`] offsets, and a block that reaches the
-//! cap, or blocks holding that many in all, end the window there (later blocks' results are
-//! dropped and searched again by the next window). Windows start small ([`FIRST_WINDOW`], so the
+//! number of matches and of threads: a block collects at most [`PART_CAP`] / `threads` offsets,
+//! and a block that reaches its cap, or blocks holding [`PART_CAP`] in all, end the window there
+//! (later blocks' results are dropped and searched again by the next window). Windows start small ([`FIRST_WINDOW`], so the
 //! first match of a big file comes at once) and grow 4x up to [`MAX_WINDOW`]. The caller passes
 //! the bytes to every call (the binding re-borrows the mapping each time). Matches are
 //! non-overlapping and greedy from the left by default, like `count` and `findAll`
@@ -29,7 +29,8 @@ pub const FIRST_WINDOW: usize = 64 << 10;
 /// search, even on a busy machine where a new thread waits milliseconds for a core.
 pub const MAX_WINDOW: usize = 256 << 20;
 
-/// The most offsets one block of a window collects (8 bytes each: 512 KiB).
+/// The most offsets the blocks of a window collect before it ends (8 bytes each: 512 KiB), split
+/// between the threads.
 pub const PART_CAP: usize = 1 << 16;
 
 /// The matches of a pattern in a range, in order, found a window at a time on up to `threads`
@@ -162,9 +163,10 @@ impl MatchCursor {
   ///
   /// The window is cut into blocks of [`Limits::min_part`] bytes, which up to `threads` threads
   /// (the calling one first) claim one at a time, so a thread the OS runs late (a busy machine)
-  /// delays the window by one block at most, not by half of it. Claiming stops once a block
-  /// reached the cap ([`Limits::part_cap`] offsets) or the blocks done hold that many in all, so at
-  /// most `threads + 1` caps of offsets are held.
+  /// delays the window by one block at most, not by half of it. A block collects at most
+  /// [`Limits::part_cap`] / `threads` offsets, and claiming stops once a block reached that or the
+  /// blocks done hold `part_cap` in all, so about twice `part_cap` offsets are held at most,
+  /// whatever the number of threads.
   fn search_window(&mut self, data: &[u8], control: &Control) -> Result<bool> {
     let needle = self.finder.needle().len();
     if self.pos + needle > self.end {
@@ -184,7 +186,8 @@ impl MatchCursor {
       .map(|at| at..(at + block).min(window_end))
       .collect();
     let threads = self.threads.min(blocks.len()).max(1);
-    let (finder, end, cap) = (&self.finder, self.end, self.limits.part_cap);
+    let (finder, end, budget) = (&self.finder, self.end, self.limits.part_cap);
+    let cap = (budget / threads).max(1);
     let claimed = AtomicUsize::new(0);
     let held = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -198,7 +201,7 @@ impl MatchCursor {
         };
         let part = find_in_part(data, finder, range.clone(), end, step, cap)?;
         let count = part.offsets.len();
-        if part.capped || held.fetch_add(count, Ordering::Relaxed) + count >= cap {
+        if part.capped || held.fetch_add(count, Ordering::Relaxed) + count >= budget {
           stop.store(true, Ordering::Relaxed);
         }
         mine.push((i, part));
@@ -340,7 +343,8 @@ mod tests {
 
   /// Every match through `fill` calls of `batch` offsets, checking the memory bound on the way.
   fn filled(mut cursor: MatchCursor, data: &[u8], batch: usize) -> Vec<usize> {
-    let bound = (cursor.threads + 1) * cursor.limits.part_cap;
+    let part_cap = cursor.limits.part_cap;
+    let bound = part_cap + cursor.threads * (part_cap / cursor.threads).max(1);
     let mut out = vec![0u64; batch];
     let mut found = Vec::new();
     loop {
