@@ -949,14 +949,15 @@ export declare class MemoryMappedFile {
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
   /**
    * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
-   * grow with their number); non-overlapping unless `options.overlapping`.
+   * grow with their number); non-overlapping unless `options.overlapping`. The search runs a
+   * window ahead of the consumer, each window split between `options.threads` threads.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
-   * @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
-   * async form with an `AbortError`).
+   * @param options `offset`/`length` (bytes), `overlapping` (default false), `threads` (default:
+   * all cores), `signal` (ends the async form with an `AbortError`).
    * @returns An iterator (sync and async) of offsets relative to the receiver.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
    * pattern or option of the wrong type.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or for `threads: 0`.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const at of file.matches('ERROR')) console.log(at)
    */
@@ -1264,14 +1265,15 @@ export declare class Segment {
   splitRanges(parts: number, options?: SplitRangesOptions): Range[]
   /**
    * The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
-   * grow with their number); non-overlapping unless `options.overlapping`.
+   * grow with their number); non-overlapping unless `options.overlapping`. The search runs a
+   * window ahead of the consumer, each window split between `options.threads` threads.
    * @param pattern Bytes, or a string searched as UTF-8; not empty.
-   * @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
-   * async form with an `AbortError`).
+   * @param options `offset`/`length` (bytes), `overlapping` (default false), `threads` (default:
+   * all cores), `signal` (ends the async form with an `AbortError`).
    * @returns An iterator (sync and async) of offsets relative to the receiver.
    * @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
    * pattern or option of the wrong type.
-   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+   * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or for `threads: 0`.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example for (const at of file.matches('ERROR')) console.log(at)
    */
@@ -1362,6 +1364,8 @@ export interface MatchesOptionsArg {
   overlapping?: boolean
   offset?: number
   length?: number
+  /** At least 1 (checked by lib/validate.js); more than the cores is clamped to them. */
+  threads?: number
 }
 
 /** How a file is mapped. */

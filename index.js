@@ -96,10 +96,10 @@ defineMethods(RingBuffer.prototype, { [Symbol.dispose]: RingBuffer.prototype.clo
 guardReceivers(ChunkIterator.prototype, chunksHandle)
 installIteratorProtocol(ChunkIterator.prototype)
 guardReceivers(LineIterator.prototype, linesHandle)
-installLineBatches(LineIterator.prototype)
+installLineBatches(LineIterator.prototype, linesHandle)
 installIteratorProtocol(LineIterator.prototype)
 guardReceivers(MatchIterator.prototype, matchesHandle)
-installMatchBatches(MatchIterator.prototype)
+installMatchBatches(MatchIterator.prototype, matchesHandle)
 installIteratorProtocol(MatchIterator.prototype)
 for (const name of ['lines', 'matches']) {
   trackIterators(fileProto, name, (file) => file)

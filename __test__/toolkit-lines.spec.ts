@@ -203,7 +203,7 @@ test('lines() is async-iterable and stops early on break', async (t) => {
 
 test('lines are real Buffers, however they are batched', (t) => {
   // Enough lines for several native batches (1024 records or 64 KiB each).
-  const text = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'y'.repeat(i % 50)}`).join('\n')
+  const text = Array.from({ length: 12000 }, (_, i) => `line ${i} ${'y'.repeat(i % 50)}`).join('\n')
   const file = MemoryMappedFile.openRo(tempFile(t, text))
   let i = 0
   for (const line of file.lines()) {
@@ -216,6 +216,6 @@ test('lines are real Buffers, however they are batched', (t) => {
     }
     i++
   }
-  t.is(i, 5000)
+  t.is(i, 12000)
   file.close()
 })

@@ -366,8 +366,8 @@ function validateMatchesOptions(value) {
   const object = validateOptionsObject(value)
   if (object === undefined) return undefined
   const options = booleanOption(object, 'overlapping', {})
-  // Accepted for ScanOptions compatibility; a streaming search runs on the calling thread.
-  validateOptionalIndex(own(object, 'threads'), 'options.threads')
+  const threads = own(object, 'threads')
+  if (threads != null) options.threads = validateCount(threads, 'options.threads')
   return windowOptions(object, options)
 }
 

@@ -285,6 +285,8 @@ pub struct MatchesOptionsArg {
   pub overlapping: Option<bool>,
   pub offset: Option<f64>,
   pub length: Option<f64>,
+  /// At least 1 (checked by lib/validate.js); more than the cores is clamped to them.
+  pub threads: Option<f64>,
 }
 
 /// The typed-array classes `typedArray` accepts, passed by name.

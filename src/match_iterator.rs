@@ -1,6 +1,8 @@
-//! `class MatchIterator`: what `matches()` returns. Each `next()` searches on from the previous
-//! match, so memory does not grow with the number of matches. The iteration protocol is attached
-//! by `lib/toolkit.js`.
+//! `class MatchIterator`: what `matches()` returns. It searches on a window at a time, each window
+//! split between `options.threads` threads (all cores by default), with a bounded number of
+//! offsets held (`mmapkit_core::matches::MatchCursor`), so memory does not grow with the number of
+//! matches. `next()` and the iteration protocol are JavaScript (`lib/batches.js`, `lib/iterate.js`)
+//! over `nextBatch`.
 
 use mmapkit_core::matches::MatchCursor;
 use mmapkit_core::scan::Control;
@@ -77,8 +79,8 @@ impl MatchIterator {
     }
   }
 
-  /// The next matches in one go, for `lib/batches.js`'s `next()`: writes up to `offsets.length`
-  /// of them into `offsets` and returns how many (0 at the end). Memory stays bounded by the array.
+  /// The next matches in one go, for `lib/batches.js`'s `next()` (and the CLI's `find`): writes
+  /// up to `offsets.length` of them into `offsets` and returns how many: fewer only at the end.
   #[napi(catch_unwind, skip_typescript)]
   pub fn next_batch(&mut self, env: Env, offsets: Unknown) -> Result<f64> {
     let out = crate::iterator_values::float64_array(Js::from_env(&env), offsets.raw(), 1)?;

@@ -7,6 +7,7 @@ use std::ptr;
 
 use mmapkit_core::matches::{last_index_of, MatchCursor};
 use mmapkit_core::records::{Delimiter, Records};
+use mmapkit_core::scan::{default_threads, threads_for};
 use mmapkit_core::split::split_ranges;
 use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
@@ -116,10 +117,15 @@ pub fn matches(
     overlapping: None,
     offset: None,
     length: None,
+    threads: None,
   });
   let overlapping = options.overlapping.unwrap_or(false);
+  // More than the cores is clamped, not refused, as for the scans.
+  let threads = options
+    .threads
+    .map_or_else(default_threads, |threads| threads_for(index(threads)));
   let (start, length) = window(env, span, options.offset, options.length)?;
-  let cursor = MatchCursor::new(&needle, 0..length as usize, overlapping).or_throw(env)?;
+  let cursor = MatchCursor::new(&needle, 0..length as usize, overlapping, threads).or_throw(env)?;
   Ok(MatchIterator::new(
     span.clone(),
     start,
@@ -360,14 +366,15 @@ macro_rules! impl_toolkit_methods {
       }
 
       /// The offsets of the matches of `pattern`, ascending, found as they are consumed (memory does not
-      /// grow with their number); non-overlapping unless `options.overlapping`.
+      /// grow with their number); non-overlapping unless `options.overlapping`. The search runs a
+      /// window ahead of the consumer, each window split between `options.threads` threads.
       /// @param pattern Bytes, or a string searched as UTF-8; not empty.
-      /// @param options `offset`/`length` (bytes), `overlapping` (default false), `signal` (ends the
-      /// async form with an `AbortError`).
+      /// @param options `offset`/`length` (bytes), `overlapping` (default false), `threads` (default:
+      /// all cores), `signal` (ends the async form with an `AbortError`).
       /// @returns An iterator (sync and async) of offsets relative to the receiver.
       /// @throws {TypeError} `ERR_INVALID_ARG_VALUE` for an empty pattern; `ERR_INVALID_ARG_TYPE` for a
       /// pattern or option of the wrong type.
-      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end.
+      /// @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or for `threads: 0`.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example for (const at of file.matches('ERROR')) console.log(at)
       #[napi(

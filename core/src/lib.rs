@@ -31,6 +31,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod byte_positions;
 pub mod descriptor;
 pub mod error;
 mod file_kind;

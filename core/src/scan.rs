@@ -49,7 +49,7 @@ pub struct Control {
 }
 
 impl Control {
-  fn check(&self) -> Result<()> {
+  pub(crate) fn check(&self) -> Result<()> {
     if self.abort.load(Ordering::Relaxed) {
       Err(MmapError::Aborted)
     } else {
@@ -57,7 +57,7 @@ impl Control {
     }
   }
 
-  fn advance(&self, bytes: usize) {
+  pub(crate) fn advance(&self, bytes: usize) {
     self.done.fetch_add(bytes as u64, Ordering::Relaxed);
   }
 }
@@ -87,7 +87,7 @@ pub fn threads_for(requested: u64) -> usize {
 }
 
 /// Splits `0..len` into at most `threads` contiguous parts of at least `MIN_BYTES_PER_THREAD`.
-fn split(len: usize, threads: usize) -> Vec<Range<usize>> {
+pub(crate) fn split(len: usize, threads: usize) -> Vec<Range<usize>> {
   let parts = threads.clamp(1, (len / MIN_BYTES_PER_THREAD).max(1));
   let size = len.div_ceil(parts).max(1);
   (0..parts)
@@ -101,7 +101,7 @@ fn split(len: usize, threads: usize) -> Vec<Range<usize>> {
 /// When the OS refuses a thread (`EAGAIN` under RLIMIT_NPROC or a container's pid limit) the scan
 /// fails with that OS error (`syscall: 'pthread_create'`) after the threads already started
 /// have finished; it never panics.
-fn in_parallel<T: Send>(
+pub(crate) fn in_parallel<T: Send>(
   parts: &[Range<usize>],
   work: impl Fn(Range<usize>) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
