@@ -18,7 +18,7 @@ mapped. Put '--' before a PATTERN that starts with '-'.
   --json       {"pattern": "ERROR", "path": "a.log", "offsets": [17, 4242], "truncated": false}
                (several FILEs: {"pattern": ..., "files": [{"path": ..., "offsets": ..., ...}]});
                truncated: --limit stopped the search before the last occurrence
-  --threads N  accepted for symmetry; find searches one FILE on one thread, in order`
+  --threads N  search on N threads (default: all cores); offsets still come in order`
 export const options = ['limit']
 
 /** A mapped file is searched in blocks of this size, between which output and progress move on. */
@@ -31,8 +31,9 @@ const BATCH = 4096
  * @param {import('../../index.js').MemoryMappedFile} file
  * @param {Buffer} needle
  * @param {(done: number) => void} progress
+ * @param {number | undefined} threads
  */
-async function* mappedMatches(file, needle, progress) {
+async function* mappedMatches(file, needle, progress, threads) {
   const size = file.length
   let from = 0 // where the next match may start (after the last one: non-overlapping)
   for (let blockStart = 0; blockStart < size; blockStart += BLOCK) {
@@ -42,7 +43,9 @@ async function* mappedMatches(file, needle, progress) {
       const length = Math.min(size, blockEnd + needle.length - 1) - from
       // The iterator's native batch call (what lib/batches.js's next() uses): BATCH offsets a call.
       const matches = /** @type {{ nextBatch(out: Float64Array): number }} */ (
-        /** @type {unknown} */ (file.matches(needle, { offset: from, length }))
+        /** @type {unknown} */ (
+          file.matches(needle, { offset: from, length, ...(threads === undefined ? {} : { threads }) })
+        )
       )
       const found = new Float64Array(BATCH)
       for (;;) {
@@ -63,7 +66,7 @@ async function* mappedMatches(file, needle, progress) {
 }
 
 /** @param {import('../mmapkit.mjs').Context} ctx */
-export async function run({ operands, options, json }) {
+export async function run({ operands, options, json, threads }) {
   const [pattern, ...paths] = operands
   if (pattern === undefined) throw new UsageError('find: missing PATTERN operand')
   if (pattern === '') throw new UsageError('find: PATTERN must not be empty')
@@ -94,7 +97,7 @@ export async function run({ operands, options, json }) {
     let truncated = false
     let ended = false
     const batches =
-      input.kind === 'map' ? mappedMatches(input.file, needle, progress) : streamMatches(input.stream, needle)
+      input.kind === 'map' ? mappedMatches(input.file, needle, progress, threads) : streamMatches(input.stream, needle)
     try {
       for await (const batch of batches) {
         if (batch.length > 0) {
