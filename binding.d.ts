@@ -548,9 +548,12 @@ export declare class MemoryMappedFile {
    */
   static open(path: MapSource, options?: OpenOptions): MemoryMappedFile
   /**
-   * `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for).
+   * `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for). It
+   * runs on a thread of its own, not libuv's pool: a wait for `options.lock` holds no pool thread
+   * and never delays `process.exit()` or `worker.terminate()`. The lock is taken before anything
+   * is created, truncated or mapped, so an aborted call changes nothing.
    * @param path A path, a file descriptor or a `FileHandle`.
-   * @param options `open`'s options plus `signal`.
+   * @param options `open`'s options plus `signal` (it also ends a wait for `options.lock`).
    * @returns A Promise of the open mapping.
    * @throws Never synchronously: every error of `open`, argument errors included, rejects the
    * Promise; an abort rejects it with an `AbortError` (`ABORT_ERR`).

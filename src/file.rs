@@ -20,8 +20,8 @@ use crate::segment::Segment;
 use crate::settle::Settle;
 use crate::span::Span;
 use crate::tasks::FlushTask;
+use crate::waits;
 use mmapkit_core::MmapError;
-use open_task::OpenTask;
 
 /// A memory-mapped file (or anonymous memory). Create one with a factory such as
 /// `MemoryMappedFile.openRo(path)`; there is no public constructor.
@@ -141,9 +141,12 @@ impl MemoryMappedFile {
     Self::open_with(&env, path, options, None)
   }
 
-  /// `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for).
+  /// `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for). It
+  /// runs on a thread of its own, not libuv's pool: a wait for `options.lock` holds no pool thread
+  /// and never delays `process.exit()` or `worker.terminate()`. The lock is taken before anything
+  /// is created, truncated or mapped, so an aborted call changes nothing.
   /// @param path A path, a file descriptor or a `FileHandle`.
-  /// @param options `open`'s options plus `signal`.
+  /// @param options `open`'s options plus `signal` (it also ends a wait for `options.lock`).
   /// @returns A Promise of the open mapping.
   /// @throws Never synchronously: every error of `open`, argument errors included, rejects the
   /// Promise; an abort rejects it with an `AbortError` (`ABORT_ERR`).
@@ -153,23 +156,20 @@ impl MemoryMappedFile {
     ts_args_type = "path: MapSource, options?: OpenOptions & { signal?: AbortSignal }",
     ts_return_type = "Promise<MemoryMappedFile>"
   )]
-  pub fn open_async(env: Env, path: Unknown, options: Option<Unknown>) -> AsyncTask<OpenTask> {
+  pub fn open_async(env: Env, path: Unknown, options: Option<Unknown>) -> Result<waits::Promise> {
     let js = Js::from_env(&env);
-    let prepared = (|| -> Result<OpenTask> {
+    let prepared = (|| -> Result<_> {
       let source = args::source(js, path.raw())?;
       let (options, signal) = args::open_options(js, options.map(|o| o.raw()))?;
       let abort = AbortWatch::new(js, signal)?;
-      Ok(OpenTask {
-        source: Some(source),
-        options,
-        settle: Settle::ok(abort),
-      })
+      Ok((source, options, abort))
     })();
-    AsyncTask::new(prepared.unwrap_or_else(|error| OpenTask {
-      source: None,
-      options: OpenOptions::default(),
-      settle: Settle::rejecting(error),
-    }))
+    match prepared {
+      Ok((source, options, abort)) => {
+        open_task::start(&env, Some(source), options, Settle::ok(abort))
+      }
+      Err(error) => open_task::start(&env, None, OpenOptions::default(), Settle::rejecting(error)),
+    }
   }
 
   /// `open(path, { ...options, mode: 'readOnly' })`: reads see the file, writes never reach it.

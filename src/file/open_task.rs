@@ -1,45 +1,41 @@
-//! `MemoryMappedFile.openAsync`: the open on the libuv threadpool, resolving to the class.
+//! `MemoryMappedFile.openAsync`: the open on a thread of its own (`waits.rs`), not on libuv's
+//! pool: with `options.lock` it may wait as long as another process holds the file's lock, and such
+//! a wait must neither hold a pool thread nor delay `process.exit()` or `worker.terminate()`. The
+//! wait polls the call's stop flag (its `AbortSignal`, or the environment's teardown); the core
+//! takes the lock before it truncates, creates or maps anything, so an open that ends early
+//! changes nothing.
 
 use std::sync::Arc;
 
-use mmapkit_core::{MappedFile, MmapError, OpenOptions};
+use mmapkit_core::{MmapError, OpenOptions};
 use napi::bindgen_prelude::*;
 
 use super::MemoryMappedFile;
-use crate::js::Js;
+use crate::args::Source;
 use crate::settle::Settle;
+use crate::waits::{self, Promise};
 
-/// `MemoryMappedFile.openAsync`.
-pub struct OpenTask {
-  /// Taken by `compute`.
-  pub source: Option<crate::args::Source>,
-  pub options: OpenOptions,
-  pub settle: Settle,
-}
-
-impl Task for OpenTask {
-  type Output = std::result::Result<MappedFile, MmapError>;
-  type JsValue = MemoryMappedFile;
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    if self.settle.skip() {
-      return Ok(Err(MmapError::Aborted));
-    }
-    let abort = self.settle.abort.flag();
-    Ok(match self.source.take() {
-      Some(source) => source.open(&self.options, Some(&abort)),
+/// Starts `MemoryMappedFile.openAsync`; `source` is `None` when `settle` only rejects.
+pub fn start(
+  env: &Env,
+  source: Option<Source>,
+  options: OpenOptions,
+  settle: Settle,
+) -> Result<Promise> {
+  let promise = waits::start(
+    env,
+    "openAsync",
+    settle,
+    move |stop| match source {
+      Some(source) => source.open(&options, Some(stop)),
       None => Err(MmapError::Closed),
-    })
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<MemoryMappedFile> {
-    // An abort that arrives while the file is being mapped still wins: the mapping is dropped.
-    let mapping = self.settle.settle(&env, output)?;
-    Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
-  }
+    },
+    // An abort that arrives while the file is being mapped still wins: the mapping is dropped,
+    // which closes the file and releases its lock.
+    Box::new(|env, settle, output| {
+      let mapping = settle.settle(env, output)?;
+      Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
+    }),
+  )?;
+  Ok(Promise::of(promise))
 }

@@ -1,0 +1,149 @@
+// Every wait ends and close() never waits for a scan (a hostile tester's reproductions):
+// - openAsync's wait for `options.lock` holds no libuv pool thread and never delays process.exit()
+//   or worker.terminate(); an abort ends it and changes nothing;
+// Children that could hang run in their own process and are judged by whether (and in which order)
+// things ended within a generous bound, never by tight timing.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import test from 'ava'
+
+import { MemoryMappedFile } from '../index.js'
+import { rejectsLike, tempDir } from './helpers.mjs'
+
+const binding = fileURLToPath(new URL('../index.js', import.meta.url))
+/** How long a child may take to end before it counts as hung (the busiest CI machine fits). */
+const BOUND_MS = 30_000
+
+// Windows has no flock(1).
+const posixOnly = process.platform === 'win32' ? test.skip : test
+/** Tests that need flock(1) (util-linux) to hold a lock from another process. */
+const withFlock = posixOnly === test && spawnSync('flock', ['--version']).status === 0 ? test : test.skip
+
+/** Runs `code` (CommonJS, `binding` in scope) in a child; resolves with how it ended. */
+function runChild(code: string, args: string[] = []) {
+  const child = spawn(process.execPath, ['-e', `const binding = ${JSON.stringify(binding)};\n${code}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  return ended(child).then(({ code, signal, hung }) => ({ code, signal, hung, output }))
+}
+
+/** Waits for `child` to end, killing it after BOUND_MS (then `hung: true`). */
+function ended(child: ChildProcess): Promise<{ code: number | null; signal: string | null; hung: boolean }> {
+  return new Promise((resolve) => {
+    let hung = false
+    const timer = setTimeout(() => {
+      hung = true
+      child.kill('SIGKILL')
+    }, BOUND_MS)
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, hung })
+    })
+  })
+}
+
+/** Holds an exclusive lock on `path` in a `flock` process until the test ends. */
+async function holdLock(t: import('ava').ExecutionContext, path: string) {
+  const holder = spawn('flock', ['-x', path, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  t.teardown(() => holder.kill('SIGKILL'))
+  while (spawnSync('flock', ['-n', '-x', path, 'true']).status === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+// 1. openAsync's lock wait
+
+withFlock(
+  'openAsync waiting for a lock held by another process: fs and zlib still run, process.exit() exits',
+  async (t) => {
+    const path = join(tempDir(t), 'locked.bin')
+    writeFileSync(path, 'x'.repeat(4096))
+    await holdLock(t, path)
+    const result = await runChild(
+      `const { MemoryMappedFile } = require(binding)
+       const fs = require('node:fs'), zlib = require('node:zlib')
+       // More waits than libuv has pool threads (4).
+       for (let i = 0; i < 6; i++) {
+         MemoryMappedFile.openAsync(process.argv[1], { lock: 'shared' }).then(
+           () => console.log('opened'), (e) => console.log('rejected', e.code))
+       }
+       fs.promises.stat(process.argv[1])
+         .then(() => { console.log('stat'); return new Promise((ok, ko) => zlib.gzip('abc', (e) => e ? ko(e) : ok())) })
+         .then(() => { console.log('gzip'); process.exit(7) })`,
+      [path],
+    )
+    t.false(result.hung, `the child did not exit: ${result.output}`)
+    t.is(result.code, 7, result.output)
+    t.is(result.output, 'stat\ngzip\n')
+  },
+)
+
+test('openAsync waiting for a lock this process holds does not delay process.exit()', async (t) => {
+  const path = join(tempDir(t), 'locked.bin')
+  writeFileSync(path, 'x'.repeat(4096))
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const holder = MemoryMappedFile.openRw(process.argv[1], { lock: 'exclusive' })
+     MemoryMappedFile.openAsync(process.argv[1], { lock: 'shared' }).then(() => console.log('opened'))
+     setTimeout(() => { console.log('exiting'); process.exit(7) }, 200)`,
+    [path],
+  )
+  t.false(result.hung, `the child did not exit: ${result.output}`)
+  t.is(result.code, 7, result.output)
+  t.is(result.output, 'exiting\n')
+})
+
+test('worker.terminate() settles while the worker waits in openAsync for a lock', async (t) => {
+  const path = join(tempDir(t), 'locked.bin')
+  writeFileSync(path, 'x'.repeat(4096))
+  const result = await runChild(
+    `const { Worker } = require('node:worker_threads')
+     const { MemoryMappedFile } = require(binding)
+     const holder = MemoryMappedFile.openRw(process.argv[1], { lock: 'exclusive' })
+     const worker = new Worker(\`
+       const { parentPort, workerData } = require('node:worker_threads')
+       const { MemoryMappedFile } = require(workerData.binding)
+       for (let i = 0; i < 4; i++) MemoryMappedFile.openAsync(workerData.path, { lock: 'shared' })
+       setTimeout(() => parentPort.postMessage('waiting'), 100)
+     \`, { eval: true, workerData: { binding, path: process.argv[1] } })
+     worker.once('message', async () => {
+       await worker.terminate()
+       console.log('terminated')
+       holder.close()
+     })`,
+    [path],
+  )
+  t.false(result.hung, `worker.terminate() never settled: ${result.output}`)
+  t.is(result.code, 0, result.output)
+  t.is(result.output, 'terminated\n')
+})
+
+test('an abort ends openAsync waiting for a lock; the rejected call changed nothing', async (t) => {
+  const path = join(tempDir(t), 'locked.bin')
+  writeFileSync(path, 'x'.repeat(4096))
+  const holder = MemoryMappedFile.openRw(path, { lock: 'exclusive' })
+  t.teardown(() => holder.close())
+  const controller = new AbortController()
+  const opening = MemoryMappedFile.openAsync(path, {
+    mode: 'readWrite',
+    size: 1 << 20,
+    lock: 'exclusive',
+    signal: controller.signal,
+  })
+  setTimeout(() => controller.abort(), 50)
+  await rejectsLike(t, opening, { name: 'AbortError', code: 'ABORT_ERR' })
+  t.is(statSync(path).size, 4096)
+  // The lock is still the holder's alone, and it is free once the holder lets go.
+  t.false(MemoryMappedFile.openRo(path).tryLock('shared'))
+  holder.unlock()
+  const file = await MemoryMappedFile.openAsync(path, { lock: 'shared' })
+  t.is(file.length, 4096)
+  file.close()
+})
