@@ -749,7 +749,8 @@ export declare class MemoryMappedFile {
   /**
    * Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks;
    * on failure the file keeps its old length. Earlier views keep their length but no longer show
-   * the file: they read zeros, and writes to them go nowhere.
+   * the file: they read zeros, and writes to them go nowhere. Async scans running on the mapping
+   * (or its segments) stop within milliseconds and reject with `ERR_MMAP_CLOSED`.
    * @param newLength The file's new length in bytes.
    * @throws {Error} `ERR_MMAP_INVALID_MODE` unless this is a readWrite mapping of a whole file;
    * `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
@@ -771,10 +772,11 @@ export declare class MemoryMappedFile {
   advise(advice: Advice, offset?: number, length?: number): void
   /**
    * Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
-   * nothing. Waits for a `flushAsync` in progress on another thread. Views made earlier keep
-   * their length but no longer show the file: they read zeros, and writes to them go nowhere
-   * (the address range stays reserved until the last view is collected, so no other mapping can
-   * take it).
+   * nothing. Waits for a `flushAsync` in progress on another thread; async scans running on the
+   * mapping (or its segments) stop within milliseconds and reject with `ERR_MMAP_CLOSED`, pending
+   * `lockAsync` calls reject with it too. Views made earlier keep their length but no longer show
+   * the file: they read zeros, and writes to them go nowhere (the address range stays reserved
+   * until the last view is collected, so no other mapping can take it).
    * @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
    * @example try { file.read(0, 4) } finally { file.close() }
    */
@@ -859,9 +861,9 @@ export declare class MemoryMappedFile {
    * bytesTotal`.
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of newline bytes.
-   * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` and an abort
-   * (`AbortError`)
-   * reject the Promise.
+   * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` (also when `close()` or
+   * `resize()` is called while it runs: the scan stops within milliseconds) and an abort
+   * (`AbortError`) reject the Promise.
    * @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
    */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
@@ -871,7 +873,8 @@ export declare class MemoryMappedFile {
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of non-overlapping matches.
    * @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
-   * errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs)
+   * and an abort (`AbortError`) reject the Promise.
    * @example const errors = await file.countAsync('ERROR', { threads: 1 })
    */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
@@ -881,8 +884,8 @@ export declare class MemoryMappedFile {
    * @param options `offset`/`length` (bytes), `threads`, `limit`, `signal`, `onProgress`.
    * @returns A Promise of the match offsets, ascending.
    * @throws Never synchronously: argument errors, more than 2**24 matches
-   * (`ERR_OUT_OF_RANGE`),
-   * `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * (`ERR_OUT_OF_RANGE`), `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while
+   * it runs) and an abort (`AbortError`) reject the Promise.
    * @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
    */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
@@ -1206,9 +1209,9 @@ export declare class Segment {
    * bytesTotal`.
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of newline bytes.
-   * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` and an abort
-   * (`AbortError`)
-   * reject the Promise.
+   * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` (also when `close()` or
+   * `resize()` is called while it runs: the scan stops within milliseconds) and an abort
+   * (`AbortError`) reject the Promise.
    * @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
    */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
@@ -1218,7 +1221,8 @@ export declare class Segment {
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of non-overlapping matches.
    * @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
-   * errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs)
+   * and an abort (`AbortError`) reject the Promise.
    * @example const errors = await file.countAsync('ERROR', { threads: 1 })
    */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
@@ -1228,8 +1232,8 @@ export declare class Segment {
    * @param options `offset`/`length` (bytes), `threads`, `limit`, `signal`, `onProgress`.
    * @returns A Promise of the match offsets, ascending.
    * @throws Never synchronously: argument errors, more than 2**24 matches
-   * (`ERR_OUT_OF_RANGE`),
-   * `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+   * (`ERR_OUT_OF_RANGE`), `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while
+   * it runs) and an abort (`AbortError`) reject the Promise.
    * @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
    */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>

@@ -539,7 +539,8 @@ impl MemoryMappedFile {
 
   /// Sets the file's length to `newLength` and maps it again. Growing preallocates disk blocks;
   /// on failure the file keeps its old length. Earlier views keep their length but no longer show
-  /// the file: they read zeros, and writes to them go nowhere.
+  /// the file: they read zeros, and writes to them go nowhere. Async scans running on the mapping
+  /// (or its segments) stop within milliseconds and reject with `ERR_MMAP_CLOSED`.
   /// @param newLength The file's new length in bytes.
   /// @throws {Error} `ERR_MMAP_INVALID_MODE` unless this is a readWrite mapping of a whole file;
   /// `ERR_MMAP_CLOSED` after `close()`; the OS error (`ENOSPC`, ...).
@@ -583,10 +584,11 @@ impl MemoryMappedFile {
   }
 
   /// Unmaps at once, releases the lock and closes the file. Idempotent: a second call does
-  /// nothing. Waits for a `flushAsync` in progress on another thread. Views made earlier keep
-  /// their length but no longer show the file: they read zeros, and writes to them go nowhere
-  /// (the address range stays reserved until the last view is collected, so no other mapping can
-  /// take it).
+  /// nothing. Waits for a `flushAsync` in progress on another thread; async scans running on the
+  /// mapping (or its segments) stop within milliseconds and reject with `ERR_MMAP_CLOSED`, pending
+  /// `lockAsync` calls reject with it too. Views made earlier keep their length but no longer show
+  /// the file: they read zeros, and writes to them go nowhere (the address range stays reserved
+  /// until the last view is collected, so no other mapping can take it).
   /// @throws {TypeError} `ERR_INVALID_THIS` only when called on something that is not a mapping.
   /// @example try { file.read(0, 4) } finally { file.close() }
   #[napi(catch_unwind)]

@@ -7,7 +7,8 @@
 //! on threads of their own), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
 //! detaching), `args.rs` (argument validation), `node_error/` (Node-style errors), `number_text.rs`
 //! (numbers as JS writes them), `js.rs` (raw Node-API helpers), `scan_methods.rs` (the scan
-//! methods) over `scan_job.rs` (the scan they share with their Promise twins), `hot/` (the raw
+//! methods) over `scan_job.rs` (the scan they share with their Promise twins, which run in
+//! `scan_wait.rs`: on threads of their own, stopped by `close()`/`resize()`), `hot/` (the raw
 //! hot-path calls) over `hot_handles.rs` (their handle table), `iterator_values.rs` (what the
 //! native iterators hand JS).
 //!
@@ -38,6 +39,7 @@ mod ring;
 mod scan_job;
 mod scan_methods;
 mod scan_progress;
+mod scan_wait;
 mod segment;
 mod settle;
 mod span;

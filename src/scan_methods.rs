@@ -17,9 +17,10 @@ use crate::node_error::{
 };
 use crate::scan_job::ScanJob;
 use crate::scan_progress::{Progress, ProgressCallback};
+use crate::scan_wait;
 use crate::settle::Settle;
 use crate::span::Span;
-use crate::tasks::ScanTask;
+use crate::waits::Promise;
 
 // Public here too: `impl_scan_methods!` names `ScanKind` by this path.
 pub use crate::scan_job::ScanKind;
@@ -197,15 +198,15 @@ pub fn find_all(env: &Env, span: &Span, needle: Value, options: Option<Value>) -
   )
 }
 
-/// Builds the async twin's task; any argument error becomes the Promise's rejection.
+/// Starts the async twin (`scan_wait.rs`); any argument error becomes the Promise's rejection.
 pub fn scan_async(
   env: &Env,
   span: &Span,
   needle: Option<Value>,
   options: Option<Value>,
   make_kind: fn(Vec<u8>, Option<usize>) -> ScanKind,
-) -> AsyncTask<ScanTask> {
-  let prepared = (|| -> Result<ScanTask> {
+) -> Result<Promise> {
+  let prepared = (|| -> Result<(ScanJob, AbortWatch)> {
     let needle = match needle {
       Some(value) => pattern(env, value)?,
       None => Vec::new(),
@@ -216,17 +217,13 @@ pub fn scan_async(
       job.progress = Some(Progress(Arc::new(progress_callback(env, callback)?)));
     }
     let abort = AbortWatch::new(Js::from_env(env), options.signal)?;
-    Ok(ScanTask {
-      mapping: Arc::clone(&span.mapping),
-      job: Some(job),
-      settle: Settle::ok(abort),
-    })
+    Ok((job, abort))
   })();
-  AsyncTask::new(prepared.unwrap_or_else(|error| ScanTask {
-    mapping: Arc::clone(&span.mapping),
-    job: None,
-    settle: Settle::rejecting(error),
-  }))
+  let mapping = Arc::clone(&span.mapping);
+  match prepared {
+    Ok((job, abort)) => scan_wait::start(env, mapping, Some(job), Settle::ok(abort)),
+    Err(error) => scan_wait::start(env, mapping, None, Settle::rejecting(error)),
+  }
 }
 
 fn progress_callback(env: &Env, callback: Value) -> Result<ProgressCallback> {
@@ -338,12 +335,12 @@ macro_rules! impl_scan_methods {
       /// bytesTotal`.
       /// @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
       /// @returns A Promise of the number of newline bytes.
-      /// @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` and an abort
-      /// (`AbortError`)
-      /// reject the Promise.
+      /// @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` (also when `close()` or
+      /// `resize()` is called while it runs: the scan stops within milliseconds) and an abort
+      /// (`AbortError`) reject the Promise.
       /// @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
+      pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> Result<$crate::waits::Promise> {
         let newline = Some($crate::js::Js::from_env(&env).string("\n").unwrap_or(std::ptr::null_mut()));
         $crate::scan_methods::scan_async(&env, self.span(), newline, options.map(|v| v.raw()), |_, _| $crate::scan_methods::ScanKind::Byte(b'\n'))
       }
@@ -353,10 +350,11 @@ macro_rules! impl_scan_methods {
       /// @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
       /// @returns A Promise of the number of non-overlapping matches.
       /// @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
-      /// errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+      /// errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs)
+      /// and an abort (`AbortError`) reject the Promise.
       /// @example const errors = await file.countAsync('ERROR', { threads: 1 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
+      pub fn count_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<$crate::waits::Promise> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), |p, _| $crate::scan_methods::ScanKind::Pattern(p))
       }
 
@@ -365,11 +363,11 @@ macro_rules! impl_scan_methods {
       /// @param options `offset`/`length` (bytes), `threads`, `limit`, `signal`, `onProgress`.
       /// @returns A Promise of the match offsets, ascending.
       /// @throws Never synchronously: argument errors, more than 2**24 matches
-      /// (`ERR_OUT_OF_RANGE`),
-      /// `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
+      /// (`ERR_OUT_OF_RANGE`), `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while
+      /// it runs) and an abort (`AbortError`) reject the Promise.
       /// @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
-      pub fn find_all_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> AsyncTask<$crate::tasks::ScanTask> {
+      pub fn find_all_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<$crate::waits::Promise> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern.raw()), options.map(|v| v.raw()), $crate::scan_methods::ScanKind::FindAll)
       }
     }

@@ -1,18 +1,15 @@
-//! The async twins that name no class: each Task runs the same core function as its sync method,
-//! on the libuv threadpool, and settles the Promise on the JS thread through its [`Settle`]. Waits
-//! that may last forever (`popAsync`, `lockAsync`) do not belong on that pool: see `waits.rs`;
-//! `openAsync`, which resolves to a `MemoryMappedFile`, is beside its class (`file/open_task.rs`).
+//! The async twins that name no class and end on their own: each Task runs the same core function
+//! as its sync method, on the libuv threadpool, and settles the Promise on the JS thread through
+//! its [`Settle`]. Waits that may last forever (`popAsync`, `lockAsync`, `openAsync` with a lock)
+//! and scans that may last minutes do not belong on that pool: see `waits.rs` and
+//! `scan_wait.rs`; `openAsync` is beside its class (`file/open_task.rs`).
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
-use mmapkit_core::scan::Control;
 use mmapkit_core::{MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::js::Js;
-use crate::scan_job::{ScanJob, ScanOutput};
 use crate::settle::Settle;
 
 /// `flushAsync` and `flushRangeAsync`.
@@ -39,58 +36,6 @@ impl Task for FlushTask {
 
   fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
     self.settle.settle(&env, output)
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
-  }
-}
-
-/// `countLinesAsync`, `countAsync` and `findAllAsync`: the sync methods' [`ScanJob`] on a worker
-/// thread, while the libuv thread forwards aborts to it (the job reports `onProgress` itself).
-pub struct ScanTask {
-  pub mapping: Arc<MappedFile>,
-  /// `None` when the task only rejects (`settle.early`).
-  pub job: Option<ScanJob>,
-  pub settle: Settle,
-}
-
-impl Task for ScanTask {
-  type Output = std::result::Result<ScanOutput, MmapError>;
-  type JsValue = Either<f64, Vec<f64>>;
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    let Some(job) = self.job.as_ref().filter(|_| !self.settle.skip()) else {
-      return Ok(Err(MmapError::Aborted));
-    };
-    let control = Control::default();
-    let abort = self.settle.abort.flag();
-    let mapping = &self.mapping;
-    Ok(std::thread::scope(|scope| {
-      // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
-      let worker =
-        match std::thread::Builder::new().spawn_scoped(scope, || job.run(mapping, &control)) {
-          Ok(worker) => worker,
-          Err(error) => return Err(crate::waits::thread_error(error)),
-        };
-      while !worker.is_finished() {
-        std::thread::sleep(Duration::from_millis(2));
-        if abort.load(Ordering::SeqCst) {
-          control.abort.store(true, Ordering::SeqCst);
-        }
-      }
-      worker
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    }))
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-    Ok(match self.settle.settle(&env, output)? {
-      ScanOutput::Count(n) => Either::A(n as f64),
-      ScanOutput::Offsets(offsets) => Either::B(offsets.into_iter().map(|o| o as f64).collect()),
-    })
   }
 
   fn finally(mut self, env: Env) -> Result<()> {
