@@ -116,7 +116,10 @@ export interface ScanOptions {
 export interface AsyncScanOptions extends ScanOptions {
   /** Aborting rejects the Promise with an `AbortError` within milliseconds. */
   signal?: AbortSignal
-  /** Called on the JS thread while the scan runs, at most every 50 ms. */
+  /**
+   * Called on the JS thread while the scan runs, at most every 50 ms. An exception it throws stops
+   * the scan and rejects the Promise with that exception; it is not called again.
+   */
   onProgress?: (bytesDone: number, bytesTotal: number) => void
 }
 
@@ -862,8 +865,8 @@ export declare class MemoryMappedFile {
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of newline bytes.
    * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` (also when `close()` or
-   * `resize()` is called while it runs: the scan stops within milliseconds) and an abort
-   * (`AbortError`) reject the Promise.
+   * `resize()` is called while it runs: the scan stops within milliseconds), an abort
+   * (`AbortError`) and what `onProgress` throws (the scan stops) reject the Promise.
    * @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
    */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
@@ -873,8 +876,8 @@ export declare class MemoryMappedFile {
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of non-overlapping matches.
    * @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
-   * errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs)
-   * and an abort (`AbortError`) reject the Promise.
+   * errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs),
+   * an abort (`AbortError`) and what `onProgress` throws (the scan stops) reject the Promise.
    * @example const errors = await file.countAsync('ERROR', { threads: 1 })
    */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
@@ -885,7 +888,8 @@ export declare class MemoryMappedFile {
    * @returns A Promise of the match offsets, ascending.
    * @throws Never synchronously: argument errors, more than 2**24 matches
    * (`ERR_OUT_OF_RANGE`), `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while
-   * it runs) and an abort (`AbortError`) reject the Promise.
+   * it runs), an abort (`AbortError`) and what `onProgress` throws (the scan stops) reject the
+   * Promise.
    * @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
    */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>
@@ -1210,8 +1214,8 @@ export declare class Segment {
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of newline bytes.
    * @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` (also when `close()` or
-   * `resize()` is called while it runs: the scan stops within milliseconds) and an abort
-   * (`AbortError`) reject the Promise.
+   * `resize()` is called while it runs: the scan stops within milliseconds), an abort
+   * (`AbortError`) and what `onProgress` throws (the scan stops) reject the Promise.
    * @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
    */
   countLinesAsync(options?: AsyncScanOptions): Promise<number>
@@ -1221,8 +1225,8 @@ export declare class Segment {
    * @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
    * @returns A Promise of the number of non-overlapping matches.
    * @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
-   * errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs)
-   * and an abort (`AbortError`) reject the Promise.
+   * errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs),
+   * an abort (`AbortError`) and what `onProgress` throws (the scan stops) reject the Promise.
    * @example const errors = await file.countAsync('ERROR', { threads: 1 })
    */
   countAsync(pattern: Uint8Array | string, options?: AsyncScanOptions): Promise<number>
@@ -1233,7 +1237,8 @@ export declare class Segment {
    * @returns A Promise of the match offsets, ascending.
    * @throws Never synchronously: argument errors, more than 2**24 matches
    * (`ERR_OUT_OF_RANGE`), `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while
-   * it runs) and an abort (`AbortError`) reject the Promise.
+   * it runs), an abort (`AbortError`) and what `onProgress` throws (the scan stops) reject the
+   * Promise.
    * @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
    */
   findAllAsync(pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }): Promise<number[]>

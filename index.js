@@ -12,6 +12,7 @@ const { retire } = require('./lib/lifecycle.js')
 const { createReadStream } = require('./lib/stream.js')
 const { watch, closeWatchers } = require('./lib/watch.js')
 const { publicClass } = require('./lib/classes.js')
+const { installProgressGuard } = require('./lib/progress.js')
 
 const binding = loadBinding()
 const hot = binding.__hot
@@ -30,6 +31,7 @@ const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator, LineIterator, Matc
 
 // MemoryMappedFile: receiver checks on the native methods, then the JS methods and hot calls.
 const fileProto = MemoryMappedFile.prototype
+installProgressGuard(fileProto)
 guardReceivers(fileProto, fileHandle)
 const { close: nativeClose, resize: nativeResize } = fileProto
 function close() {
@@ -59,6 +61,7 @@ installSpanMethods(fileProto, hot, fileHandle)
 installAtomics(fileProto, hot, fileHandle)
 
 // Segment
+installProgressGuard(Segment.prototype)
 guardReceivers(Segment.prototype, segmentHandle)
 installSpanMethods(Segment.prototype, hot, segmentHandle)
 

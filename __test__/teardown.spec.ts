@@ -2,7 +2,8 @@
 // - openAsync's wait for `options.lock` holds no libuv pool thread and never delays process.exit()
 //   or worker.terminate(); an abort ends it and changes nothing;
 // - close() and resize() stop the async scans running on the mapping (or its segments), which
-//   reject with ERR_MMAP_CLOSED; process.exit() and worker.terminate() do not wait for a scan.
+//   reject with ERR_MMAP_CLOSED; process.exit() and worker.terminate() do not wait for a scan;
+// - an exception thrown by onProgress stops the scan and rejects its Promise with it.
 // Children that could hang run in their own process and are judged by whether (and in which order)
 // things ended within a generous bound, never by tight timing. The scans run over sparse files far
 // too large to scan within that bound (a whole 256 GiB scan takes minutes), so a scan that was not
@@ -261,4 +262,70 @@ test('sync scans, line iteration and flushAsync still work beside async scans an
   await file.flushAsync()
   file.close()
   await rejectsLike(t, file.countLinesAsync(), { code: 'ERR_MMAP_CLOSED' })
+})
+
+// 3. onProgress that throws
+
+test('an exception thrown by onProgress stops the scan and rejects its Promise with it', async (t) => {
+  const size = 256 * GiB
+  const path = process.platform === 'win32' ? null : sparseFile(t, size)
+  if (path !== null) {
+    const file = MemoryMappedFile.openRo(path)
+    const boom = new Error('boom')
+    let calls = 0
+    const error = await t.throwsAsync(
+      file.countLinesAsync({
+        onProgress: () => {
+          calls++
+          throw boom
+        },
+      }),
+    )
+    t.is(error, boom)
+    t.is(calls, 1, 'onProgress is not called again once it threw')
+    file.close()
+  }
+  // The last call (bytesDone === bytesTotal) comes before the Promise settles: it rejects too.
+  const small = join(tempDir(t), 'small.bin')
+  writeFileSync(small, 'abc\n')
+  const file = MemoryMappedFile.openRo(small)
+  const last = new TypeError('last')
+  const error = await t.throwsAsync(
+    file.countAsync('abc', {
+      onProgress: (done: number, total: number) => {
+        if (done === total) throw last
+      },
+    }),
+  )
+  t.is(error, last)
+  // A caller's signal still aborts a scan with a guarded onProgress, with the caller's reason.
+  const controller = new AbortController()
+  const reason = new Error('why')
+  controller.abort(reason)
+  await rejectsLike(t, file.countAsync('abc', { signal: controller.signal, onProgress() {} }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  })
+  file.close()
+})
+
+test('an onProgress that throws is never an uncaughtException, even without a handler', async (t) => {
+  const path = join(tempDir(t), 'small.bin')
+  writeFileSync(path, 'a\nb\n')
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const file = MemoryMappedFile.openRo(process.argv[1])
+     ;(async () => {
+       try {
+         await file.countLinesAsync({ onProgress: () => { throw new Error('boom') } })
+         console.log('resolved')
+       } catch (e) {
+         console.log('caught', e.message)
+       }
+     })()`,
+    [path],
+  )
+  t.false(result.hung, result.output)
+  t.is(result.code, 0, result.output)
+  t.is(result.output, 'caught boom\n')
 })

@@ -336,8 +336,8 @@ macro_rules! impl_scan_methods {
       /// @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
       /// @returns A Promise of the number of newline bytes.
       /// @throws Never synchronously: argument errors, `ERR_MMAP_CLOSED` (also when `close()` or
-      /// `resize()` is called while it runs: the scan stops within milliseconds) and an abort
-      /// (`AbortError`) reject the Promise.
+      /// `resize()` is called while it runs: the scan stops within milliseconds), an abort
+      /// (`AbortError`) and what `onProgress` throws (the scan stops) reject the Promise.
       /// @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
       pub fn count_lines_async(&self, env: Env, options: Option<Unknown>) -> Result<$crate::waits::Promise> {
@@ -350,8 +350,8 @@ macro_rules! impl_scan_methods {
       /// @param options `offset`/`length` (bytes), `threads`, `signal`, `onProgress`.
       /// @returns A Promise of the number of non-overlapping matches.
       /// @throws Never synchronously: an empty pattern (`ERR_INVALID_ARG_VALUE`), other argument
-      /// errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs)
-      /// and an abort (`AbortError`) reject the Promise.
+      /// errors, `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while it runs),
+      /// an abort (`AbortError`) and what `onProgress` throws (the scan stops) reject the Promise.
       /// @example const errors = await file.countAsync('ERROR', { threads: 1 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
       pub fn count_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<$crate::waits::Promise> {
@@ -364,7 +364,8 @@ macro_rules! impl_scan_methods {
       /// @returns A Promise of the match offsets, ascending.
       /// @throws Never synchronously: argument errors, more than 2**24 matches
       /// (`ERR_OUT_OF_RANGE`), `ERR_MMAP_CLOSED` (also when `close()` or `resize()` is called while
-      /// it runs) and an abort (`AbortError`) reject the Promise.
+      /// it runs), an abort (`AbortError`) and what `onProgress` throws (the scan stops) reject the
+      /// Promise.
       /// @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
       pub fn find_all_async(&self, env: Env, pattern: Unknown, options: Option<Unknown>) -> Result<$crate::waits::Promise> {
