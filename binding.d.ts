@@ -112,7 +112,10 @@ export interface ScanOptions {
 export interface AsyncScanOptions extends ScanOptions {
   /** Aborting rejects the Promise with an `AbortError` within milliseconds. */
   signal?: AbortSignal
-  /** Called on the JS thread while the scan runs, at most every 50 ms. */
+  /**
+   * Called on the JS thread while the scan runs, at most every 50 ms. An exception it throws stops
+   * the scan and rejects the Promise with that exception; it is not called again.
+   */
   onProgress?: (bytesDone: number, bytesTotal: number) => void
 }
 
@@ -548,7 +551,7 @@ export declare class MemoryMappedFile {
   /**
    * `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for).
    * @param path A path, a file descriptor or a `FileHandle`.
-   * @param options `open`'s options plus `signal`.
+   * @param options `open`'s options plus `signal` (it also ends a wait for `options.lock`).
    * @returns A Promise of the open mapping.
    * @throws Never synchronously: every error of `open`, argument errors included, rejects the
    * Promise; an abort rejects it with an `AbortError` (`ABORT_ERR`).

@@ -14,6 +14,7 @@ const { retire } = require('./lib/lifecycle.js')
 const { createReadStream } = require('./lib/stream.js')
 const { watch, closeWatchers } = require('./lib/watch.js')
 const { publicClass } = require('./lib/classes.js')
+const { installProgressGuard } = require('./lib/progress.js')
 
 const binding = loadBinding()
 const hot = binding.__hot
@@ -32,6 +33,7 @@ const { MemoryMappedFile, Segment, RingBuffer, ChunkIterator, LineIterator, Matc
 
 // MemoryMappedFile: receiver checks on the native methods, then the JS methods and hot calls.
 const fileProto = MemoryMappedFile.prototype
+installProgressGuard(fileProto)
 guardReceivers(fileProto, fileHandle, signatures.FILE_METHODS)
 const { close: nativeClose, resize: nativeResize } = fileProto
 const NO_BYTES = new Uint8Array(0)
@@ -84,6 +86,7 @@ installSpanMethods(fileProto, hot, fileHandle)
 installAtomics(fileProto, hot, fileHandle)
 
 // Segment
+installProgressGuard(Segment.prototype)
 guardReceivers(Segment.prototype, segmentHandle, signatures.SPAN_METHODS)
 installSpanMethods(Segment.prototype, hot, segmentHandle)
 

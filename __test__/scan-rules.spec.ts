@@ -128,7 +128,7 @@ test('every async scan calls onProgress at least once, last with bytesDone === b
   }
 })
 
-test('an onProgress that throws surfaces as an uncaughtException; the scan still resolves', (t) => {
+test('an onProgress that throws rejects the scan with what it threw, never an uncaughtException', (t) => {
   const path = tempFile(t, 'a\nb\n')
   const script = `
     const { MemoryMappedFile } = require(${JSON.stringify(INDEX)})
@@ -136,9 +136,10 @@ test('an onProgress that throws surfaces as an uncaughtException; the scan still
     process.on('uncaughtException', (e) => seen.push(e.message))
     MemoryMappedFile.openRo(${JSON.stringify(path)})
       .countLinesAsync({ onProgress: () => { throw new Error('boom') } })
-      .then((n) => setTimeout(() => process.stdout.write(JSON.stringify({ n, seen })), 50))
+      .then((n) => ({ n }), (e) => ({ rejected: e.message }))
+      .then((r) => setTimeout(() => process.stdout.write(JSON.stringify({ ...r, seen })), 50))
   `
   const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 })
   t.is(child.status, 0, child.stderr)
-  t.deepEqual(JSON.parse(child.stdout), { n: 2, seen: ['boom'] })
+  t.deepEqual(JSON.parse(child.stdout), { rejected: 'boom', seen: [] })
 })

@@ -19,6 +19,7 @@ use crate::scan_methods::ScanTarget;
 use crate::segment::Segment;
 use crate::settle::Settle;
 use crate::span::Span;
+use crate::waits;
 use mmapkit_core::MmapError;
 
 /// A memory-mapped file (or anonymous memory). Create one with a factory such as
@@ -138,7 +139,7 @@ impl MemoryMappedFile {
 
   /// `open` off the JS thread (useful with `populate` on large files or a `lock` to wait for).
   /// @param path A path, a file descriptor or a `FileHandle`.
-  /// @param options `open`'s options plus `signal`.
+  /// @param options `open`'s options plus `signal` (it also ends a wait for `options.lock`).
   /// @returns A Promise of the open mapping.
   /// @throws Never synchronously: every error of `open`, argument errors included, rejects the
   /// Promise; an abort rejects it with an `AbortError` (`ABORT_ERR`).
@@ -152,28 +153,23 @@ impl MemoryMappedFile {
     env: Env,
     path: SourceArg,
     options: Option<OpenOptionsArg>,
-  ) -> AsyncTask<OpenTask> {
+  ) -> Result<waits::Promise> {
     let js = Js::from_env(&env);
     // What can still fail here (EBADF for a closed descriptor, a throwing `signal.aborted` getter)
     // rejects the Promise.
-    let prepared = (|| -> Result<OpenTask> {
+    let prepared = (|| -> Result<(Source, OpenOptions, AbortWatch)> {
       let source = Source::new(&env, path)?;
       let signal = options
         .as_ref()
         .and_then(|o| o.signal.as_ref())
         .map(|s| s.raw());
       let abort = AbortWatch::new(js, signal)?;
-      Ok(OpenTask {
-        source: Some(source),
-        options: options_for(&env, options, None)?,
-        settle: Settle::ok(abort),
-      })
+      Ok((source, options_for(&env, options, None)?, abort))
     })();
-    AsyncTask::new(prepared.unwrap_or_else(|error| OpenTask {
-      source: None,
-      options: OpenOptions::default(),
-      settle: Settle::rejecting(error),
-    }))
+    match prepared {
+      Ok((source, options, abort)) => start_open(&env, Some(source), options, Settle::ok(abort)),
+      Err(error) => start_open(&env, None, OpenOptions::default(), Settle::rejecting(error)),
+    }
   }
 
   /// `open(path, { ...options, mode: 'readOnly' })`: reads see the file, writes never reach it.
@@ -578,44 +574,39 @@ impl ScanTarget for MemoryMappedFile {
 
 crate::scan_methods::impl_scan_methods!(MemoryMappedFile);
 
-// The async twins of open and flush: each Task runs the same core function as its sync method, on
-// the libuv threadpool, and settles the Promise on the JS thread with Node-style errors
-// (`settle.rs`).
-
-/// `MemoryMappedFile.openAsync`.
-pub struct OpenTask {
-  /// Taken by `compute`.
-  pub source: Option<crate::arguments::Source>,
-  pub options: OpenOptions,
-  pub settle: Settle,
-}
-
-impl Task for OpenTask {
-  type Output = std::result::Result<MappedFile, MmapError>;
-  type JsValue = MemoryMappedFile;
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    if self.settle.skip() {
-      return Ok(Err(MmapError::Aborted));
-    }
-    let abort = self.settle.abort.flag();
-    Ok(match self.source.take() {
-      Some(source) => source.open(&self.options, Some(&abort)),
+/// Starts `MemoryMappedFile.openAsync` on a thread of its own (`waits.rs`), not on libuv's pool:
+/// with `options.lock` it may wait as long as another process holds the file's lock, and such a
+/// wait must neither hold a pool thread nor delay `process.exit()` or `worker.terminate()`. The
+/// wait polls the call's stop flag (its `AbortSignal`, or the environment's teardown); the core
+/// takes the lock before it truncates, creates or maps anything, so an open that ends early changes
+/// nothing. `source` is `None` when `settle` only rejects.
+fn start_open(
+  env: &Env,
+  source: Option<Source>,
+  options: OpenOptions,
+  settle: Settle,
+) -> Result<waits::Promise> {
+  let promise = waits::start(
+    env,
+    "openAsync",
+    settle,
+    move |stop| match source {
+      Some(source) => source.open(&options, Some(stop)),
       None => Err(MmapError::Closed),
-    })
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<MemoryMappedFile> {
-    // An abort that arrives while the file is being mapped still wins: the mapping is dropped.
-    let mapping = self.settle.settle(&env, output)?;
-    Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
-  }
+    },
+    // An abort that arrives while the file is being mapped still wins: the mapping is dropped,
+    // which closes the file and releases its lock.
+    Box::new(|env, settle, output| {
+      let mapping = settle.settle(env, output)?;
+      Ok(MemoryMappedFile::wrap(Arc::new(mapping)))
+    }),
+  )?;
+  Ok(waits::Promise::of(promise))
 }
+
+// The async twin of flush runs the same core function as its sync method on the libuv threadpool
+// (it always ends on its own) and settles the Promise on the JS thread with Node-style errors
+// (`settle.rs`).
 
 /// `flushAsync` and `flushRangeAsync`.
 pub struct FlushTask {

@@ -2,108 +2,29 @@
 //! `indexOf`, `count`, `findAll` and the async twins): argument conversion here, the scanning itself
 //! in `mmapkit_core::scan`. The sync method and its Promise twin run the same [`ScanJob::run`].
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use mmapkit_core::scan::{self, Control};
-use mmapkit_core::{MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::abort::AbortWatch;
 use crate::arguments::{bytes_vec, index, optional_index, BytesArg, ScanOptionsArg};
 use crate::js::{Js, Value};
 use crate::node_error::OrThrow;
+use crate::scan_job::ScanJob;
 use crate::scan_progress::{Progress, ProgressCallback};
+use crate::scan_wait;
 use crate::settle::Settle;
 use crate::span::Span;
+use crate::waits::Promise;
 
 /// A class whose methods scan a [`Span`].
 pub trait ScanTarget {
   fn span(&self) -> &Span;
 }
 
-/// What to scan for.
-#[derive(Debug, Clone)]
-pub enum ScanKind {
-  Byte(u8),
-  Pattern(Vec<u8>),
-  /// The pattern and `options.limit` (`None`: all matches, up to the core's maximum).
-  FindAll(Vec<u8>, Option<usize>),
-}
-
-/// One scan of a range of a mapping: the shared body of each sync method and its async twin.
-#[derive(Debug, Clone)]
-pub struct ScanJob {
-  pub kind: ScanKind,
-  /// Mapping range.
-  pub start: u64,
-  pub length: u64,
-  /// Subtracted from match offsets: results are relative to the span.
-  pub base: u64,
-  pub threads: usize,
-  /// `onProgress` of an async scan, called by the scan itself (see [`Progress`]).
-  pub progress: Option<Progress>,
-}
-
-/// A scan's answer.
-pub enum ScanOutput {
-  Count(u64),
-  Offsets(Vec<u64>),
-}
-
-impl ScanJob {
-  /// Runs the scan; with `progress`, reports `control.done` while it runs and `(total, total)`
-  /// once it succeeded.
-  pub fn run(
-    &self,
-    mapping: &MappedFile,
-    control: &Control,
-  ) -> std::result::Result<ScanOutput, MmapError> {
-    match &self.progress {
-      None => self.scan(mapping, control),
-      Some(progress) => progress.around(self.length, control, || self.scan(mapping, control)),
-    }
-  }
-
-  fn scan(
-    &self,
-    mapping: &MappedFile,
-    control: &Control,
-  ) -> std::result::Result<ScanOutput, MmapError> {
-    mapping.with_bytes(self.start, self.length, |bytes| {
-      Ok(match &self.kind {
-        ScanKind::Byte(byte) => {
-          ScanOutput::Count(scan::count_byte(bytes, *byte, self.threads, control)?)
-        }
-        ScanKind::Pattern(pattern) => {
-          ScanOutput::Count(scan::count(bytes, pattern, self.threads, control)?)
-        }
-        ScanKind::FindAll(pattern, limit) => {
-          let offset = self.start - self.base;
-          let found = scan::find_all(bytes, pattern, *limit, self.threads, control)?;
-          ScanOutput::Offsets(found.into_iter().map(|at| at as u64 + offset).collect())
-        }
-      })
-    })
-  }
-}
-
-impl ScanOutput {
-  pub fn into_js(self, env: &Env) -> Result<Value> {
-    let js = Js::from_env(env);
-    match self {
-      ScanOutput::Count(n) => js.number(n as f64),
-      ScanOutput::Offsets(offsets) => {
-        let mut array = env.create_array(offsets.len() as u32)?;
-        for (i, offset) in offsets.into_iter().enumerate() {
-          array.set(i as u32, offset as f64)?;
-        }
-        Ok(array.raw())
-      }
-    }
-  }
-}
+// Public here too: `impl_scan_methods!` names `ScanKind` by this path.
+pub use crate::scan_job::ScanKind;
 
 /// The options of `count`/`findAll` and the async twins, with their defaults.
 struct ScanOptions<'a> {
@@ -244,16 +165,17 @@ pub fn find_all(
   )
 }
 
-/// Builds the async twin's task; an error found before the work starts (a range past the end, a
-/// throwing `signal.aborted` getter) becomes the Promise's rejection.
+/// Starts the async twin on a thread of its own (`scan_wait.rs`); an error found before the work
+/// starts (a range past the end, a throwing `signal.aborted` getter) becomes the Promise's
+/// rejection.
 pub fn scan_async(
   env: &Env,
   span: &Span,
   needle: Option<BytesArg>,
   options: Option<ScanOptionsArg>,
   make_kind: fn(Vec<u8>, Option<usize>) -> ScanKind,
-) -> AsyncTask<ScanTask> {
-  let prepared = (|| -> Result<ScanTask> {
+) -> Result<Promise> {
+  let prepared = (|| -> Result<(ScanJob, AbortWatch)> {
     let needle = needle.map(bytes_vec).unwrap_or_default();
     let options = scan_options(options);
     let mut job = job(env, span, make_kind(needle, options.limit), &options)?;
@@ -261,17 +183,13 @@ pub fn scan_async(
       job.progress = Some(Progress(Arc::new(progress_callback(callback)?)));
     }
     let abort = AbortWatch::new(Js::from_env(env), options.signal)?;
-    Ok(ScanTask {
-      mapping: Arc::clone(&span.mapping),
-      job: Some(job),
-      settle: Settle::ok(abort),
-    })
+    Ok((job, abort))
   })();
-  AsyncTask::new(prepared.unwrap_or_else(|error| ScanTask {
-    mapping: Arc::clone(&span.mapping),
-    job: None,
-    settle: Settle::rejecting(error),
-  }))
+  let mapping = Arc::clone(&span.mapping);
+  match prepared {
+    Ok((job, abort)) => scan_wait::start(env, mapping, Some(job), Settle::ok(abort)),
+    Err(error) => scan_wait::start(env, mapping, None, Settle::rejecting(error)),
+  }
 }
 
 fn progress_callback(
@@ -387,7 +305,7 @@ macro_rules! impl_scan_methods {
       /// reject the Promise.
       /// @example const lines = await file.countLinesAsync({ signal: AbortSignal.timeout(10_000) })
       #[napi(catch_unwind, ts_args_type = "options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_lines_async(&self, env: Env, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
+      pub fn count_lines_async(&self, env: Env, options: Option<$crate::arguments::ScanOptionsArg>) -> Result<$crate::waits::Promise> {
         $crate::scan_methods::scan_async(&env, self.span(), None, options, |_, _| $crate::scan_methods::ScanKind::Byte(b'\n'))
       }
 
@@ -399,7 +317,7 @@ macro_rules! impl_scan_methods {
       /// errors, `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
       /// @example const errors = await file.countAsync('ERROR', { threads: 1 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions", ts_return_type = "Promise<number>")]
-      pub fn count_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
+      pub fn count_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> Result<$crate::waits::Promise> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern), options, |p, _| $crate::scan_methods::ScanKind::Pattern(p))
       }
 
@@ -412,62 +330,10 @@ macro_rules! impl_scan_methods {
       /// `ERR_MMAP_CLOSED` and an abort (`AbortError`) reject the Promise.
       /// @example const offsets = await file.findAllAsync('ERROR', { limit: 10 })
       #[napi(catch_unwind, ts_args_type = "pattern: Uint8Array | string, options?: AsyncScanOptions & { limit?: number }", ts_return_type = "Promise<number[]>")]
-      pub fn find_all_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> AsyncTask<$crate::scan_methods::ScanTask> {
+      pub fn find_all_async(&self, env: Env, pattern: $crate::arguments::BytesArg, options: Option<$crate::arguments::ScanOptionsArg>) -> Result<$crate::waits::Promise> {
         $crate::scan_methods::scan_async(&env, self.span(), Some(pattern), options, $crate::scan_methods::ScanKind::FindAll)
       }
     }
   };
 }
 pub(crate) use impl_scan_methods;
-
-/// `countLinesAsync`, `countAsync` and `findAllAsync`: the sync methods' [`ScanJob`] on a worker
-/// thread, while the libuv thread forwards aborts to it (the job reports `onProgress` itself).
-pub struct ScanTask {
-  pub mapping: Arc<MappedFile>,
-  /// `None` when the task only rejects (`settle.early`).
-  pub job: Option<ScanJob>,
-  pub settle: Settle,
-}
-
-impl Task for ScanTask {
-  type Output = std::result::Result<ScanOutput, MmapError>;
-  type JsValue = Either<f64, Vec<f64>>;
-
-  fn compute(&mut self) -> Result<Self::Output> {
-    let Some(job) = self.job.as_ref().filter(|_| !self.settle.skip()) else {
-      return Ok(Err(MmapError::Aborted));
-    };
-    let control = Control::default();
-    let abort = self.settle.abort.flag();
-    let mapping = &self.mapping;
-    Ok(std::thread::scope(|scope| {
-      // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
-      let worker =
-        match std::thread::Builder::new().spawn_scoped(scope, || job.run(mapping, &control)) {
-          Ok(worker) => worker,
-          Err(error) => return Err(crate::waits::thread_error(error)),
-        };
-      while !worker.is_finished() {
-        std::thread::sleep(Duration::from_millis(2));
-        if abort.load(Ordering::SeqCst) {
-          control.abort.store(true, Ordering::SeqCst);
-        }
-      }
-      worker
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    }))
-  }
-
-  fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-    Ok(match self.settle.settle(&env, output)? {
-      ScanOutput::Count(n) => Either::A(n as f64),
-      ScanOutput::Offsets(offsets) => Either::B(offsets.into_iter().map(|o| o as f64).collect()),
-    })
-  }
-
-  fn finally(mut self, env: Env) -> Result<()> {
-    self.settle.abort.release(Js::from_env(&env));
-    Ok(())
-  }
-}

@@ -150,6 +150,23 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     .unwrap_or_else(|| "panic".into())
 }
 
+/// A Promise made by [`start`], as a `#[napi]` method returns it when it takes `env: Env` by value
+/// (an `Object<'env>` cannot outlive that borrow).
+pub struct Promise(sys::napi_value);
+
+impl Promise {
+  pub fn of(object: Object<'_>) -> Self {
+    Promise(object.raw())
+  }
+}
+
+impl ToNapiValue for Promise {
+  // SAFETY: the caller passes the env the promise was made in, during the same call.
+  unsafe fn to_napi_value(_env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
+    Ok(value.0)
+  }
+}
+
 /// An env cleanup hook that sets a wait's stop flag when its environment is torn down (a worker
 /// terminated, the process exiting). Owns one count of the flag's `Arc`, given back either by the
 /// hook when it runs or by `remove` when the promise settles: exactly one of them runs, since a

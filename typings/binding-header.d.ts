@@ -112,7 +112,10 @@ export interface ScanOptions {
 export interface AsyncScanOptions extends ScanOptions {
   /** Aborting rejects the Promise with an `AbortError` within milliseconds. */
   signal?: AbortSignal
-  /** Called on the JS thread while the scan runs, at most every 50 ms. */
+  /**
+   * Called on the JS thread while the scan runs, at most every 50 ms. An exception it throws stops
+   * the scan and rejects the Promise with that exception; it is not called again.
+   */
   onProgress?: (bytesDone: number, bytesTotal: number) => void
 }
 

@@ -104,6 +104,9 @@ pub struct MappedFile {
   policy: FlushPolicy,
   /// The `EveryMillis` thread, stopped by `close`.
   flusher: Mutex<Option<Flusher>>,
+  /// How many times `close` or `resize` has started to give up the mapped range: see
+  /// [`MappedFile::unmap_count`].
+  unmaps: AtomicU64,
 }
 
 /// The state both the handle and its background flusher use.
@@ -218,6 +221,7 @@ impl MappedFile {
       whole_file,
       policy,
       flusher: Mutex::new(flusher),
+      unmaps: AtomicU64::new(0),
     }
   }
 
@@ -392,6 +396,24 @@ impl MappedFile {
       .unwrap_or(true)
   }
 
+  /// How many times [`close`](MappedFile::close) or [`resize`](MappedFile::resize) has started to
+  /// give up the mapped range. Both wait for accesses running on other threads (they hold the
+  /// region's read lock), so a long reader (an async scan over gigabytes) reads this before it
+  /// starts and stops as soon as it changes: then `close` and `resize` wait milliseconds, not the
+  /// whole scan. Lock-free: it never waits for the region's lock.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(16)?;
+  /// let before = memory.unmap_count();
+  /// memory.close();
+  /// assert_ne!(memory.unmap_count(), before);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
+  pub fn unmap_count(&self) -> u64 {
+    self.unmaps.load(Ordering::SeqCst)
+  }
+
   /// Bytes written through [`MappedFile::write`] since the last flush.
   ///
   /// ```
@@ -420,6 +442,8 @@ impl MappedFile {
   /// # Ok::<(), mmapkit_core::MmapError>(())
   /// ```
   pub fn close(&self) {
+    // Before the write lock: long readers holding the read lock see it and give up.
+    self.unmaps.fetch_add(1, Ordering::SeqCst);
     // Stop the flusher first: its ticks take the region's read lock.
     let flusher = self
       .flusher

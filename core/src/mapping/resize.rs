@@ -1,5 +1,7 @@
 //! [`MappedFile::resize`]: a new file length, mapped again.
 
+use std::sync::atomic::Ordering;
+
 use memmap2::MmapOptions;
 
 use super::MappedFile;
@@ -49,6 +51,8 @@ impl MappedFile {
       });
     }
     to_usize(new_len, "newLength")?;
+    // Before the write lock: long readers holding the read lock see it and give up.
+    self.unmaps.fetch_add(1, Ordering::SeqCst);
     let mut guard = self
       .shared
       .region

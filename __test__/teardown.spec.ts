@@ -1,0 +1,331 @@
+// Every wait ends and close() never waits for a scan (a hostile tester's reproductions):
+// - openAsync's wait for `options.lock` holds no libuv pool thread and never delays process.exit()
+//   or worker.terminate(); an abort ends it and changes nothing;
+// - close() and resize() stop the async scans running on the mapping (or its segments), which
+//   reject with ERR_MMAP_CLOSED; process.exit() and worker.terminate() do not wait for a scan;
+// - an exception thrown by onProgress stops the scan and rejects its Promise with it.
+// Children that could hang run in their own process and are judged by whether (and in which order)
+// things ended within a generous bound, never by tight timing. The scans run over sparse files far
+// too large to scan within that bound (a whole 256 GiB scan takes minutes), so a scan that was not
+// stopped shows as a hang or as a full count.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { statSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import test from 'ava'
+
+import { MemoryMappedFile } from '../index.js'
+import { rejectsLike, tempDir } from './helpers.mjs'
+
+const binding = fileURLToPath(new URL('../index.js', import.meta.url))
+/** How long a child may take to end before it counts as hung (the busiest CI machine fits). */
+const BOUND_MS = 30_000
+const GiB = 2 ** 30
+
+// Windows has no flock(1), and NTFS files are not sparse by default.
+const posixOnly = process.platform === 'win32' ? test.skip : test
+/** Tests that need flock(1) (util-linux) to hold a lock from another process. */
+const withFlock = posixOnly === test && spawnSync('flock', ['--version']).status === 0 ? test : test.skip
+
+/** Runs `code` (CommonJS, `binding` in scope) in a child; resolves with how it ended. */
+function runChild(code: string, args: string[] = []) {
+  const child = spawn(process.execPath, ['-e', `const binding = ${JSON.stringify(binding)};\n${code}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  return ended(child).then(({ code, signal, hung }) => ({ code, signal, hung, output }))
+}
+
+/** Waits for `child` to end, killing it after BOUND_MS (then `hung: true`). */
+function ended(child: ChildProcess): Promise<{ code: number | null; signal: string | null; hung: boolean }> {
+  return new Promise((resolve) => {
+    let hung = false
+    const timer = setTimeout(() => {
+      hung = true
+      child.kill('SIGKILL')
+    }, BOUND_MS)
+    // 'close', not 'exit': only then has all of the child's output been read.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, hung })
+    })
+  })
+}
+
+/** A sparse file of `size` bytes (zeros, no disk blocks). */
+function sparseFile(t: import('ava').ExecutionContext, size: number): string {
+  const path = join(tempDir(t), 'sparse.bin')
+  writeFileSync(path, '')
+  truncateSync(path, size)
+  return path
+}
+
+/** Holds an exclusive lock on `path` in a `flock` process until the test ends. */
+async function holdLock(t: import('ava').ExecutionContext, path: string) {
+  const holder = spawn('flock', ['-x', path, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  t.teardown(() => holder.kill('SIGKILL'))
+  while (spawnSync('flock', ['-n', '-x', path, 'true']).status === 0) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+// 1. openAsync's lock wait
+
+withFlock(
+  'openAsync waiting for a lock held by another process: fs and zlib still run, process.exit() exits',
+  async (t) => {
+    const path = join(tempDir(t), 'locked.bin')
+    writeFileSync(path, 'x'.repeat(4096))
+    await holdLock(t, path)
+    const result = await runChild(
+      `const { MemoryMappedFile } = require(binding)
+       const fs = require('node:fs'), zlib = require('node:zlib')
+       // More waits than libuv has pool threads (4).
+       for (let i = 0; i < 6; i++) {
+         MemoryMappedFile.openAsync(process.argv[1], { lock: 'shared' }).then(
+           () => console.log('opened'), (e) => console.log('rejected', e.code))
+       }
+       fs.promises.stat(process.argv[1])
+         .then(() => { console.log('stat'); return new Promise((ok, ko) => zlib.gzip('abc', (e) => e ? ko(e) : ok())) })
+         .then(() => { console.log('gzip'); process.exit(7) })`,
+      [path],
+    )
+    t.false(result.hung, `the child did not exit: ${result.output}`)
+    t.is(result.code, 7, result.output)
+    t.is(result.output, 'stat\ngzip\n')
+  },
+)
+
+test('openAsync waiting for a lock this process holds does not delay process.exit()', async (t) => {
+  const path = join(tempDir(t), 'locked.bin')
+  writeFileSync(path, 'x'.repeat(4096))
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const holder = MemoryMappedFile.openRw(process.argv[1], { lock: 'exclusive' })
+     MemoryMappedFile.openAsync(process.argv[1], { lock: 'shared' }).then(() => console.log('opened'))
+     setTimeout(() => { console.log('exiting'); process.exit(7) }, 200)`,
+    [path],
+  )
+  t.false(result.hung, `the child did not exit: ${result.output}`)
+  t.is(result.code, 7, result.output)
+  t.is(result.output, 'exiting\n')
+})
+
+test('worker.terminate() settles while the worker waits in openAsync for a lock', async (t) => {
+  const path = join(tempDir(t), 'locked.bin')
+  writeFileSync(path, 'x'.repeat(4096))
+  const result = await runChild(
+    `const { Worker } = require('node:worker_threads')
+     const { MemoryMappedFile } = require(binding)
+     const holder = MemoryMappedFile.openRw(process.argv[1], { lock: 'exclusive' })
+     const worker = new Worker(\`
+       const { parentPort, workerData } = require('node:worker_threads')
+       const { MemoryMappedFile } = require(workerData.binding)
+       for (let i = 0; i < 4; i++) MemoryMappedFile.openAsync(workerData.path, { lock: 'shared' })
+       setTimeout(() => parentPort.postMessage('waiting'), 100)
+     \`, { eval: true, workerData: { binding, path: process.argv[1] } })
+     worker.once('message', async () => {
+       await worker.terminate()
+       console.log('terminated')
+       holder.close()
+     })`,
+    [path],
+  )
+  t.false(result.hung, `worker.terminate() never settled: ${result.output}`)
+  t.is(result.code, 0, result.output)
+  t.is(result.output, 'terminated\n')
+})
+
+test('an abort ends openAsync waiting for a lock; the rejected call changed nothing', async (t) => {
+  const path = join(tempDir(t), 'locked.bin')
+  writeFileSync(path, 'x'.repeat(4096))
+  const holder = MemoryMappedFile.openRw(path, { lock: 'exclusive' })
+  t.teardown(() => holder.close())
+  const controller = new AbortController()
+  const opening = MemoryMappedFile.openAsync(path, {
+    mode: 'readWrite',
+    size: 1 << 20,
+    lock: 'exclusive',
+    signal: controller.signal,
+  })
+  setTimeout(() => controller.abort(), 50)
+  await rejectsLike(t, opening, { name: 'AbortError', code: 'ABORT_ERR' })
+  t.is(statSync(path).size, 4096)
+  // The lock is still the holder's alone, and it is free once the holder lets go.
+  t.false(MemoryMappedFile.openRo(path).tryLock('shared'))
+  holder.unlock()
+  const file = await MemoryMappedFile.openAsync(path, { lock: 'shared' })
+  t.is(file.length, 4096)
+  file.close()
+})
+
+// 2. close(), resize() and teardown stop async scans
+
+/** The scans, each started on `target` with `onProgress`. */
+const scans = {
+  countLinesAsync: (target: any, onProgress: any) => target.countLinesAsync({ onProgress }),
+  countAsync: (target: any, onProgress: any) => target.countAsync('abc', { onProgress }),
+  findAllAsync: (target: any, onProgress: any) => target.findAllAsync('abc', { onProgress }),
+}
+
+for (const [name, scan] of Object.entries(scans)) {
+  posixOnly(`close() stops a running ${name}, which rejects with ERR_MMAP_CLOSED and reports no more`, async (t) => {
+    const size = 256 * GiB
+    const file = MemoryMappedFile.openRo(sparseFile(t, size))
+    const reported: number[] = []
+    const scanning = scan(file, (done: number) => reported.push(done))
+    // Closed once the scan has started scanning (and so holds the mapping).
+    while (reported.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    file.close()
+    await rejectsLike(t, scanning, { code: 'ERR_MMAP_CLOSED' })
+    const afterSettle = reported.length
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.is(reported.length, afterSettle, 'onProgress was called after the Promise settled')
+    t.true(reported.every((done) => done < size))
+  })
+}
+
+posixOnly('resize() of the file stops an async scan of its segment; the file scans again after', async (t) => {
+  const file = MemoryMappedFile.openRw(sparseFile(t, 256 * GiB))
+  const segment = file.segment(GiB, 128 * GiB)
+  let started = 0
+  const ofSegment = segment.countLinesAsync({ onProgress: () => started++ })
+  while (started === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  file.resize(4096)
+  await rejectsLike(t, ofSegment, { code: 'ERR_MMAP_CLOSED' })
+  t.is(file.length, 4096)
+  // After resize the file scans again, to its new end.
+  t.is(await file.countLinesAsync(), 0)
+  file.close()
+})
+
+posixOnly('process.exit() does not wait for running async scans, and fs still runs beside them', async (t) => {
+  const path = sparseFile(t, 256 * GiB)
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const file = MemoryMappedFile.openRo(process.argv[1])
+     let progress = 0
+     for (let i = 0; i < 6; i++) {
+       file.countAsync('abc', { onProgress: () => progress++ }).then(() => console.log('scanned'), (e) => console.log(e.code))
+     }
+     require('node:fs').promises.stat(process.argv[1]).then(async () => {
+       console.log('stat')
+       while (progress === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+       process.exit(7)
+     })`,
+    [path],
+  )
+  t.false(result.hung, `the child did not exit: ${result.output}`)
+  t.is(result.code, 7, result.output)
+  t.is(result.output, 'stat\n')
+})
+
+posixOnly('worker.terminate() settles while the worker runs async scans', async (t) => {
+  const path = sparseFile(t, 256 * GiB)
+  const result = await runChild(
+    `const { Worker } = require('node:worker_threads')
+     const worker = new Worker(\`
+       const { parentPort, workerData } = require('node:worker_threads')
+       const { MemoryMappedFile } = require(workerData.binding)
+       const file = MemoryMappedFile.openRo(workerData.path)
+       let told = false
+       const onProgress = () => { if (!told) { told = true; parentPort.postMessage('scanning') } }
+       file.findAllAsync('abc', { onProgress })
+       file.segment(0, 2 ** 37).countLinesAsync({ onProgress })
+     \`, { eval: true, workerData: { binding, path: process.argv[1] } })
+     worker.once('message', async () => {
+       await worker.terminate()
+       console.log('terminated')
+     })`,
+    [path],
+  )
+  t.false(result.hung, `worker.terminate() never settled: ${result.output}`)
+  t.is(result.code, 0, result.output)
+  t.is(result.output, 'terminated\n')
+})
+
+test('sync scans, line iteration and flushAsync still work beside async scans and close()', async (t) => {
+  const path = join(tempDir(t), 'lines.bin')
+  writeFileSync(path, 'one\ntwo\nthree\n')
+  const file = MemoryMappedFile.openRw(path)
+  const counting = file.countLinesAsync()
+  t.is(file.countLines(), 3)
+  t.deepEqual(
+    [...file.lines()].map((line) => Buffer.from(line).toString()),
+    ['one', 'two', 'three'],
+  )
+  t.is(await counting, 3)
+  file.updateRegion(0, 'ONE')
+  await file.flushAsync()
+  file.close()
+  await rejectsLike(t, file.countLinesAsync(), { code: 'ERR_MMAP_CLOSED' })
+})
+
+// 3. onProgress that throws
+
+test('an exception thrown by onProgress stops the scan and rejects its Promise with it', async (t) => {
+  const size = 256 * GiB
+  const path = process.platform === 'win32' ? null : sparseFile(t, size)
+  if (path !== null) {
+    const file = MemoryMappedFile.openRo(path)
+    const boom = new Error('boom')
+    let calls = 0
+    const error = await t.throwsAsync(
+      file.countLinesAsync({
+        onProgress: () => {
+          calls++
+          throw boom
+        },
+      }),
+    )
+    t.is(error, boom)
+    t.is(calls, 1, 'onProgress is not called again once it threw')
+    file.close()
+  }
+  // The last call (bytesDone === bytesTotal) comes before the Promise settles: it rejects too.
+  const small = join(tempDir(t), 'small.bin')
+  writeFileSync(small, 'abc\n')
+  const file = MemoryMappedFile.openRo(small)
+  const last = new TypeError('last')
+  const error = await t.throwsAsync(
+    file.countAsync('abc', {
+      onProgress: (done: number, total: number) => {
+        if (done === total) throw last
+      },
+    }),
+  )
+  t.is(error, last)
+  // A caller's signal still aborts a scan with a guarded onProgress, with the caller's reason.
+  const controller = new AbortController()
+  const reason = new Error('why')
+  controller.abort(reason)
+  await rejectsLike(t, file.countAsync('abc', { signal: controller.signal, onProgress() {} }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  })
+  file.close()
+})
+
+test('an onProgress that throws is never an uncaughtException, even without a handler', async (t) => {
+  const path = join(tempDir(t), 'small.bin')
+  writeFileSync(path, 'a\nb\n')
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const file = MemoryMappedFile.openRo(process.argv[1])
+     ;(async () => {
+       try {
+         await file.countLinesAsync({ onProgress: () => { throw new Error('boom') } })
+         console.log('resolved')
+       } catch (e) {
+         console.log('caught', e.message)
+       }
+     })()`,
+    [path],
+  )
+  t.false(result.hung, result.output)
+  t.is(result.code, 0, result.output)
+  t.is(result.output, 'caught boom\n')
+})
