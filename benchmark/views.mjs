@@ -12,7 +12,7 @@
 // --node: Node majors; 20 is the node on PATH, 22/24/26 the ones under node_modules/.cache (see
 // scripts/ava-on-node.mjs).
 // Cases, over a warm --size file (page tables of the mapping touched first):
-// - small: `asBuffer(offset, 16)` at 2**20 seeded random 16-byte-aligned offsets, its 16 bytes summed
+// - small: `asBuffer(offset, 16)` at 2**18 seeded random 16-byte-aligned offsets, its 16 bytes summed
 //   in JS; ns per view.
 // - chunks: every byte summed in JS through `chunks(1 MiB)`; ns per pass over the file.
 // - cycle: 1,000 x (openRo + asBuffer() of the whole file + one byte read + close), ns per cycle,
@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
   },
 })
 
-const SMALL_VIEWS = 2 ** 20
+const SMALL_VIEWS = 2 ** 18
 const CHUNK = 1 << 20
 const CYCLES = 1000
 

@@ -160,15 +160,25 @@ fn env_is_stopping(env: sys::napi_env) -> bool {
   }
 }
 
-/// Takes a new view's bytes off V8's external-memory count (Node 20 and 22).
+/// Takes a new view's bytes off V8's external-memory count (V8 up to 12: Node 20 and 22).
 ///
 /// A view is not memory V8 allocated and needs no garbage collection to be freed, yet V8 counts
 /// every external ArrayBuffer's length as external memory, and a count that grows fast starts full
 /// garbage collections: iterating a 1 GiB file in 1 MiB chunks ran mark-compacts all along (35 us
 /// a chunk instead of 2). So the bytes V8 just added are taken off again at once: the count never
-/// rises over the iteration, and a decrease never starts a collection. V8 takes the bytes off once
-/// more when it collects the buffer, which leaves its count below its own tally of buffers; V8 up
-/// to 12 accepts that, V8 13+ (Node 24+) aborts on it, so nothing is done there.
+/// rises over an iteration of small views. V8 takes the bytes off once more when it collects the
+/// buffer, which leaves its count below zero. Measured (1,000 x an external 1 GiB buffer made and
+/// dropped, `napi_adjust_external_memory(-len)` after each):
+/// - V8 11.3 (Node 20.20) and 12.4 (Node 22.23) accept a negative count: the limit that starts a
+///   collection is relative (the lowest count since the last mark-compact + 64 MiB). Full GCs go
+///   from ~610 to 60-160, not to 0: a buffer over 64 MiB still passes the limit the moment V8 adds
+///   it (inside `napi_create_external_buffer`, before this runs), and taking the bytes off *before*
+///   creating it moves the limit down with the count (107-110 full GCs).
+/// - V8 13.6 (Node 24.22) and 14.6 (Node 26.12) abort the process at the first adjustment that
+///   takes the count below zero (`Check failed: static_cast<int64_t>(total_before) >= -delta`).
+///
+/// Nothing in Node-API makes such memory without V8 counting it before
+/// `node_api_create_external_sharedarraybuffer` (see `shared_view`).
 fn uncount(js: Js, len: usize) {
   if may_uncount(js) {
     let mut adjusted = 0i64;
@@ -179,16 +189,43 @@ fn uncount(js: Js, len: usize) {
   }
 }
 
-/// Whether this runtime's V8 tolerates an external-memory count below its own tally (Node <= 22).
+/// Whether this runtime's V8 tolerates an external-memory count below zero (V8 <= 12). The V8
+/// version comes from `v8::V8::GetVersion()`, which Node exports (a C-compatible call: no
+/// arguments, a static string); where it is not exported (not Node's V8, or another mangling) the
+/// Node version stands in (Node <= 22 has V8 <= 12).
 fn may_uncount(js: Js) -> bool {
   static MAY: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-  *MAY.get_or_init(|| {
-    let mut version: *const sys::napi_node_version = ptr::null();
-    // SAFETY: Node-API fills `version` with a pointer to a static struct it owns.
-    let status = unsafe { sys::napi_get_node_version(js.0, &mut version) };
-    // SAFETY: on success `version` points to that static struct.
-    status == sys::Status::napi_ok && !version.is_null() && unsafe { (*version).major } <= 22
+  *MAY.get_or_init(|| match v8_major() {
+    Some(major) => major <= 12,
+    None => node_major(js).is_some_and(|major| major <= 22),
   })
+}
+
+/// The major version of the V8 this process runs, if Node exports `v8::V8::GetVersion()`.
+fn v8_major() -> Option<u32> {
+  type GetVersion = unsafe extern "C" fn() -> *const std::ffi::c_char;
+  // Itanium (Linux, macOS) and MSVC (Windows) manglings of `static const char* v8::V8::GetVersion()`.
+  let address = [c"_ZN2v82V810GetVersionEv", c"?GetVersion@V8@v8@@SAPEBDXZ"]
+    .into_iter()
+    .map(mmapkit_core::runtime_symbol)
+    .find(|address| !address.is_null())?;
+  // SAFETY: the exported function of that name; it takes nothing and returns a pointer to a
+  // static NUL-terminated string ("11.3.244.8-node.38").
+  let version = unsafe { std::mem::transmute::<*mut c_void, GetVersion>(address)() };
+  if version.is_null() {
+    return None;
+  }
+  // SAFETY: as above, a static NUL-terminated string.
+  let text = unsafe { std::ffi::CStr::from_ptr(version) }.to_str().ok()?;
+  text.split('.').next()?.parse().ok()
+}
+
+fn node_major(js: Js) -> Option<u32> {
+  let mut version: *const sys::napi_node_version = ptr::null();
+  // SAFETY: Node-API fills `version` with a pointer to a static struct it owns.
+  let status = unsafe { sys::napi_get_node_version(js.0, &mut version) };
+  // SAFETY: on success `version` points to that static struct.
+  (status == sys::Status::napi_ok && !version.is_null()).then(|| unsafe { (*version).major })
 }
 
 // Views over external SharedArrayBuffers, where the runtime can make them.
