@@ -30,6 +30,7 @@ import {
   createDataFile,
   formatNs,
   lcgOffsets,
+  machineInfo,
   median,
   parseSize,
   repoRoot,
@@ -235,6 +236,7 @@ async function parent() {
     const result = {
       benchmark: 'npm run bench:views (benchmark/views.mjs)',
       date: new Date().toISOString(),
+      machine: machineInfo({ path: null, note: 'one addon per build: see options.builds' }),
       options: { builds, majors, rounds, size },
       summary,
       runs: results,
