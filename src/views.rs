@@ -2,7 +2,7 @@
 //!
 //! Each view is a Buffer of its own over that view's bytes only, so cloning or posting a small
 //! view copies (or shares) a small buffer (issue 11). Where the runtime can make external
-//! SharedArrayBuffers (Node 24.16+ in 24.x, 26.1+) the Buffer is over one of those: V8 does not
+//! SharedArrayBuffers (Node 22.23+, 24.16+, 26.1+) the Buffer is over one of those: V8 does not
 //! count them as external memory, and they cannot be transferred (see `shared_view` below).
 //! Elsewhere it is an external Buffer (an ArrayBuffer). Its finalizer hint holds:
 //! - an `Arc<Reservation>`: the address range stays mapped while the view's memory may be
@@ -20,6 +20,15 @@
 //!   reserved, as zero pages once its file is closed).
 //! - an `Arc<MappedFile>`, so a view keeps its mapping open if the `MemoryMappedFile` object is
 //!   garbage-collected first.
+//!
+//! Cost of a 16-byte `asBuffer` (callgrind, instructions a view including its collection; the
+//! shared-ArrayBuffer design before issue 11 took 7,100-8,100): with an external SharedArrayBuffer
+//! and `node_api_set_prototype` (Node 24, 26) ~6,500-7,300; with a SharedArrayBuffer and the
+//! `__proto__` accessor (Node 22.23) ~8,100-9,300; with an external Buffer (Node 20) ~9,500-9,900,
+//! of which Node-API's `napi_create_external_buffer` alone takes ~5,650 (`node::Buffer::New`: an
+//! ArrayBuffer, a Uint8Array and its prototype, a private "untransferable" mark, a weak handle, a
+//! cleanup hook and two allocations) and freeing it ~1,800 more (a thread-safe SetImmediate per
+//! buffer, then the Node-API finalizer call): a floor no Node-API call avoids there.
 
 use std::cell::Cell;
 use std::ffi::c_void;
@@ -235,7 +244,7 @@ fn node_major(js: Js) -> Option<u32> {
 // finalizer (from any thread) when the backing store itself is freed, whichever thread held it
 // last; and a SharedArrayBuffer cannot be transferred or detached (`transfer` does not exist on
 // it, transfer lists and web byte streams refuse it), so no path moves the memory out from under
-// the reservation. `node_api_create_external_sharedarraybuffer` exists from Node 24.16 (24.x) and
+// the reservation. `node_api_create_external_sharedarraybuffer` exists from Node 22.23, 24.16 and
 // 26.1; it is looked up at run time, and elsewhere views are external ArrayBuffers as above.
 
 type CreateExternalSab = unsafe extern "C" fn(
@@ -349,7 +358,7 @@ fn buffer_over(js: Js, sab: Value, len: usize, prototype: Value) -> Option<Value
     return None;
   }
   if let Some(set_prototype) = set_prototype() {
-    // `node_api_set_prototype` (Node 24 and 26 here): V8's SetPrototype directly, ~2,500
+    // `node_api_set_prototype` (Node 24 and 26 here): V8's SetPrototype directly, ~2,000
     // instructions less than the `__proto__` accessor below, and no JavaScript runs.
     // SAFETY: the documented signature (env, object, prototype); both values live in this scope.
     let status = unsafe { set_prototype(js.0, typed, prototype) };
