@@ -173,9 +173,10 @@ impl Span {
 
   /// A registered view of `length` bytes at mapping offset `at`.
   pub fn view(&self, env: &Env, at: u64, length: u64) -> Result<Value> {
-    let raw = self.mapping.view(at, length).or_throw(env)?;
+    // The view and the range it lies in, under one lock.
+    let (raw, reservation) = self.mapping.held_view(at, length).or_throw(env)?;
     check_view_length(env, length)?;
-    views::create(Js::from_env(env), &self.mapping, raw)
+    views::create(Js::from_env(env), &self.mapping, raw, reservation)
   }
 
   pub fn update_region(&self, env: &Env, offset: Value, data: Value) -> Result<()> {
