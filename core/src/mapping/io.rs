@@ -166,8 +166,7 @@ impl MappedFile {
     // SAFETY: `range` lies inside the live mapping (checked above), which the read guard keeps
     // mapped; `target` is valid for `len` bytes (the caller's contract) and may alias the mapping,
     // hence `copy` (memmove) through raw pointers. The closure owns nothing, as `guarded` requires.
-    unsafe { guarded(|| std::ptr::copy(src, target, range.len())) }
-      .map_err(|e| self.access_fault(&region, &range, e))
+    unsafe { self.guarded_access(&region, &range, || std::ptr::copy(src, target, range.len())) }
   }
 
   /// A copy of `length` bytes at `offset`.
@@ -186,8 +185,11 @@ impl MappedFile {
     let mut out = vec![0u8; range.len()];
     let (src, dst) = (region.ptr().wrapping_add(range.start), out.as_mut_ptr());
     // SAFETY: as in `read_into`; `out` is owned outside the guarded closure.
-    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }
-      .map_err(|e| self.access_fault(&region, &range, e))?;
+    unsafe {
+      self.guarded_access(&region, &range, || {
+        std::ptr::copy_nonoverlapping(src, dst, range.len())
+      })
+    }?;
     Ok(out)
   }
 
@@ -278,14 +280,20 @@ impl MappedFile {
       let private = unsafe { read_privately(data, len) }?;
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `private`
       // is our own buffer of exactly `range.len()` bytes. The closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())) }
-        .map_err(|e| self.access_fault(&region, &range, e))?;
+      unsafe {
+        self.guarded_access(&region, &range, || {
+          std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())
+        })
+      }?;
     } else {
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` is
       // valid for `len` bytes and lies in no mapping, so it cannot overlap `dst` nor fault. The
       // closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, dst, range.len())) }
-        .map_err(|e| self.access_fault(&region, &range, e))?;
+      unsafe {
+        self.guarded_access(&region, &range, || {
+          std::ptr::copy_nonoverlapping(data, dst, range.len())
+        })
+      }?;
     }
     let shared = &self.shared;
     let bytes = shared
@@ -392,7 +400,7 @@ impl MappedFile {
     let region = self.live()?;
     let (base, len) = (region.ptr(), region.len);
     // SAFETY: the caller keeps `f` inside the live mapping and within the `guarded` contract.
-    unsafe { guarded(|| f(base, len)) }
+    unsafe { self.guarded_access(&region, &(0..len), || f(base, len)) }
   }
 
   /// Runs `f` over `length` bytes at `offset` as a slice, holding the mapping for the duration
@@ -422,7 +430,8 @@ impl MappedFile {
     // (memchr, bytecount) only read the bytes, derive nothing unsafe from them and tolerate any
     // contents; their results are then a matter of timing, never of memory safety.
     let bytes = unsafe { std::slice::from_raw_parts(region.ptr().add(range.start), range.len()) };
-    f(bytes)
+    // The searches run their accesses under the fault guard; a fault is classified here.
+    f(bytes).map_err(|e| self.access_fault(&region, &range, e))
   }
 }
 
@@ -439,7 +448,11 @@ unsafe fn read_privately(data: *const u8, len: usize) -> Result<Vec<u8>> {
   // SAFETY: `tmp` has room for `len` bytes (reserved above) and is fresh memory that overlaps
   // nothing; `data` is valid for `len` bytes (the caller's contract). The closure owns nothing
   // (the Vec is owned outside), as `guarded` requires.
-  unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, tmp, len)) }?;
+  // A fault here is in the source, not in the mapping written to: it is a truncation of that
+  // source, and its address (recorded for classification) is dropped.
+  unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, tmp, len)) }.inspect_err(|_| {
+    crate::guard::take_fault_address();
+  })?;
   // SAFETY: the copy above initialised all `len` bytes.
   unsafe { private.set_len(len) };
   Ok(private)

