@@ -4,11 +4,12 @@
 // disk), zero-element typed views, corrupt ring headers (ERR_MMAP_CORRUPT) and iterators over a
 // shrunk mapping (ERR_MMAP_CLOSED). Cases that can crash or race run in child processes.
 import { spawn, spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import test, { type ExecutionContext } from 'ava'
+
+import { MemoryMappedFile } from '../index.js'
 
 import { tempDir, tempFile } from './helpers.mjs'
 
@@ -116,4 +117,36 @@ unixOnly('a file truncated and grown again under a view is ERR_MMAP_TRUNCATED, n
     segment: 'ERR_MMAP_TRUNCATED',
     guardedRead: 'ERR_MMAP_TRUNCATED',
   })
+})
+
+linuxOnly('a regular file growing from 0 bytes while it is opened is never ERR_MMAP_NOT_REGULAR_FILE', async (t) => {
+  const path = tempFile(t, '')
+  // Two writers: one truncates the file to 0 and grows it to 1 MiB, one truncates it and appends
+  // to it as a log would; between them the file is often empty when opened and full when read.
+  const writers = [
+    'for (;;) { fs.truncateSync(p, 0); fs.truncateSync(p, 1 << 20) }',
+    "for (;;) { fs.truncateSync(p, 0); fs.appendFileSync(p, 'x'.repeat(100)) }",
+  ].map((loop) =>
+    spawn(process.execPath, ['-e', `const fs = require('node:fs'); const p = process.argv[1]; ${loop}`, path], {
+      stdio: 'ignore',
+    }),
+  )
+  t.teardown(() => writers.forEach((writer) => writer.kill()))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const codes: Record<string, number> = {}
+  let opens = 0
+  const end = Date.now() + 6000
+  while (Date.now() < end) {
+    opens++
+    try {
+      MemoryMappedFile.openRo(path).close()
+    } catch (error) {
+      const code = String((error as { code?: string }).code)
+      codes[code] = (codes[code] ?? 0) + 1
+    }
+  }
+  t.true(opens > 100, `only ${opens} opens: the check did not run`)
+  t.is(codes.ERR_MMAP_NOT_REGULAR_FILE, undefined, `${JSON.stringify(codes)} in ${opens} opens`)
+  // Generated files are still refused.
+  t.throws(() => MemoryMappedFile.openRo('/proc/cpuinfo'), { code: 'ERR_MMAP_NOT_REGULAR_FILE' })
 })
