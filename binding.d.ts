@@ -979,11 +979,13 @@ export declare class MemoryMappedFile {
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
    * @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
-   * @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
-   * @param length Number of elements.
-   * @returns A `Type` over the mapping's bytes.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
-   * view passes the end.
+   * @param byteOffset Byte offset; the view's address (the mapping's address plus `byteOffset`)
+   * must be a multiple of `Type.BYTES_PER_ELEMENT`, unless `length` is 0.
+   * @param length Number of elements. 0 gives an empty `Type` at any `byteOffset` up to the
+   * mapping's length, on any mapping (also a zero-length one): no elements, nothing to align.
+   * @returns A `Type` over the mapping's bytes (for `length` 0, an empty `Type` of its own).
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address (`length` > 0);
+   * `ERR_OUT_OF_RANGE` if the view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)
@@ -1289,11 +1291,13 @@ export declare class Segment {
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
    * @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
-   * @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
-   * @param length Number of elements.
-   * @returns A `Type` over the mapping's bytes.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
-   * view passes the end.
+   * @param byteOffset Byte offset; the view's address (the mapping's address plus `byteOffset`)
+   * must be a multiple of `Type.BYTES_PER_ELEMENT`, unless `length` is 0.
+   * @param length Number of elements. 0 gives an empty `Type` at any `byteOffset` up to the
+   * mapping's length, on any mapping (also a zero-length one): no elements, nothing to align.
+   * @returns A `Type` over the mapping's bytes (for `length` 0, an empty `Type` of its own).
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address (`length` > 0);
+   * `ERR_OUT_OF_RANGE` if the view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)

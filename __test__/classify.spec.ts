@@ -4,6 +4,7 @@
 // disk), zero-element typed views, corrupt ring headers (ERR_MMAP_CORRUPT) and iterators over a
 // shrunk mapping (ERR_MMAP_CLOSED). Cases that can crash or race run in child processes.
 import { spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -146,7 +147,38 @@ linuxOnly('a regular file growing from 0 bytes while it is opened is never ERR_M
     }
   }
   t.true(opens > 100, `only ${opens} opens: the check did not run`)
-  t.is(codes.ERR_MMAP_NOT_REGULAR_FILE, undefined, `${JSON.stringify(codes)} in ${opens} opens`)
+  t.false('ERR_MMAP_NOT_REGULAR_FILE' in codes, `${JSON.stringify(codes)} in ${opens} opens`)
   // Generated files are still refused.
   t.throws(() => MemoryMappedFile.openRo('/proc/cpuinfo'), { code: 'ERR_MMAP_NOT_REGULAR_FILE' })
+})
+
+test('typedArray with 0 elements works on every zero-length mapping, and at any in-range byteOffset', (t) => {
+  const dir = tempDir(t)
+  const empty = join(dir, 'empty.bin')
+  writeFileSync(empty, '')
+  const sixteen = tempFile(t, Buffer.alloc(16, 1))
+  const mappings = {
+    'an empty file': MemoryMappedFile.openRo(empty),
+    'anonymous(0)': MemoryMappedFile.anonymous(0),
+    'createRw(p, 0)': MemoryMappedFile.createRw(join(dir, 'created.bin'), 0),
+    'a { offset: 8, length: 0 } window': MemoryMappedFile.openRo(sixteen, { offset: 8, length: 0 }),
+    'segment(0, 0)': MemoryMappedFile.anonymous(64).segment(0, 0),
+  }
+  for (const [name, mapping] of Object.entries(mappings)) {
+    for (const Type of [Float64Array, BigInt64Array, Uint32Array, Int16Array, Uint8Array]) {
+      const view = mapping.typedArray(Type, 0, 0)
+      t.true(view instanceof Type, `${name}: ${Type.name}`)
+      t.is(view.length, 0, `${name}: ${Type.name}`)
+    }
+    t.throws(() => mapping.typedArray(Float64Array, 1, 0), { code: 'ERR_OUT_OF_RANGE' }, name)
+  }
+  // On a non-empty mapping: an empty view at any offset up to the end, aligned or not.
+  const memory = MemoryMappedFile.anonymous(64)
+  t.is(memory.typedArray(Float64Array, 3, 0).length, 0)
+  t.is(memory.typedArray(BigUint64Array, 64, 0).length, 0)
+  t.throws(() => memory.typedArray(Float64Array, 65, 0), { code: 'ERR_OUT_OF_RANGE' })
+  // One element still needs an aligned address.
+  t.throws(() => memory.typedArray(Float64Array, 3, 1), { code: 'ERR_MMAP_MISALIGNED' })
+  memory.close()
+  t.throws(() => memory.typedArray(Float64Array, 0, 0), { code: 'ERR_MMAP_CLOSED' })
 })

@@ -283,6 +283,11 @@ pub fn typed_array<'a>(
   if length > room {
     return Err(throw(env, MmapError::out_of_range("length", room, length)));
   }
+  if length == 0 {
+    // No elements, no bytes: nothing to align nor to share. An empty `Type` of its own, at any
+    // in-range byteOffset, on any mapping (also a zero-length one).
+    return empty_typed_array(js, class);
+  }
   let bytes = length * size;
   let at = span.base + byte_offset;
   let raw = span.mapping.view(at, bytes).or_throw(env)?;
@@ -351,6 +356,22 @@ pub fn typed_array<'a>(
     ));
   }
   keep_alive(js, typed, view)?;
+  Ok(js.unknown(typed))
+}
+
+/// `new Type(0)`: the zero-element answer of `typedArray`.
+fn empty_typed_array<'a>(js: Js, class: Value) -> Result<Unknown<'a>> {
+  let zero = js.number(0.0)?;
+  let mut typed = ptr::null_mut();
+  // SAFETY: `class` is one of the global typed-array constructors (checked by the caller) and
+  // `zero` a live number of this env; the out-pointer is valid.
+  let status = unsafe { sys::napi_new_instance(js.0, class, 1, &zero, &mut typed) };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "Could not create the typed array",
+    ));
+  }
   Ok(js.unknown(typed))
 }
 
@@ -507,11 +528,13 @@ macro_rules! impl_toolkit_methods {
       /// A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
       /// lifetime as `asBuffer`.
       /// @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
-      /// @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
-      /// @param length Number of elements.
-      /// @returns A `Type` over the mapping's bytes.
-      /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
-      /// view passes the end.
+      /// @param byteOffset Byte offset; the view's address (the mapping's address plus `byteOffset`)
+      /// must be a multiple of `Type.BYTES_PER_ELEMENT`, unless `length` is 0.
+      /// @param length Number of elements. 0 gives an empty `Type` at any `byteOffset` up to the
+      /// mapping's length, on any mapping (also a zero-length one): no elements, nothing to align.
+      /// @returns A `Type` over the mapping's bytes (for `length` 0, an empty `Type` of its own).
+      /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address (`length` > 0);
+      /// `ERR_OUT_OF_RANGE` if the view passes the end.
       /// @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
       /// @example const samples = file.typedArray(Float32Array, 64, 1024)
