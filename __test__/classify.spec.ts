@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 
 import test, { type ExecutionContext } from 'ava'
 
-import { MemoryMappedFile } from '../index.js'
+import { MemoryMappedFile, RingBuffer } from '../index.js'
 
 import { tempDir, tempFile } from './helpers.mjs'
 
@@ -181,4 +181,31 @@ test('typedArray with 0 elements works on every zero-length mapping, and at any 
   t.throws(() => memory.typedArray(Float64Array, 3, 1), { code: 'ERR_MMAP_MISALIGNED' })
   memory.close()
   t.throws(() => memory.typedArray(Float64Array, 0, 0), { code: 'ERR_MMAP_CLOSED' })
+})
+
+test('a ring header whose consumer is past its producer, or whose push count is absurd, is ERR_MMAP_CORRUPT for every operation', async (t) => {
+  const dir = tempDir(t)
+  const u64 = (value: bigint) => Buffer.from(new BigUint64Array([value]).buffer)
+  const cases: [string, number, bigint][] = [
+    ['consumer position (0x40) past the producer position (0x80)', 0x40, 64n],
+    ['push count (0x88) of 2**64 - 1', 0x88, 2n ** 64n - 1n],
+  ]
+  for (const [label, offset, value] of cases) {
+    const path = join(dir, `${offset}.ring`)
+    const ring = RingBuffer.create(path, 1024)
+    ring.push('a')
+    ring.push('b')
+    // Damage written by another writer while the ring is open.
+    const header = MemoryMappedFile.openRw(path, { length: 4096 })
+    header.updateRegion(offset, u64(value))
+    header.close()
+    const corrupt = { code: 'ERR_MMAP_CORRUPT' }
+    t.throws(() => ring.length, corrupt, `${label}: length`)
+    t.throws(() => ring.peek(), corrupt, `${label}: peek`)
+    t.throws(() => ring.pop(), corrupt, `${label}: pop`)
+    t.throws(() => ring.push('c'), corrupt, `${label}: push`)
+    await t.throwsAsync(ring.popAsync({ timeoutMs: 50 }), corrupt, `${label}: popAsync`)
+    t.throws(() => RingBuffer.open(path), corrupt, `${label}: open`)
+    ring.close()
+  }
 })

@@ -41,7 +41,10 @@ pub enum Taken {
 }
 
 impl RingBuffer {
-  /// Messages waiting (pushed and not yet popped or dropped).
+  /// Messages waiting (pushed and not yet popped or dropped). The header is checked first, as
+  /// for every operation ([`MmapError::Corrupt`] if damaged); the message counters, which a
+  /// process killed mid-push or mid-pop leaves off by one, are trusted only as far as the data
+  /// holds records.
   ///
   /// ```
   /// # let dir = tempfile::tempdir().unwrap();
@@ -53,15 +56,8 @@ impl RingBuffer {
   /// # Ok::<(), mmapkit_core::MmapError>(())
   /// ```
   pub fn len(&self) -> Result<u64> {
-    // SAFETY: reads two header words; owns nothing.
-    unsafe {
-      self.view(|v| {
-        let popped = v.u64(OFF_POPPED).load(Ordering::Acquire);
-        v.u64(OFF_PUSHED)
-          .load(Ordering::Acquire)
-          .saturating_sub(popped)
-      })
-    }
+    // SAFETY: reads header words; owns nothing.
+    unsafe { self.view(|v| v.state().map(|state| state.waiting())) }?
   }
 
   /// Whether no message is waiting.
