@@ -349,7 +349,8 @@ export interface MemoryMappedFile extends SpanMethods {
   /**
    * A Node `Readable` over the mapping with backpressure; `end` is inclusive, as in
    * `fs.createReadStream`. Each chunk is a copy that belongs to the consumer: closing the file
-   * later never changes it. Closing the file ends the stream with `ERR_MMAP_CLOSED` at its next read.
+   * later never changes it. Closing the file, or resizing it below the stream's range, ends the
+   * stream with `ERR_MMAP_CLOSED` at its next read.
    * @param options `start`, `end` (inclusive) in bytes; `highWaterMark` (default 64 KiB).
    * @returns A `Readable` of Buffer chunks.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `start`, `end` or `highWaterMark`.
@@ -469,8 +470,8 @@ export declare class ChunkIterator {
   /**
    * The next chunk: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next zero-copy view, or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk)
-   * meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below the iteration's
+   * range) meanwhile.
    * @example const first = file.chunks(4096).next().value
    */
   next(): IteratorResult<ViewBuffer, undefined>
@@ -510,7 +511,8 @@ export declare class MatchIterator {
   /**
    * The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below the iteration's
+   * range) meanwhile.
    * @example const first = file.matches('ERROR').next().value ?? -1
    */
   next(): IteratorResult<number, undefined>

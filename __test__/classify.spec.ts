@@ -209,3 +209,67 @@ test('a ring header whose consumer is past its producer, or whose push count is 
     ring.close()
   }
 })
+
+test('iterators, streams and async scans over a mapping resized below their range end with ERR_MMAP_CLOSED', async (t) => {
+  const dir = tempDir(t)
+  let made = 0
+  const fresh = () => {
+    const path = join(dir, `shrunk-${made++}.bin`)
+    writeFileSync(path, Buffer.alloc(1 << 16, 'a\n'))
+    return MemoryMappedFile.openRw(path)
+  }
+  const closed = { code: 'ERR_MMAP_CLOSED' }
+  const cases: [string, (file: MemoryMappedFile) => { next(): unknown }, number][] = [
+    ['chunks() below its position', (file) => file.chunks(4096), 2],
+    ['pages() below its position', (file) => file.pages(), 2],
+    ['chunks() before the first chunk', (file) => file.chunks(4096), 0],
+    ['lines() before the first line', (file) => file.lines(), 0],
+    ['lines() midway', (file) => file.lines(), 100],
+    ['matches() before the first match', (file) => file.matches('a'), 0],
+    ['matches() midway', (file) => file.matches('a'), 100],
+    ['segment chunks()', (file) => file.segment(0, 1 << 15).chunks(1024), 1],
+  ]
+  for (const [label, make, before] of cases) {
+    for (const newLength of [100, 0]) {
+      const file = fresh()
+      const iterator = make(file)
+      for (let i = 0; i < before; i++) iterator.next()
+      file.resize(newLength)
+      t.throws(() => iterator.next(), closed, `${label}, resized to ${newLength}`)
+      file.close()
+    }
+  }
+  // A stream whose next read lies past the new end.
+  const file = fresh()
+  const stream = file.createReadStream({ highWaterMark: 4096 })
+  let chunks = 0
+  const error = await new Promise<unknown>((resolve) => {
+    stream.on('data', () => {
+      if (++chunks === 2) file.resize(100)
+    })
+    stream.on('error', resolve)
+    stream.on('end', () => resolve(null))
+  })
+  t.like(error, closed, 'createReadStream')
+  file.close()
+  // Async scans with no options, the file shrunk in the same tick: either the scan ran first
+  // (the whole count) or it finds the mapping resized under it, never a range error.
+  const scans: [string, (file: MemoryMappedFile) => Promise<unknown>][] = [
+    ['countLinesAsync', (file) => file.countLinesAsync()],
+    ['countAsync', (file) => file.countAsync('a')],
+    ['findAllAsync', (file) => file.findAllAsync('a')],
+  ]
+  for (const [label, scan] of scans) {
+    for (let round = 0; round < 10; round++) {
+      const shrunk = fresh()
+      const pending = scan(shrunk)
+      shrunk.resize(100)
+      const outcome = await pending.then(
+        (value) => (Array.isArray(value) ? value.length : value),
+        (error: { code?: string }) => error.code,
+      )
+      t.true(outcome === 32768 || outcome === 'ERR_MMAP_CLOSED', `${label}: ${String(outcome)}`)
+      shrunk.close()
+    }
+  }
+})

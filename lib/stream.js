@@ -29,6 +29,8 @@ function createReadStream(options) {
           return
         }
         const size = Math.min(highWaterMark, stop - position)
+        // Resized below the stream's range: the mapping it reads is gone, as after close().
+        if (position + size > file.length) throw closedError()
         const chunk = file.read(position, size)
         position += size
         this.push(chunk)

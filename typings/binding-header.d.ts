@@ -349,7 +349,8 @@ export interface MemoryMappedFile extends SpanMethods {
   /**
    * A Node `Readable` over the mapping with backpressure; `end` is inclusive, as in
    * `fs.createReadStream`. Each chunk is a copy that belongs to the consumer: closing the file
-   * later never changes it. Closing the file ends the stream with `ERR_MMAP_CLOSED` at its next read.
+   * later never changes it. Closing the file, or resizing it below the stream's range, ends the
+   * stream with `ERR_MMAP_CLOSED` at its next read.
    * @param options `start`, `end` (inclusive) in bytes; `highWaterMark` (default 64 KiB).
    * @returns A `Readable` of Buffer chunks.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `start`, `end` or `highWaterMark`.

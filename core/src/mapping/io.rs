@@ -421,7 +421,25 @@ impl MappedFile {
     length: u64,
     f: impl FnOnce(&[u8]) -> Result<T>,
   ) -> Result<T> {
+    self.bytes_of(offset, length, false, f)
+  }
+
+  /// The body of [`MappedFile::with_bytes`] and [`MappedFile::with_bytes_fixed`] (`fixed`: a
+  /// range not covered is [`MmapError::Closed`]), checked under the same lock as the call.
+  fn bytes_of<T>(
+    &self,
+    offset: u64,
+    length: u64,
+    fixed: bool,
+    f: impl FnOnce(&[u8]) -> Result<T>,
+  ) -> Result<T> {
     let region = self.live()?;
+    let covered = offset
+      .checked_add(length)
+      .is_some_and(|end| end <= region.len as u64);
+    if fixed && !covered {
+      return Err(MmapError::Closed);
+    }
     let range = checked_range(offset, length, region.len, "offset", "length")?;
     // SAFETY: the range lies inside the live mapping, kept mapped by the read guard for the call.
     // This is the one place a reference into the mapping is made, for the length of one search:
@@ -432,6 +450,43 @@ impl MappedFile {
     let bytes = unsafe { std::slice::from_raw_parts(region.ptr().add(range.start), range.len()) };
     // The searches run their accesses under the fault guard; a fault is classified here.
     f(bytes).map_err(|e| self.access_fault(&region, &range, e))
+  }
+
+  /// [`MappedFile::with_bytes`] over a range fixed earlier (an iterator's or an async scan's
+  /// window, checked when it was made): a mapping that no longer covers it was resized (or
+  /// closed) under the caller, which is [`MmapError::Closed`], not a range error about offsets the
+  /// user never passed.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// assert_eq!(memory.with_bytes_fixed(0, 4096, |bytes| Ok(bytes.len()))?, 4096);
+  /// let past = memory.with_bytes_fixed(4000, 200, |bytes| Ok(bytes.len()));
+  /// assert!(matches!(past, Err(MmapError::Closed)));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
+  pub fn with_bytes_fixed<T>(
+    &self,
+    offset: u64,
+    length: u64,
+    f: impl FnOnce(&[u8]) -> Result<T>,
+  ) -> Result<T> {
+    self.bytes_of(offset, length, true, f)
+  }
+
+  /// Whether the live mapping covers `length` bytes at `offset`; the error of a closed (or
+  /// faulted) mapping.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// assert!(memory.covers(4000, 96)?);
+  /// assert!(!memory.covers(4000, 97)?);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
+  pub fn covers(&self, offset: u64, length: u64) -> Result<bool> {
+    let len = self.len()? as u64;
+    Ok(offset.checked_add(length).is_some_and(|end| end <= len))
   }
 }
 
