@@ -4,7 +4,7 @@
 // disk), zero-element typed views, corrupt ring headers (ERR_MMAP_CORRUPT) and iterators over a
 // shrunk mapping (ERR_MMAP_CLOSED). Cases that can crash or race run in child processes.
 import { spawn, spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -272,4 +272,28 @@ test('iterators, streams and async scans over a mapping resized below their rang
       shrunk.close()
     }
   }
+})
+
+test('what binding.d.ts says of views holds: not detached by close()/resize(), .buffer is the view, atomics align the address', (t) => {
+  const path = tempFile(t, Buffer.alloc(1 << 16, 7))
+  const file = MemoryMappedFile.openRw(path)
+  const view = file.asBuffer(4096, 512)
+  t.is(view.buffer.byteLength, 512, 'view.buffer holds the view, not the whole mapping')
+  t.is(view.byteOffset, 0)
+  file.resize(1 << 15)
+  t.is(view.length, 512, 'kept across resize()')
+  t.is(view[0], 0, 'reads zeros after resize()')
+  const again = file.asBuffer(0, 16)
+  file.close()
+  t.is(again.byteLength, 16, 'kept across close()')
+  t.is(again[0], 0)
+  // A window at file offset 4: offset 0 is the file's byte 4, an aligned u32 but not an aligned u64.
+  const window = MemoryMappedFile.openRw(path, { offset: 4, length: 64 })
+  t.notThrows(() => window.atomicLoadU32(0))
+  t.throws(() => window.atomicLoadU64(0), { code: 'ERR_MMAP_MISALIGNED' })
+  t.notThrows(() => window.atomicLoadU64(4))
+  window.close()
+  const typings = readFileSync(fileURLToPath(new URL('../binding.d.ts', import.meta.url)), 'utf8')
+  t.false(/`resize\(\)` detach it|byteLength` 0|`view\.buffer` is the whole mapping/.test(typings))
+  t.false(/if `offset` is not a multiple of/.test(typings))
 })

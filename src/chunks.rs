@@ -1,7 +1,8 @@
 //! `class ChunkIterator`: zero-copy views of consecutive chunks of a mapping or segment.
 //!
 //! `next()` is native so that it can throw: closing the file mid-iteration makes the next call
-//! throw `ERR_MMAP_CLOSED` (and, like every view, the chunks already handed out are detached).
+//! throw `ERR_MMAP_CLOSED` (and, like every view, the chunks already handed out keep their length
+//! and read zeros from then on).
 //! `[Symbol.iterator]`, `[Symbol.asyncIterator]` and the `Iterator.prototype` helpers are attached
 //! at load time (see `lib/iterate.js`).
 

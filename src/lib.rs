@@ -5,7 +5,7 @@
 //! (module functions, load-time setup), `tasks.rs` (async twins naming no class), `settle.rs`
 //! (what every async call settles with: its abort watch and early error), `waits.rs` (long waits
 //! on threads of their own), `abort.rs` (AbortSignal), `views.rs` (zero-copy Buffers and their
-//! detaching), `args.rs` (argument validation), `node_error/` (Node-style errors), `number_text.rs`
+//! lifetime), `args.rs` (argument validation), `node_error/` (Node-style errors), `number_text.rs`
 //! (numbers as JS writes them), `js.rs` (raw Node-API helpers), `scan_methods.rs` (the scan
 //! methods) over `scan_job.rs` (the scan they share with their Promise twins), `hot/` (the raw
 //! hot-path calls) over `hot_handles.rs` (their handle table), `iterator_values.rs` (what the

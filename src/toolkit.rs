@@ -375,8 +375,9 @@ fn empty_typed_array<'a>(js: Js, class: Value) -> Result<Unknown<'a>> {
   Ok(js.unknown(typed))
 }
 
-/// Holds `view` (the registered Buffer) from `typed`, so the view registry can detach the shared
-/// memory on `close()` for as long as the typed array is reachable.
+/// Holds `view` (the Buffer whose memory `typed` shares) from `typed`, so that the view, and the
+/// hold on the mapping's address range that its finalizer releases, live as long as the typed
+/// array is reachable.
 fn keep_alive(js: Js, typed: Value, view: Value) -> Result<()> {
   let mut key = ptr::null_mut();
   let description = js.string("mmapkit.view")?;

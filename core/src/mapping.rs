@@ -4,8 +4,9 @@
 //! Lifetime model: the mapping lives behind a `RwLock<Option<Region>>`. Every access takes the read
 //! lock for its duration, so an access on another thread (an async flush) can never see the memory
 //! disappear; `close` and `resize` take the write lock and therefore wait for those accesses. Raw
-//! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`: the
-//! caller (the napi binding) detaches its views before calling either.
+//! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`;
+//! those of [`MappedFile::held_view`] for as long as its `Arc<Reservation>` is held (after
+//! `close`/`resize`, over private zero pages): the binding's zero-copy views are never detached.
 //!
 //! This file holds the handle, its live region and its state; each group of methods is a child
 //! module: `open` (from a path and options to a mapping), `io` (bounds-checked copies and views),
