@@ -232,10 +232,13 @@ export interface SpanMethods {
   /**
    * A zero-copy Buffer over `length` bytes at `offset` (default: to the end). In readWrite mode
    * its writes are writes to the file (durable after `flush()`); in copyOnWrite and readOnly mode
-   * they stay private to this process. `close()` and `resize()` detach it (`byteLength` 0).
+   * they stay private to this process. `close()` and `resize()` do not detach it: it keeps its
+   * length and from then on reads zeros (its writes go nowhere); the file's bytes are no longer
+   * reachable through it.
    * @param offset Byte offset in this mapping or segment. Default 0.
    * @param length The view's length in bytes. Default: to the end.
-   * @returns A Buffer aliasing the mapping (`view.buffer` is the whole mapping).
+   * @returns A Buffer aliasing the mapping; `view.buffer` holds this view's own bytes (at
+   * `view.byteOffset` 0), not the whole mapping.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` if the range passes the end, or the view would be
    * longer than `buffer.constants.MAX_LENGTH`.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_NO_ZERO_COPY` for a readWrite
@@ -260,81 +263,95 @@ export interface Segment extends SpanMethods {}
 export interface MemoryMappedFile extends SpanMethods {
   /**
    * Atomically reads the u32 at `offset` (sequentially consistent). Works in every mode.
-   * @param offset Byte offset, a multiple of 4.
+   * @param offset Byte offset. The word's address must be a multiple of 4: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @returns The value, in the host's byte order.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 4;
-   * `ERR_OUT_OF_RANGE` if the word passes the end.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 4; `ERR_OUT_OF_RANGE` if the word passes the end.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const count = file.atomicLoadU32(0)
    */
   atomicLoadU32(offset: number): number
   /**
    * Atomically writes the u32 at `offset`.
-   * @param offset Byte offset, a multiple of 4.
+   * @param offset Byte offset. The word's address must be a multiple of 4: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @param value 0 to 2**32 - 1.
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 4; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
    * @example file.atomicStoreU32(0, 1)
    */
   atomicStoreU32(offset: number, value: number): void
   /**
    * Atomically adds `delta` to the u32 at `offset`, wrapping around 2**32.
-   * @param offset Byte offset, a multiple of 4.
+   * @param offset Byte offset. The word's address must be a multiple of 4: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @param delta An integer; negative subtracts.
    * @returns The previous value.
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 4; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
    * @example const ticket = file.atomicAddU32(0, 1)
    */
   atomicAddU32(offset: number, delta: number): number
   /**
    * Atomically replaces the u32 at `offset` with `value` if it equals `expected`.
-   * @param offset Byte offset, a multiple of 4.
+   * @param offset Byte offset. The word's address must be a multiple of 4: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @param expected The value the word must hold.
    * @param value The value to store, 0 to 2**32 - 1.
    * @returns The previous value (equal to `expected` when the exchange happened).
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad value or offset.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 4; `ERR_OUT_OF_RANGE` for a bad value or offset.
    * @example if (file.atomicCompareExchangeU32(0, 0, 1) === 0) console.log('claimed')
    */
   atomicCompareExchangeU32(offset: number, expected: number, value: number): number
   /**
    * Atomically reads the u64 at `offset` (sequentially consistent). Works in every mode.
-   * @param offset Byte offset, a multiple of 8.
+   * @param offset Byte offset. The word's address must be a multiple of 8: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @returns The value as a bigint, in the host's byte order.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if `offset` is not a multiple of 8;
-   * `ERR_OUT_OF_RANGE` if the word passes the end.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 8; `ERR_OUT_OF_RANGE` if the word passes the end.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`.
    * @example const total = file.atomicLoadU64(8)
    */
   atomicLoadU64(offset: number): bigint
   /**
    * Atomically writes the u64 at `offset`.
-   * @param offset Byte offset, a multiple of 8.
+   * @param offset Byte offset. The word's address must be a multiple of 8: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @param value 0n to 2n**64n - 1n.
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 8; `ERR_OUT_OF_RANGE` for a bad `value` or offset.
    * @example file.atomicStoreU64(8, 0n)
    */
   atomicStoreU64(offset: number, value: bigint): void
   /**
    * Atomically adds `delta` to the u64 at `offset`, wrapping around 2n**64n.
-   * @param offset Byte offset, a multiple of 8.
+   * @param offset Byte offset. The word's address must be a multiple of 8: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @param delta -(2n**64n - 1n) to 2n**64n - 1n; a negative delta subtracts.
    * @returns The previous value.
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 8; `ERR_OUT_OF_RANGE` for a bad `delta` or offset.
    * @example file.atomicAddU64(8, 512n)
    */
   atomicAddU64(offset: number, delta: bigint): bigint
   /**
    * Atomically replaces the u64 at `offset` with `value` if it equals `expected`.
-   * @param offset Byte offset, a multiple of 8.
+   * @param offset Byte offset. The word's address must be a multiple of 8: in a window (options
+   * `offset`), that is the window's file offset plus `offset`.
    * @param expected The value the word must hold.
    * @param value The value to store, 0n to 2n**64n - 1n.
    * @returns The previous value (equal to `expected` when the exchange happened).
    * @throws {Error} `ERR_MMAP_READ_ONLY` on a readOnly mapping; `ERR_MMAP_CLOSED` after `close()`.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED`; `ERR_OUT_OF_RANGE` for a bad value or offset.
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` if the word's address (window offset + `offset`)
+   * is not a multiple of 8; `ERR_OUT_OF_RANGE` for a bad value or offset.
    * @example file.atomicCompareExchangeU64(8, 0n, 1n)
    */
   atomicCompareExchangeU64(offset: number, expected: bigint, value: bigint): bigint
@@ -348,7 +365,8 @@ export interface MemoryMappedFile extends SpanMethods {
   /**
    * A Node `Readable` over the mapping with backpressure; `end` is inclusive, as in
    * `fs.createReadStream`. Each chunk is a copy that belongs to the consumer: closing the file
-   * later never changes it. Closing the file ends the stream with `ERR_MMAP_CLOSED` at its next read.
+   * later never changes it. Closing the file, or resizing it below the stream's range, ends the
+   * stream with `ERR_MMAP_CLOSED` at its next read.
    * @param options `start`, `end` (inclusive) in bytes; `highWaterMark` (default 64 KiB).
    * @returns A `Readable` of Buffer chunks.
    * @throws {RangeError} `ERR_OUT_OF_RANGE` for a bad `start`, `end` or `highWaterMark`.
@@ -468,8 +486,8 @@ export declare class ChunkIterator {
   /**
    * The next chunk: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next zero-copy view, or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk)
-   * meanwhile.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below the iteration's
+   * range) meanwhile.
    * @example const first = file.chunks(4096).next().value
    */
   next(): IteratorResult<ViewBuffer, undefined>
@@ -510,8 +528,8 @@ export declare class MatchIterator {
   /**
    * The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
    * @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
-   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile; `ERR_MMAP_TRUNCATED`
-   * after a fault through a view of it.
+   * @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below the iteration's
+   * range) meanwhile; `ERR_MMAP_TRUNCATED` after a fault through a view of it.
    * @example const first = file.matches('ERROR').next().value ?? -1
    */
   next(): IteratorResult<number, undefined>
@@ -530,8 +548,9 @@ export declare class MatchIterator {
  * `MemoryMappedFile.openRo(path)`; there is no public constructor.
  *
  * Reads and writes through `readInto`/`read`/`updateRegion` are bounds-checked copies. `asBuffer`
- * hands out zero-copy views; `close()` and `resize()` detach every earlier view (its `byteLength`
- * becomes 0) before unmapping, so no JavaScript can ever touch unmapped memory.
+ * hands out zero-copy views; `close()` and `resize()` do not detach them (native code may still
+ * be using their memory) but retire the address range instead of unmapping it: an earlier view
+ * keeps its length and reads zeros, and no JavaScript can ever touch unmapped memory.
  */
 export declare class MemoryMappedFile {
   /**
@@ -981,11 +1000,13 @@ export declare class MemoryMappedFile {
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
    * @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
-   * @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
-   * @param length Number of elements.
-   * @returns A `Type` over the mapping's bytes.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
-   * view passes the end.
+   * @param byteOffset Byte offset; the view's address (the mapping's address plus `byteOffset`)
+   * must be a multiple of `Type.BYTES_PER_ELEMENT`, unless `length` is 0.
+   * @param length Number of elements. 0 gives an empty `Type` at any `byteOffset` up to the
+   * mapping's length, on any mapping (also a zero-length one): no elements, nothing to align.
+   * @returns A `Type` over the mapping's bytes (for `length` 0, an empty `Type` of its own).
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address (`length` > 0);
+   * `ERR_OUT_OF_RANGE` if the view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)
@@ -1297,11 +1318,13 @@ export declare class Segment {
    * A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
    * lifetime as `asBuffer`.
    * @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
-   * @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
-   * @param length Number of elements.
-   * @returns A `Type` over the mapping's bytes.
-   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
-   * view passes the end.
+   * @param byteOffset Byte offset; the view's address (the mapping's address plus `byteOffset`)
+   * must be a multiple of `Type.BYTES_PER_ELEMENT`, unless `length` is 0.
+   * @param length Number of elements. 0 gives an empty `Type` at any `byteOffset` up to the
+   * mapping's length, on any mapping (also a zero-length one): no elements, nothing to align.
+   * @returns A `Type` over the mapping's bytes (for `length` 0, an empty `Type` of its own).
+   * @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address (`length` > 0);
+   * `ERR_OUT_OF_RANGE` if the view passes the end.
    * @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
    * @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
    * @example const samples = file.typedArray(Float32Array, 64, 1024)

@@ -238,7 +238,7 @@ test('a ring message the u32 length prefix cannot describe (4 GiB) is refused be
   ring.close()
 })
 
-test('RingBuffer.length is validated: damaged counters never report more messages than the data holds', (t) => {
+test('RingBuffer.length is validated: absurd counters and misaligned positions are ERR_MMAP_CORRUPT', (t) => {
   const path = tempFile(t, Buffer.alloc(0), 'counters.ring')
   const ring = RingBuffer.create(path, 64)
   ring.push('a')
@@ -248,7 +248,10 @@ test('RingBuffer.length is validated: damaged counters never report more message
   const field = Buffer.alloc(8)
   field.writeBigUInt64LE(2n ** 62n) // messages pushed, at offset 136
   writeSync(fd, field, 0, 8, 136)
-  t.is(other.length, 2, 'two 8-byte records are all the data holds')
+  throwsLike(t, () => other.length, { class: Error, code: 'ERR_MMAP_CORRUPT' }, 'far more than the data holds')
+  field.writeBigUInt64LE(2n) // back to the truth
+  writeSync(fd, field, 0, 8, 136)
+  t.is(other.length, 2)
   field.writeBigUInt64LE(3n) // tail, at offset 128: misaligned
   writeSync(fd, field, 0, 8, 128)
   closeSync(fd)

@@ -29,6 +29,11 @@ function createReadStream(options) {
           return
         }
         const size = Math.min(highWaterMark, stop - position)
+        if (position + size > file.length) {
+          file.read(0, 0) // throws the mapping's own error (ERR_MMAP_TRUNCATED after a fault), if any
+          // Resized below the stream's range: the mapping it reads is gone, as after close().
+          throw closedError()
+        }
         const chunk = file.read(position, size)
         position += size
         this.push(chunk)

@@ -1,12 +1,14 @@
 //! `class ChunkIterator`: zero-copy views of consecutive chunks of a mapping or segment.
 //!
 //! `next()` is native so that it can throw: closing the file mid-iteration makes the next call
-//! throw `ERR_MMAP_CLOSED` (and, like every view, the chunks already handed out are detached).
+//! throw `ERR_MMAP_CLOSED` (and, like every view, the chunks already handed out keep their length
+//! and read zeros from then on).
 //! `[Symbol.iterator]`, `[Symbol.asyncIterator]` and the `Iterator.prototype` helpers are attached
 //! at load time (see `lib/iterate.js`).
 
 use std::cell::Cell;
 
+use mmapkit_core::MmapError;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -48,8 +50,8 @@ impl ChunkIterator {
 impl ChunkIterator {
   /// The next chunk: `{ value: Buffer, done: false }`, then `{ value: undefined, done: true }`.
   /// @returns The next zero-copy view, or `done: true` at the end.
-  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below this chunk)
-  /// meanwhile.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below the iteration's
+  /// range) meanwhile.
   /// @example const first = file.chunks(4096).next().value
   #[napi(catch_unwind, ts_return_type = "IteratorResult<ViewBuffer, undefined>")]
   pub fn next<'a>(&self, env: &'a Env) -> Result<Object<'a>> {
@@ -58,7 +60,14 @@ impl ChunkIterator {
       self.done.set(true);
       return iterator_result(env, None);
     }
-    if let Err(error) = self.span.len() {
+    // A mapping resized below the iteration's range (or closed) ends it with ERR_MMAP_CLOSED, as
+    // for lines() and matches(), not with a range error about offsets the caller never passed.
+    let covered = self
+      .span
+      .len()
+      .and_then(|_| self.span.mapping.covers(cursor, self.end - cursor))
+      .and_then(|covered| covered.then_some(()).ok_or(MmapError::Closed));
+    if let Err(error) = covered {
       self.done.set(true);
       return Err(throw(env, error));
     }

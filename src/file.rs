@@ -26,8 +26,9 @@ use mmapkit_core::MmapError;
 /// `MemoryMappedFile.openRo(path)`; there is no public constructor.
 ///
 /// Reads and writes through `readInto`/`read`/`updateRegion` are bounds-checked copies. `asBuffer`
-/// hands out zero-copy views; `close()` and `resize()` detach every earlier view (its `byteLength`
-/// becomes 0) before unmapping, so no JavaScript can ever touch unmapped memory.
+/// hands out zero-copy views; `close()` and `resize()` do not detach them (native code may still
+/// be using their memory) but retire the address range instead of unmapping it: an earlier view
+/// keeps its length and reads zeros, and no JavaScript can ever touch unmapped memory.
 #[napi(custom_finalize)]
 pub struct MemoryMappedFile {
   pub(crate) mapping: Arc<MappedFile>,

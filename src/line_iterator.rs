@@ -67,7 +67,7 @@ impl LineIterator {
     let found = self
       .span
       .mapping
-      .with_bytes(self.start, self.length, |bytes| records.next(bytes))
+      .with_bytes_fixed(self.start, self.length, |bytes| records.next(bytes))
       .or_throw(env)
       .inspect_err(|_| self.done = true)?;
     let Some(range) = found else {
@@ -107,7 +107,7 @@ impl LineIterator {
     let filled = self
       .span
       .mapping
-      .with_bytes(self.start, self.length, |bytes| {
+      .with_bytes_fixed(self.start, self.length, |bytes| {
         records.fill_within(bytes, pairs, BATCH_BYTES)
       })
       .or_throw(env)

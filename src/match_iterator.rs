@@ -48,8 +48,8 @@ impl MatchIterator {
 impl MatchIterator {
   /// The next match: `{ value: offset, done: false }`, then `{ value: undefined, done: true }`.
   /// @returns The next offset (relative to the receiver of `matches()`), or `done: true` at the end.
-  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed meanwhile; `ERR_MMAP_TRUNCATED`
-  /// after a fault through a view of it.
+  /// @throws {Error} `ERR_MMAP_CLOSED` if the file was closed (or resized below the iteration's
+  /// range) meanwhile; `ERR_MMAP_TRUNCATED` after a fault through a view of it.
   /// @example const first = file.matches('ERROR').next().value ?? -1
   #[napi(catch_unwind, ts_return_type = "IteratorResult<number, undefined>")]
   pub fn next<'a>(&mut self, env: &'a Env) -> Result<Object<'a>> {
@@ -64,7 +64,7 @@ impl MatchIterator {
     let found = self
       .span
       .mapping
-      .with_bytes(self.start, self.length, |bytes| cursor.next(bytes))
+      .with_bytes_fixed(self.start, self.length, |bytes| cursor.next(bytes))
       .or_throw(env)
       .inspect_err(|_| self.done = true)?;
     match found {
@@ -96,7 +96,7 @@ impl MatchIterator {
     let filled = self
       .span
       .mapping
-      .with_bytes(self.start, self.length, |bytes| {
+      .with_bytes_fixed(self.start, self.length, |bytes| {
         cursor.fill(bytes, found, &Control::default())
       })
       .or_throw(&env)

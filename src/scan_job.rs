@@ -56,7 +56,7 @@ impl ScanJob {
     mapping: &MappedFile,
     control: &Control,
   ) -> std::result::Result<ScanOutput, MmapError> {
-    mapping.with_bytes(self.start, self.length, |bytes| {
+    mapping.with_bytes_fixed(self.start, self.length, |bytes| {
       Ok(match &self.kind {
         ScanKind::Byte(byte) => {
           ScanOutput::Count(scan::count_byte(bytes, *byte, self.threads, control)?)

@@ -196,6 +196,11 @@ pub fn typed_array<'a>(
   if length > room {
     return Err(throw(env, MmapError::out_of_range("length", room, length)));
   }
+  if length == 0 {
+    // No elements, no bytes: nothing to align nor to share. An empty `Type` of its own, at any
+    // in-range byteOffset, on any mapping (also a zero-length one).
+    return empty_typed_array(js, kind);
+  }
   let bytes = length * size;
   let at = span.base + byte_offset;
   let raw = span.mapping.view(at, bytes).or_throw(env)?;
@@ -267,8 +272,31 @@ pub fn typed_array<'a>(
   Ok(js.unknown(typed))
 }
 
-/// Holds `view` (the registered Buffer) from `typed`, so the view registry can detach the shared
-/// memory on `close()` for as long as the typed array is reachable.
+/// `new Type(0)`: the zero-element answer of `typedArray`.
+fn empty_typed_array<'a>(js: Js, kind: i32) -> Result<Unknown<'a>> {
+  let mut buffer = ptr::null_mut();
+  let mut data = ptr::null_mut();
+  let mut typed = ptr::null_mut();
+  // SAFETY: valid out-pointers; a zero-byte ArrayBuffer of this env, then a zero-element typed
+  // array of `kind` (one of the TYPED_ARRAYS kinds) over it.
+  let status = unsafe {
+    match sys::napi_create_arraybuffer(js.0, 0, &mut data, &mut buffer) {
+      sys::Status::napi_ok => sys::napi_create_typedarray(js.0, kind, 0, buffer, 0, &mut typed),
+      failed => failed,
+    }
+  };
+  if status != sys::Status::napi_ok {
+    return Err(Error::new(
+      Status::from(status),
+      "Could not create the typed array",
+    ));
+  }
+  Ok(js.unknown(typed))
+}
+
+/// Holds `view` (the Buffer whose memory `typed` shares) from `typed`, so that the view, and the
+/// hold on the mapping's address range that its finalizer releases, live as long as the typed
+/// array is reachable.
 fn keep_alive(js: Js, typed: Value, view: Value) -> Result<()> {
   let mut key = ptr::null_mut();
   let description = js.string("mmapkit.view")?;
@@ -413,11 +441,13 @@ macro_rules! impl_toolkit_methods {
       /// A zero-copy `Type` view of `length` elements at `byteOffset`, in the host's byte order;
       /// lifetime as `asBuffer`.
       /// @param Type A typed-array class (`Float32Array`, `BigInt64Array`, ...).
-      /// @param byteOffset Byte offset; the view's address must be a multiple of `Type.BYTES_PER_ELEMENT`.
-      /// @param length Number of elements.
-      /// @returns A `Type` over the mapping's bytes.
-      /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address; `ERR_OUT_OF_RANGE` if the
-      /// view passes the end.
+      /// @param byteOffset Byte offset; the view's address (the mapping's address plus `byteOffset`)
+      /// must be a multiple of `Type.BYTES_PER_ELEMENT`, unless `length` is 0.
+      /// @param length Number of elements. 0 gives an empty `Type` at any `byteOffset` up to the
+      /// mapping's length, on any mapping (also a zero-length one): no elements, nothing to align.
+      /// @returns A `Type` over the mapping's bytes (for `length` 0, an empty `Type` of its own).
+      /// @throws {RangeError} `ERR_MMAP_MISALIGNED` for a misaligned address (`length` > 0);
+      /// `ERR_OUT_OF_RANGE` if the view passes the end.
       /// @throws {TypeError} `ERR_INVALID_ARG_TYPE` if `Type` is not a typed-array class.
       /// @throws {Error} `ERR_MMAP_CLOSED` after `close()`; `ERR_MMAP_TRUNCATED` after a fault through a view.
       /// @example const samples = file.typedArray(Float32Array, 64, 1024)

@@ -30,6 +30,20 @@ extern "C" {
   fn mmapkit_fault_register(start: *mut c_void, len: usize) -> std::os::raw::c_long;
   fn mmapkit_fault_unregister(slot: std::os::raw::c_long);
   fn mmapkit_fault_of(slot: std::os::raw::c_long) -> usize;
+  fn mmapkit_guarded_fault_take() -> usize;
+}
+
+/// The address at which the last guarded call on this thread faulted, taken once: `None` if no
+/// fault was recorded since the last take (or where the address is not known: Windows).
+pub(crate) fn take_fault_address() -> Option<usize> {
+  #[cfg(unix)]
+  {
+    // SAFETY: reads and clears a thread-local word; nothing is dereferenced.
+    let address = unsafe { mmapkit_guarded_fault_take() };
+    (address != 0).then_some(address)
+  }
+  #[cfg(not(unix))]
+  None
 }
 
 static INSTALL: Once = Once::new();
@@ -180,6 +194,9 @@ mod tests {
     // SAFETY: reads through a raw pointer into the (now truncated) mapping; nothing is owned.
     let result = unsafe { guarded(|| std::ptr::read_volatile(ptr.add(4096))) };
     assert!(matches!(result, Err(MmapError::Truncated)));
+    // The faulting address is recorded, and taken once.
+    assert_eq!(take_fault_address(), Some(ptr as usize + 4096));
+    assert_eq!(take_fault_address(), None);
     // The guard is reusable, and normal calls return their value.
     // SAFETY: as above.
     let again = unsafe { guarded(|| std::ptr::read_volatile(ptr)) };

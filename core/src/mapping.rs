@@ -4,8 +4,9 @@
 //! Lifetime model: the mapping lives behind a `RwLock<Option<Region>>`. Every access takes the read
 //! lock for its duration, so an access on another thread (an async flush) can never see the memory
 //! disappear; `close` and `resize` take the write lock and therefore wait for those accesses. Raw
-//! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`: the
-//! caller (the napi binding) detaches its views before calling either.
+//! pointers handed out by [`MappedFile::view`] are valid until the next `close` or `resize`;
+//! those of [`MappedFile::held_view`] for as long as its `Arc<Reservation>` is held (after
+//! `close`/`resize`, over private zero pages): the binding's zero-copy views are never detached.
 //!
 //! This file holds the handle, its live region and its state; each group of methods is a child
 //! module: `open` (from a path and options to a mapping), `io` (bounds-checked copies and views),
@@ -35,6 +36,7 @@ use memmap2::{MmapOptions, MmapRaw};
 use crate::error::{MmapError, Result};
 use crate::file_lock;
 use crate::flush_policy::{FlushPolicy, Flusher};
+use crate::guard::{self, guarded};
 use crate::mode::Mode;
 use crate::os;
 use crate::range::to_usize;
@@ -241,33 +243,67 @@ impl MappedFile {
     Ok(LiveRegion(guard))
   }
 
-  /// What a fault in a guarded access to `range` means: `ERR_MMAP_TRUNCATED` if the file now
-  /// ends before the range does, else the I/O error (as in [`MappedFile::fault_error`]): a write
-  /// into a hole of a sparse file on a full disk is `ENOSPC`, not a truncation.
-  fn access_fault(&self, region: &Region, range: &Range<usize>, error: MmapError) -> MmapError {
+  /// Runs `work` under the fault guard ([`guarded`]) with `region` held; a fault in it is
+  /// classified by [`MappedFile::access_fault`]. Every guarded access to a mapping goes through
+  /// here (copies, atomics, `touch_pages`, scans, the ring buffer), so a fault means the same
+  /// thing whatever met it.
+  ///
+  /// # Safety
+  /// As for [`guarded`]: `work` touches mapped memory only through raw pointers or borrowed
+  /// slices and owns nothing with a destructor that matters.
+  pub(crate) unsafe fn guarded_access<R>(
+    &self,
+    region: &Region,
+    range: &Range<usize>,
+    work: impl FnOnce() -> R,
+  ) -> Result<R> {
+    // SAFETY: the caller's contract is `guarded`'s.
+    unsafe { guarded(work) }.map_err(|e| self.access_fault(region, range, e))
+  }
+
+  /// What a fault in a guarded access to `range` of `region` means: [`MmapError::Truncated`]
+  /// (from [`guarded`]) is classified at the faulting address (where the OS does not tell it, at
+  /// the last byte of `range`) by [`MappedFile::fault_error`]; other errors pass unchanged.
+  pub(crate) fn access_fault(
+    &self,
+    region: &Region,
+    range: &Range<usize>,
+    error: MmapError,
+  ) -> MmapError {
     if !matches!(error, MmapError::Truncated) {
       return error;
     }
-    self.fault_error(region, range.end.saturating_sub(1) as u64)
+    let base = region.ptr() as usize;
+    let offset = guard::take_fault_address()
+      .and_then(|address| address.checked_sub(base))
+      .filter(|&offset| offset < region.len)
+      .unwrap_or_else(|| range.end.saturating_sub(1));
+    self.fault_error(region, offset as u64)
   }
 
-  /// What a fault through a view at mapping offset `offset` means: the file now ends before that
-  /// page (`ERR_MMAP_TRUNCATED`), or the page exists and could not be read or written (an I/O
-  /// error: `ENOSPC` when its file system has no free blocks, as for a write into a hole of a
-  /// sparse file on a full disk; `EIO` otherwise).
+  /// The one rule for what a fault at mapping offset `offset` means (in a guarded access, or
+  /// through a view, recorded by the fault handler):
+  /// - the file now ends at or before that byte: `ERR_MMAP_TRUNCATED`;
+  /// - else, its file system has no free blocks: `ENOSPC` (a page of a hole in a sparse file the
+  ///   disk had no room for);
+  /// - else, reading that byte of the file fails: that I/O error (`EIO`);
+  /// - else the file changed under the mapping (truncated, then grown again): `ERR_MMAP_TRUNCATED`.
+  ///
+  /// Anonymous memory has no file and never faults; it is `ERR_MMAP_TRUNCATED` for completeness.
   fn fault_error(&self, region: &Region, offset: u64) -> MmapError {
     let Some(file) = &region.file else {
       return MmapError::Truncated;
     };
+    let at = self.offset.saturating_add(offset);
     match file.metadata() {
-      Ok(meta) if meta.len() > self.offset + offset => {
-        let errno = if os::file_system_full(file) {
-          os::ENOSPC
-        } else {
-          os::EIO
-        };
-        self.io_error(std::io::Error::from_raw_os_error(errno), "mmap")
-      }
+      Ok(meta) if meta.len() > at => {}
+      _ => return MmapError::Truncated,
+    }
+    if os::file_system_full(file) {
+      return self.io_error(std::io::Error::from_raw_os_error(os::ENOSPC), "mmap");
+    }
+    match read_byte_at(file, at) {
+      Err(e) if e.kind() != std::io::ErrorKind::Interrupted => self.io_error(e, "mmap"),
       _ => MmapError::Truncated,
     }
   }
@@ -481,5 +517,26 @@ impl std::ops::Deref for LiveRegion<'_> {
       .0
       .as_ref()
       .expect("LiveRegion is only built over a live region")
+  }
+}
+
+/// Reads the byte at `at` from `file` with `pread` (no seek position is touched): whether that
+/// byte of the file can be read, for [`MappedFile::fault_error`].
+fn read_byte_at(file: &File, at: u64) -> std::io::Result<usize> {
+  let mut byte = [0u8; 1];
+  #[cfg(unix)]
+  {
+    use std::os::unix::fs::FileExt;
+    file.read_at(&mut byte, at)
+  }
+  #[cfg(windows)]
+  {
+    use std::os::windows::fs::FileExt;
+    file.seek_read(&mut byte, at)
+  }
+  #[cfg(not(any(unix, windows)))]
+  {
+    let _ = (file, at);
+    Ok(0)
   }
 }

@@ -23,6 +23,8 @@
 
 static struct sigaction previous_action;
 static __thread sigjmp_buf *recovery_point;
+/* The address of the last fault a guarded call on this thread recovered from (0: none, or taken). */
+static __thread uintptr_t guarded_fault_address;
 
 /*
  * The live file-backed mapping ranges, for faults met outside guarded calls (JavaScript reading
@@ -92,6 +94,7 @@ static void on_sigbus(int signo, siginfo_t *info, void *context) {
   sigjmp_buf *target = recovery_point;
   if (target != NULL) {
     recovery_point = NULL;
+    guarded_fault_address = info != NULL ? (uintptr_t)info->si_addr : 0;
     siglongjmp(*target, 1);
   }
   /* A fault (si_code > 0) inside a live mapping; a SIGBUS sent by kill() or sigqueue()
@@ -131,6 +134,13 @@ int mmapkit_guard_install(void) {
   action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
   sigemptyset(&action.sa_mask);
   return sigaction(SIGBUS, &action, &previous_action);
+}
+
+/* The address the last recovered guarded call faulted at, once (0 if none or unknown). */
+uintptr_t mmapkit_guarded_fault_take(void) {
+  uintptr_t address = guarded_fault_address;
+  guarded_fault_address = 0;
+  return address;
 }
 
 int mmapkit_guarded_call(void (*callback)(void *), void *context) {

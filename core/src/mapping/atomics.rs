@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 
 use super::MappedFile;
 use crate::error::{MmapError, Result};
-use crate::guard::guarded;
 use crate::range::checked_range;
 
 macro_rules! atomic_ops {
@@ -107,6 +106,6 @@ impl MappedFile {
     let ptr = region.ptr().wrapping_add(range.start);
     // SAFETY: `ptr` is inside the live mapping, kept mapped by the read guard; `op` performs one
     // atomic access through it and owns nothing (the `guarded` contract).
-    unsafe { guarded(|| op(ptr)) }
+    unsafe { self.guarded_access(&region, &range, || op(ptr)) }
   }
 }

@@ -204,8 +204,11 @@ impl MappedFile {
     let mut out = vec![0u8; range.len()];
     let (src, dst) = (region.ptr().wrapping_add(range.start), out.as_mut_ptr());
     // SAFETY: as in `read_into`; `out` is owned outside the guarded closure.
-    unsafe { guarded(|| std::ptr::copy_nonoverlapping(src, dst, range.len())) }
-      .map_err(|e| self.access_fault(&region, &range, e))?;
+    unsafe {
+      self.guarded_access(&region, &range, || {
+        std::ptr::copy_nonoverlapping(src, dst, range.len())
+      })
+    }?;
     Ok(out)
   }
 
@@ -296,14 +299,20 @@ impl MappedFile {
       let private = unsafe { read_privately(data, len) }?;
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `private`
       // is our own buffer of exactly `range.len()` bytes. The closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())) }
-        .map_err(|e| self.access_fault(&region, &range, e))?;
+      unsafe {
+        self.guarded_access(&region, &range, || {
+          std::ptr::copy_nonoverlapping(private.as_ptr(), dst, range.len())
+        })
+      }?;
     } else {
       // SAFETY: the range is inside the live, writable mapping (mode checked above); `data` is
       // valid for `len` bytes and lies in no mapping, so it cannot overlap `dst` nor fault. The
       // closure owns nothing.
-      unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, dst, range.len())) }
-        .map_err(|e| self.access_fault(&region, &range, e))?;
+      unsafe {
+        self.guarded_access(&region, &range, || {
+          std::ptr::copy_nonoverlapping(data, dst, range.len())
+        })
+      }?;
     }
     let shared = &self.shared;
     let bytes = shared
@@ -410,7 +419,7 @@ impl MappedFile {
     let region = self.live()?;
     let (base, len) = (region.ptr(), region.len);
     // SAFETY: the caller keeps `f` inside the live mapping and within the `guarded` contract.
-    unsafe { guarded(|| f(base, len)) }
+    unsafe { self.guarded_access(&region, &(0..len), || f(base, len)) }
   }
 
   /// Runs `f` over `length` bytes at `offset` as a slice, holding the mapping for the duration
@@ -431,7 +440,25 @@ impl MappedFile {
     length: u64,
     f: impl FnOnce(&[u8]) -> Result<T>,
   ) -> Result<T> {
+    self.bytes_of(offset, length, false, f)
+  }
+
+  /// The body of [`MappedFile::with_bytes`] and [`MappedFile::with_bytes_fixed`] (`fixed`: a
+  /// range not covered is [`MmapError::Closed`]), checked under the same lock as the call.
+  fn bytes_of<T>(
+    &self,
+    offset: u64,
+    length: u64,
+    fixed: bool,
+    f: impl FnOnce(&[u8]) -> Result<T>,
+  ) -> Result<T> {
     let region = self.live()?;
+    let covered = offset
+      .checked_add(length)
+      .is_some_and(|end| end <= region.len as u64);
+    if fixed && !covered {
+      return Err(MmapError::Closed);
+    }
     let range = checked_range(offset, length, region.len, "offset", "length")?;
     // SAFETY: the range lies inside the live mapping, kept mapped by the read guard for the call.
     // This is the one place a reference into the mapping is made, for the length of one search:
@@ -440,7 +467,45 @@ impl MappedFile {
     // (memchr, bytecount) only read the bytes, derive nothing unsafe from them and tolerate any
     // contents; their results are then a matter of timing, never of memory safety.
     let bytes = unsafe { std::slice::from_raw_parts(region.ptr().add(range.start), range.len()) };
-    f(bytes)
+    // The searches run their accesses under the fault guard; a fault is classified here.
+    f(bytes).map_err(|e| self.access_fault(&region, &range, e))
+  }
+
+  /// [`MappedFile::with_bytes`] over a range fixed earlier (an iterator's or an async scan's
+  /// window, checked when it was made): a mapping that no longer covers it was resized (or
+  /// closed) under the caller, which is [`MmapError::Closed`], not a range error about offsets the
+  /// user never passed.
+  ///
+  /// ```
+  /// use mmapkit_core::{MappedFile, MmapError};
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// assert_eq!(memory.with_bytes_fixed(0, 4096, |bytes| Ok(bytes.len()))?, 4096);
+  /// let past = memory.with_bytes_fixed(4000, 200, |bytes| Ok(bytes.len()));
+  /// assert!(matches!(past, Err(MmapError::Closed)));
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
+  pub fn with_bytes_fixed<T>(
+    &self,
+    offset: u64,
+    length: u64,
+    f: impl FnOnce(&[u8]) -> Result<T>,
+  ) -> Result<T> {
+    self.bytes_of(offset, length, true, f)
+  }
+
+  /// Whether the live mapping covers `length` bytes at `offset`; the error of a closed (or
+  /// faulted) mapping.
+  ///
+  /// ```
+  /// use mmapkit_core::MappedFile;
+  /// let memory = MappedFile::anonymous(4096)?;
+  /// assert!(memory.covers(4000, 96)?);
+  /// assert!(!memory.covers(4000, 97)?);
+  /// # Ok::<(), mmapkit_core::MmapError>(())
+  /// ```
+  pub fn covers(&self, offset: u64, length: u64) -> Result<bool> {
+    let len = self.len()? as u64;
+    Ok(offset.checked_add(length).is_some_and(|end| end <= len))
   }
 }
 
@@ -485,7 +550,11 @@ unsafe fn read_privately(data: *const u8, len: usize) -> Result<Vec<u8>> {
   // SAFETY: `tmp` has room for `len` bytes (reserved above) and is fresh memory that overlaps
   // nothing; `data` is valid for `len` bytes (the caller's contract). The closure owns nothing
   // (the Vec is owned outside), as `guarded` requires.
-  unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, tmp, len)) }?;
+  // A fault here is in the source, not in the mapping written to: it is a truncation of that
+  // source, and its address (recorded for classification) is dropped.
+  unsafe { guarded(|| std::ptr::copy_nonoverlapping(data, tmp, len)) }.inspect_err(|_| {
+    crate::guard::take_fault_address();
+  })?;
   // SAFETY: the copy above initialised all `len` bytes.
   unsafe { private.set_len(len) };
   Ok(private)

@@ -3,7 +3,6 @@
 
 use super::{MappedFile, Region};
 use crate::error::Result;
-use crate::guard::guarded;
 use crate::mode::{Advice, Mode};
 use crate::os;
 use crate::range::checked_range;
@@ -26,7 +25,7 @@ impl MappedFile {
     // SAFETY: every `at` is inside the live mapping; volatile reads keep the accesses from being
     // elided. The closure owns nothing.
     unsafe {
-      guarded(|| {
+      self.guarded_access(&region, &range, || {
         let mut at = range.start;
         while at < range.end {
           std::ptr::read_volatile(base.add(at));

@@ -6,5 +6,5 @@ mod platform;
 
 pub use platform::{
   advise, advise_cold, allocate, file_system_full, huge_pages_hint, lock_memory, page_size,
-  replace_with_zero_pages, runtime_symbol, unlock_memory, EIO, ENOSPC,
+  replace_with_zero_pages, runtime_symbol, unlock_memory, ENOSPC,
 };

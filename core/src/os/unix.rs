@@ -144,8 +144,6 @@ pub fn replace_with_zero_pages(ptr: *mut u8, len: usize) {
 
 /// `ENOSPC`, for a page of a sparse file the disk had no room for.
 pub const ENOSPC: i32 = libc::ENOSPC;
-/// `EIO`, for a page that exists but could not be read or written.
-pub const EIO: i32 = libc::EIO;
 
 /// Whether the file system holding `file` has no free blocks left for unprivileged writers.
 pub fn file_system_full(file: &std::fs::File) -> bool {

@@ -65,11 +65,9 @@ pub fn replace_with_zero_pages(_ptr: *mut u8, _len: usize) {}
 
 /// `ERROR_DISK_FULL` (reported as `ENOSPC`), for a page of a sparse file the disk had no room for.
 pub const ENOSPC: i32 = 112;
-/// `ERROR_IO_DEVICE` (libuv: `EIO`), for a page that exists but could not be read or written.
-pub const EIO: i32 = 1117;
-
-/// Not asked on Windows (a guarded access that faults inside the file's length is reported as
-/// `EIO`): faults through views are not survived there, and in-page errors carry no reason here.
+/// Not asked on Windows (a guarded access that faults inside the file's length is classified by
+/// re-reading that byte): faults through views are not survived there, and in-page errors carry
+/// no reason here.
 pub fn file_system_full(_file: &std::fs::File) -> bool {
   false
 }

@@ -68,6 +68,57 @@ pub(super) fn corrupt(message: impl Into<String>) -> MmapError {
   }
 }
 
+/// How far the message counters may be off the records in the data area: a producer killed
+/// between publishing a record and counting it leaves `pushed` one short, a consumer killed between
+/// claiming one and counting it leaves `popped` one short. A header further off is damaged.
+pub(super) const COUNTER_SLACK: u64 = 64;
+
+/// A snapshot of the header's positions (bytes) and message counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct State {
+  pub(super) head: u64,
+  pub(super) tail: u64,
+  pub(super) popped: u64,
+  pub(super) pushed: u64,
+}
+
+impl State {
+  /// What is wrong with this snapshot for a data area of `capacity` bytes, if anything.
+  fn problem(&self, capacity: u64) -> Option<&'static str> {
+    let State {
+      head,
+      tail,
+      popped,
+      pushed,
+    } = *self;
+    if head % 8 != 0 || tail % 8 != 0 {
+      return Some("a position is not a multiple of 8");
+    }
+    if head > tail {
+      return Some("the consumer position (head) is past the producer position (tail)");
+    }
+    if tail - head > capacity {
+      return Some("more bytes are waiting than the data area holds");
+    }
+    // The counters never wrap (2^64 messages): compare them as plain numbers.
+    if popped > pushed.saturating_add(COUNTER_SLACK) {
+      return Some("more messages were popped than pushed");
+    }
+    if pushed > popped.saturating_add((tail - head) / 8 + COUNTER_SLACK) {
+      return Some("the message counters claim more messages than the data holds");
+    }
+    None
+  }
+
+  /// The messages waiting: the counters' difference, bounded by the records the data can hold
+  /// (each at least 8 bytes) and at least one when any byte is waiting.
+  pub(super) fn waiting(&self) -> u64 {
+    let records = (self.tail - self.head) / 8;
+    let counted = self.pushed.saturating_sub(self.popped);
+    counted.clamp(u64::from(records > 0), records)
+  }
+}
+
 /// Typed access to the header and data of a live mapping (valid inside `with_raw`).
 pub(super) struct View {
   pub(super) base: *mut u8,
@@ -90,6 +141,13 @@ impl View {
     self.base.wrapping_add(HEADER_SIZE as usize)
   }
 
+  /// Loads head, then tail, and checks the header's invariants ([`View::state`]); the positions.
+  /// Every operation goes through this before it touches a record, since another process (or a
+  /// damaged file) may have written anything there.
+  pub(super) fn positions(&self) -> Result<(u64, u64)> {
+    self.state().map(|state| (state.head, state.tail))
+  }
+
   /// A handle kept across `create` of the same path with another capacity would address the new
   /// ring with the old one's geometry: [`MmapError::Corrupt`] unless the header's capacity is
   /// still the one this handle opened.
@@ -105,28 +163,47 @@ impl View {
     Ok(())
   }
 
-  /// Loads head, then tail, and checks them against the data area: both 8-aligned, head not past
-  /// tail, at most `capacity` bytes apart. Every operation goes through this before it touches a
-  /// record, since another process (or a damaged file) may have written anything there.
+  /// Loads the header's positions and message counters and checks them: the capacity is the one
+  /// this handle opened; head and tail 8-aligned, head not past tail, at most `capacity` bytes
+  /// apart; the counters no further apart than the records the data holds (each takes at least 8
+  /// bytes), give or take [`COUNTER_SLACK`]. [`MmapError::Corrupt`] otherwise.
   ///
-  /// Positions only grow, so a failed check whose head has not moved since it was loaded is real
-  /// damage; if the head moved, another consumer or an overwriting producer raced us: load again.
-  pub(super) fn positions(&self) -> Result<(u64, u64)> {
+  /// Positions and counters only grow, so a failed check on a snapshot that a second load finds
+  /// unchanged is real damage; if anything moved, another process raced us: check the new one.
+  pub(super) fn state(&self) -> Result<State> {
     self.same_capacity()?;
+    let mut state = self.load_state();
+    let mut attempts = 0;
     loop {
-      let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
-      let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);
-      if head % 8 == 0 && tail % 8 == 0 && head <= tail && tail - head <= self.capacity {
-        return Ok((head, tail));
+      let Some(problem) = state.problem(self.capacity) else {
+        return Ok(state);
+      };
+      let again = self.load_state();
+      attempts += 1;
+      if again == state || attempts >= 1000 {
+        return Err(corrupt(format!(
+          "ring buffer header is inconsistent ({problem}; head {}, tail {}, popped {}, pushed \
+           {}, capacity {}): the file was damaged or written by something other than mmapkit",
+          state.head, state.tail, state.popped, state.pushed, self.capacity
+        )));
       }
-      if self.u64(OFF_HEAD).load(Ordering::Acquire) != head {
-        continue;
-      }
-      return Err(corrupt(format!(
-        "ring buffer positions are inconsistent (head {head}, tail {tail}, capacity {}): \
-         the file was damaged or written by something other than mmapkit",
-        self.capacity
-      )));
+      state = again;
+    }
+  }
+
+  /// One load of the positions and counters; in an order that never makes a consistent header
+  /// look damaged when nothing races (popped before head before tail before pushed: each older
+  /// value is the smaller).
+  fn load_state(&self) -> State {
+    let popped = self.u64(OFF_POPPED).load(Ordering::Acquire);
+    let head = self.u64(OFF_HEAD).load(Ordering::Acquire);
+    let tail = self.u64(OFF_TAIL).load(Ordering::Acquire);
+    let pushed = self.u64(OFF_PUSHED).load(Ordering::Acquire);
+    State {
+      head,
+      tail,
+      popped,
+      pushed,
     }
   }
 

@@ -41,11 +41,10 @@ pub enum Taken {
 }
 
 impl RingBuffer {
-  /// Messages waiting (pushed and not yet popped or dropped). The positions are validated as for
-  /// every other operation ([`MmapError::Corrupt`]); the message counters, which a process killed
-  /// between publishing a record and counting it can leave off by one, are only trusted as far as
-  /// the data holds records (each takes at least 8 bytes), so damaged counters never report more
-  /// messages than the ring can hold.
+  /// Messages waiting (pushed and not yet popped or dropped). The header is checked first, as
+  /// for every operation ([`MmapError::Corrupt`] if damaged); the message counters, which a
+  /// process killed mid-push or mid-pop leaves off by one, are trusted only as far as the data
+  /// holds records.
   ///
   /// ```
   /// # let dir = tempfile::tempdir().unwrap();
@@ -58,14 +57,7 @@ impl RingBuffer {
   /// ```
   pub fn len(&self) -> Result<u64> {
     // SAFETY: reads header words; owns nothing.
-    unsafe {
-      self.view(|v| -> Result<u64> {
-        let (head, tail) = v.positions()?;
-        let popped = v.u64(OFF_POPPED).load(Ordering::Acquire);
-        let pushed = v.u64(OFF_PUSHED).load(Ordering::Acquire);
-        Ok(pushed.saturating_sub(popped).min((tail - head) / 8))
-      })
-    }?
+    unsafe { self.view(|v| v.state().map(|state| state.waiting())) }?
   }
 
   /// Whether no message is waiting.
