@@ -1,6 +1,6 @@
 // The mmapkit CLI (bin/mmapkit.mjs), run as a child process: every command against JS references,
 // --json shapes, exit codes (0 success, 1 no match, 2 error with one line on stderr), and the demo.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process'
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -438,6 +438,21 @@ test('demo --size 8M prints the machine and every row, and removes its file', (t
   t.regex(run.stdout, /^search "disk-full": mmap count, .* 1,000 {2}1,000 written/m)
   t.regex(run.stdout, /^evicted: countLines, .*(\d pages cached|unverified|eviction unavailable)/m)
   t.deepEqual(readdirSync(dir), [], 'nothing left in --dir')
+})
+
+test('demo killed by SIGTERM or SIGHUP (a closed terminal) removes its file', async (t) => {
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    const dir = tempDir(t)
+    const child = spawn(process.execPath, [BIN, 'demo', '--size', '512M', '--dir', dir], { stdio: 'ignore' })
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    // Judged by progress, not time: wait until the demo's file exists, then send the signal.
+    while (child.exitCode === null && !readdirSync(dir).some((entry) => readdirSync(join(dir, entry)).length > 0)) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    child.kill(signal)
+    t.is(await closed, 128 + (signal === 'SIGTERM' ? 15 : 1), signal)
+    t.deepEqual(readdirSync(dir), [], `nothing left in --dir after ${signal}`)
+  }
 })
 
 test('demo --json --keep: one JSON document, and the file is kept', (t) => {

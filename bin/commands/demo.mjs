@@ -77,12 +77,12 @@ export async function run({ options, json, threads, out }) {
     if (interactive) process.stderr.write('\r\x1b[K')
     if (!keep) rmSync(workDir, { recursive: true, force: true })
   }
-  // Ctrl-C: remove the file before leaving (every step yields to the event loop now and then).
+  // Ctrl-C, kill, a closed terminal: remove the file before leaving (every step yields to the event loop now and then).
   const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
     cleanup()
     process.exit(128 + (os.constants.signals[signal] ?? 0))
   }
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal).on('SIGHUP', onSignal)
   try {
     const progress = createProgress('generating', size, { enabled: interactive })
     const started = performance.now()
@@ -118,7 +118,7 @@ export async function run({ options, json, threads, out }) {
     for (const problem of setup.problems) process.stderr.write(`mmapkit: demo: wrong answer: ${problem}\n`)
     return setup.problems.length > 0 ? EXIT_ERROR : EXIT_OK
   } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('SIGHUP', onSignal)
     cleanup()
   }
 }
