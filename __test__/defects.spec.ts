@@ -426,3 +426,31 @@ linuxOnly(
     )
   },
 )
+
+test('a pattern that is a view of the mapping is taken as it was when the call began, whatever an options getter does', (t) => {
+  // Found by the fuzz suite (reentrancy, seed 20261130): the JS layer read the options (whose
+  // getter shrank the file, so the view read zeros) before the pattern's bytes were copied.
+  const content = Buffer.alloc(10_000, 'x')
+  content.write('needle', 100)
+  content.write('needle', 5_000)
+  const path = tempFile(t, content)
+  for (const call of ['count', 'findAll', 'matches'] as const) {
+    const file = MemoryMappedFile.openRw(path)
+    const pattern = file.asBuffer(100, 6)
+    const options = {
+      get offset() {
+        file.resize(4096) // the pattern's page stays, the second match goes; views read zeros
+        return 0
+      },
+    }
+    const result =
+      call === 'count'
+        ? file.count(pattern, options)
+        : call === 'findAll'
+          ? file.findAll(pattern, options).length
+          : [...file.matches(pattern, options)].length
+    t.is(result, 1, `${call}: the 'needle' at 100 is found, by the pattern read before the getter ran`)
+    file.close()
+    writeFileSync(path, content)
+  }
+})

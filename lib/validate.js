@@ -104,12 +104,16 @@ function validateBytes(value, name) {
   throw invalidArgType(name, 'of type string or an instance of Uint8Array', value)
 }
 
-/** A search pattern: bytes, not empty. */
+/**
+ * A search pattern: bytes, not empty. Bytes are copied now, in argument order: a later argument's
+ * getter (an options object's) may resize or close the mapping a view pattern lies in, and the
+ * pattern is what it was when the call began (as when the binding converted arguments in order).
+ */
 function validatePattern(value, name = 'pattern') {
   validateBytes(value, name)
   if (value.length === 0)
     throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The argument '${name}' must not be empty`)
-  return value
+  return typeof value === 'string' ? value : new Uint8Array(value)
 }
 
 const PATH_TYPES = 'of type string or an instance of Buffer or URL'
