@@ -152,7 +152,7 @@ linuxOnly('a regular file growing from 0 bytes while it is opened is never ERR_M
   t.throws(() => MemoryMappedFile.openRo('/proc/cpuinfo'), { code: 'ERR_MMAP_NOT_REGULAR_FILE' })
 })
 
-test('typedArray with 0 elements works on every zero-length mapping, and at any in-range byteOffset', (t) => {
+test('typedArray with 0 elements works on every zero-length mapping, at any in-range aligned byteOffset', (t) => {
   const dir = tempDir(t)
   const empty = join(dir, 'empty.bin')
   writeFileSync(empty, '')
@@ -172,9 +172,12 @@ test('typedArray with 0 elements works on every zero-length mapping, and at any 
     }
     t.throws(() => mapping.typedArray(Float64Array, 1, 0), { code: 'ERR_OUT_OF_RANGE' }, name)
   }
-  // On a non-empty mapping: an empty view at any offset up to the end, aligned or not.
+  // On a non-empty mapping: an empty view at any aligned offset up to the end; a misaligned one is
+  // refused as `new Float64Array(buffer, 3, 0)` is.
   const memory = MemoryMappedFile.anonymous(64)
-  t.is(memory.typedArray(Float64Array, 3, 0).length, 0)
+  t.is(memory.typedArray(Float64Array, 8, 0).length, 0)
+  t.throws(() => memory.typedArray(Float64Array, 3, 0), { code: 'ERR_MMAP_MISALIGNED' })
+  t.throws(() => memory.typedArray(Uint32Array, 3, 0), { code: 'ERR_MMAP_MISALIGNED' })
   t.is(memory.typedArray(BigUint64Array, 64, 0).length, 0)
   t.throws(() => memory.typedArray(Float64Array, 65, 0), { code: 'ERR_OUT_OF_RANGE' })
   // One element still needs an aligned address.

@@ -2,7 +2,7 @@
 // --json shapes, exit codes (0 success, 1 no match, 2 error with one line on stderr), and the demo.
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -476,4 +476,13 @@ test('demo --json --keep: one JSON document, and the file is kept', (t) => {
   t.deepEqual(report.problems, [])
   t.true(report.rows.find((row) => row.measurement.startsWith('parallel: countLines, 2 threads')) !== undefined)
   rmSync(report.file.path)
+})
+
+test('a directory as stdin is EISDIR with exit 2, as a directory operand is', (t) => {
+  for (const args of [['lines'], ['count', 'x'], ['find', 'x'], ['lines', '-']]) {
+    const run = mmapkit(args, { stdio: [openSync(tempDir(t), 'r'), 'pipe', 'pipe'] })
+    t.is(run.status, 2, args.join(' '))
+    t.is(run.stdout, '', args.join(' '))
+    t.regex(run.stderr, /^mmapkit: -: EISDIR: illegal operation on a directory/, args.join(' '))
+  }
 })

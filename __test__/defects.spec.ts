@@ -454,3 +454,18 @@ test('a pattern that is a view of the mapping is taken as it was when the call b
     writeFileSync(path, content)
   }
 })
+
+test('createReadStream whose option getter closes the file throws ERR_MMAP_CLOSED, not an empty stream', (t) => {
+  const path = tempFile(t, Buffer.alloc(1 << 16, 10))
+  for (const key of ['start', 'end', 'highWaterMark']) {
+    const file = MemoryMappedFile.openRo(path)
+    const options = Object.defineProperty({}, key, {
+      get() {
+        file.close()
+        return key === 'end' ? 100 : key === 'highWaterMark' ? 1024 : 0
+      },
+      enumerable: true,
+    })
+    throwsLike(t, () => file.createReadStream(options), CLOSED, key)
+  }
+})

@@ -11,13 +11,14 @@ const { closedError, outOfRange } = require('./errors.js')
 
 function createReadStream(options) {
   options = validateOptions(options)
-  if (this.closed) throw closedError()
   const start = options.start === undefined ? 0 : validateInteger(options.start, 'start')
   const end = options.end === undefined ? Infinity : validateInteger(options.end, 'end')
   if (start > end) throw outOfRange('start', `<= "end" (here: ${end})`, start)
   const highWaterMark =
     options.highWaterMark === undefined ? 64 * 1024 : validateInteger(options.highWaterMark, 'highWaterMark', 1)
   const file = this
+  // After reading the options: a getter among them may have closed the file.
+  if (file.closed) throw closedError()
   const stop = Math.min(end + 1, file.length)
   let position = Math.min(start, stop)
   return new Readable({

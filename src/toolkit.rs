@@ -197,8 +197,18 @@ pub fn typed_array<'a>(
     return Err(throw(env, MmapError::out_of_range("length", room, length)));
   }
   if length == 0 {
-    // No elements, no bytes: nothing to align nor to share. An empty `Type` of its own, at any
-    // in-range byteOffset, on any mapping (also a zero-length one).
+    // No elements, no bytes: nothing to share, and a zero-length mapping has no address. An empty
+    // `Type` of its own, at an in-range byteOffset aligned in the file (as `new Type(buffer,
+    // byteOffset, 0)` wants its byteOffset aligned in the buffer).
+    let in_file = span.mapping.offset() + span.base + byte_offset;
+    if in_file % size != 0 {
+      let message = format!(
+        "The value of \"byteOffset\" must be a multiple of {size} ({name}.BYTES_PER_ELEMENT) in \
+         the file; the mapping's file offset plus {byte_offset} is not. Received {byte_offset}"
+      );
+      let error = js.error(ErrorClass::RangeError, "ERR_MMAP_MISALIGNED", &message)?;
+      return Err(js.into_error(error));
+    }
     return empty_typed_array(js, kind);
   }
   let bytes = length * size;

@@ -1,7 +1,8 @@
 // What a FILE operand is read through: a memory mapping for regular files, plain reads for
 // everything mmap cannot see (pipes, character devices, '-' for stdin, /proc and /sys files,
 // which say their size is 0), so that `mmapkit lines /proc/cpuinfo` equals `wc -l`.
-import { createReadStream, statSync } from 'node:fs'
+import { createReadStream, fstatSync, statSync } from 'node:fs'
+import { constants } from 'node:os'
 
 import { MemoryMappedFile } from '../../index.js'
 import { UsageError } from './errors.mjs'
@@ -17,7 +18,17 @@ import { UsageError } from './errors.mjs'
  * @returns {Input}
  */
 export function openInput(path) {
-  if (path === '-') return { kind: 'stream', path, stream: process.stdin, size: 0 }
+  if (path === '-') {
+    // A directory as stdin (`< /tmp`) reads as nothing: say what it is, as `mmapkit lines DIR` does.
+    if (fstatSync(0).isDirectory()) {
+      throw Object.assign(new Error('EISDIR: illegal operation on a directory, read'), {
+        code: 'EISDIR',
+        errno: -constants.errno.EISDIR,
+        syscall: 'read',
+      })
+    }
+    return { kind: 'stream', path, stream: process.stdin, size: 0 }
+  }
   let stats
   try {
     stats = statSync(path)

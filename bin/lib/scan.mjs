@@ -4,6 +4,7 @@ import { statSync } from 'node:fs'
 import { MemoryMappedFile } from '../../index.js'
 import { closeInput, openInput } from './inputs.mjs'
 import { createProgress } from './progress.mjs'
+import { EXIT_ERROR } from './errors.mjs'
 
 /**
  * @template T
@@ -95,6 +96,9 @@ export async function eachFile(paths, { label, quiet, threads, onFailure }, work
         results.push({ path, value: await work(input, scan, onProgress) })
       } catch (error) {
         failed = true
+        // Now, not only at the end: a reader that closes the pipe early (EPIPE) ends the process
+        // with the status so far, which must still say a file failed.
+        process.exitCode = EXIT_ERROR
         progress.clear()
         process.stderr.write(`${fileErrorLine(path, error)}\n`)
         results.push({ path, error: /** @type {Error} */ (error) })
