@@ -9,7 +9,8 @@
 // too large to scan within that bound (a whole 256 GiB scan takes minutes), so a scan that was not
 // stopped shows as a hang or as a full count.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { statSync, truncateSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -328,4 +329,31 @@ test('an onProgress that throws is never an uncaughtException, even without a ha
   t.false(result.hung, result.output)
   t.is(result.code, 0, result.output)
   t.is(result.output, 'caught boom\n')
+})
+
+test('async scans beyond the running slots wait their turn, and close() ends the waiting ones too', async (t) => {
+  // At most max(cores, 4) scans run at once; 24 over a 256 GiB sparse file keep every slot busy
+  // and leave most waiting. close() must settle all of them with ERR_MMAP_CLOSED.
+  const file = MemoryMappedFile.openRo(sparseFile(t, 256 * GiB))
+  const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1])
+  const before = process.platform === 'linux' ? threads() : 0
+  const settled = Array.from({ length: 24 }, () =>
+    file.countLinesAsync({ threads: 1 }).then(
+      () => 'resolved',
+      (error: NodeJS.ErrnoException) => error.code,
+    ),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  if (process.platform === 'linux') {
+    // One thread a call (its watcher), plus a scan thread for the running ones only.
+    const slots = Math.max(availableParallelism(), 4)
+    t.true(threads() - before <= 24 + slots + 2, `${threads() - before} new threads for 24 scans`)
+  }
+  file.close()
+  t.deepEqual(await Promise.all(settled), Array(24).fill('ERR_MMAP_CLOSED'))
+  // Small scans queued behind nothing run to the end with the right answer.
+  const small = MemoryMappedFile.anonymous(4096)
+  small.updateRegion(0, 'a\nb\nc\n')
+  t.deepEqual(await Promise.all(Array.from({ length: 24 }, () => small.countLinesAsync())), Array(24).fill(3))
+  small.close()
 })

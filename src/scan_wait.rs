@@ -6,9 +6,12 @@
 //! - its environment is torn down (nothing settles),
 //! - `close()` or `resize()` of its mapping begins (the Promise rejects with `ERR_MMAP_CLOSED`):
 //!   both wait for readers of the mapping, so the scan must end for them to proceed.
+//!
+//! At most `max(cores, 4)` scans run at once (each may use every core already); the others wait
+//! for a slot, idle, watching the same stop conditions.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use mmapkit_core::scan::Control;
@@ -59,6 +62,19 @@ fn watch(
   unmaps: u64,
   stop: &AtomicBool,
 ) -> std::result::Result<ScanOutput, MmapError> {
+  // Wait for one of the running slots (at most `max_running()` scans at once), watching the same
+  // stop conditions as the scan itself.
+  let _slot = loop {
+    if let Some(slot) = Slot::try_take(POLL) {
+      break slot;
+    }
+    if mapping.unmap_count() != unmaps {
+      return Err(MmapError::Closed);
+    }
+    if stop.load(Ordering::SeqCst) {
+      return Err(MmapError::Aborted);
+    }
+  };
   let control = Control::default();
   let mut unmapped = false;
   let output = std::thread::scope(|scope| {
@@ -84,5 +100,44 @@ fn watch(
   match output {
     Err(MmapError::Aborted) if unmapped => Err(MmapError::Closed),
     other => other,
+  }
+}
+
+/// How many async scans run at once; the others wait (idle, on their own threads) for a slot, as
+/// jobs queued on a pool would. Each scan already uses up to all cores, so more at once only
+/// makes them compete.
+fn max_running() -> usize {
+  std::thread::available_parallelism().map_or(4, |n| n.get().max(4))
+}
+
+/// The number of scans running now.
+static RUNNING: Mutex<usize> = Mutex::new(0);
+static SLOT_FREED: Condvar = Condvar::new();
+
+/// A running slot, given back when dropped (also when the scan panics).
+struct Slot;
+
+impl Slot {
+  /// A slot if one is free, or one freed within `timeout`; else `None`.
+  fn try_take(timeout: Duration) -> Option<Slot> {
+    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    if *running >= max_running() {
+      running = SLOT_FREED
+        .wait_timeout(running, timeout)
+        .unwrap_or_else(|p| p.into_inner())
+        .0;
+    }
+    (*running < max_running()).then(|| {
+      *running += 1;
+      Slot
+    })
+  }
+}
+
+impl Drop for Slot {
+  fn drop(&mut self) {
+    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    *running -= 1;
+    SLOT_FREED.notify_one();
   }
 }
