@@ -1,6 +1,7 @@
 // Shared fixtures for the ava specs: temp files, hashing, and error-shape assertions.
 // Plain ESM with JSDoc types: ava 7 on Node 20 loads specs through require(esm), where a spec's
 // own TypeScript imports cannot be transpiled, so shared code is JavaScript (type-checked by tsc).
+import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -117,4 +118,44 @@ export function readableCopy(t) {
   open(root)
   if (!existsSync(join(root, 'index.js'))) throw new Error(`no index.js in ${source}`)
   return { root, binding: join(root, 'index.js'), bin: join(root, 'bin', 'mmapkit.mjs') }
+}
+
+/** How long a child of `runChild` may run before it counts as hung (the busiest CI machine fits). */
+const BOUND_MS = 30_000
+const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
+
+/**
+ * Waits for `child` to end, killing it after 30 s (then `hung: true`). Judged on 'close', not
+ * 'exit': only then has all of the child's output been read.
+ * @param {import('node:child_process').ChildProcess} child
+ * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, hung: boolean }>}
+ */
+export function ended(child) {
+  return new Promise((resolve) => {
+    let hung = false
+    const timer = setTimeout(() => {
+      hung = true
+      child.kill('SIGKILL')
+    }, BOUND_MS)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, hung })
+    })
+  })
+}
+
+/**
+ * Runs `code` (CommonJS, with `binding` = the path of the package's index.js in scope) in a child
+ * process; resolves with how it ended and its stdout + stderr.
+ * @param {string} code
+ * @param {string[]} [args]
+ */
+export function runChild(code, args = []) {
+  const child = spawn(process.execPath, ['-e', `const binding = ${JSON.stringify(INDEX)};\n${code}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  return ended(child).then(({ code, signal, hung }) => ({ code, signal, hung, output }))
 }

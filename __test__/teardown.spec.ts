@@ -8,53 +8,22 @@
 // things ended within a generous bound, never by tight timing. The scans run over sparse files far
 // too large to scan within that bound (a whole 256 GiB scan takes minutes), so a scan that was not
 // stopped shows as a hang or as a full count.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
 import { MemoryMappedFile } from '../index.js'
-import { rejectsLike, tempDir } from './helpers.mjs'
+import { rejectsLike, runChild, tempDir } from './helpers.mjs'
 
-const binding = fileURLToPath(new URL('../index.js', import.meta.url))
-/** How long a child may take to end before it counts as hung (the busiest CI machine fits). */
-const BOUND_MS = 30_000
 const GiB = 2 ** 30
 
 // Windows has no flock(1), and NTFS files are not sparse by default.
 const posixOnly = process.platform === 'win32' ? test.skip : test
 /** Tests that need flock(1) (util-linux) to hold a lock from another process. */
 const withFlock = posixOnly === test && spawnSync('flock', ['--version']).status === 0 ? test : test.skip
-
-/** Runs `code` (CommonJS, `binding` in scope) in a child; resolves with how it ended. */
-function runChild(code: string, args: string[] = []) {
-  const child = spawn(process.execPath, ['-e', `const binding = ${JSON.stringify(binding)};\n${code}`, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  return ended(child).then(({ code, signal, hung }) => ({ code, signal, hung, output }))
-}
-
-/** Waits for `child` to end, killing it after BOUND_MS (then `hung: true`). */
-function ended(child: ChildProcess): Promise<{ code: number | null; signal: string | null; hung: boolean }> {
-  return new Promise((resolve) => {
-    let hung = false
-    const timer = setTimeout(() => {
-      hung = true
-      child.kill('SIGKILL')
-    }, BOUND_MS)
-    // 'close', not 'exit': only then has all of the child's output been read.
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, hung })
-    })
-  })
-}
 
 /** A sparse file of `size` bytes (zeros, no disk blocks). */
 function sparseFile(t: import('ava').ExecutionContext, size: number): string {

@@ -2,46 +2,14 @@
 // worker.terminate() or libuv's threadpool, close() rejects them, and every promise settles even
 // when the AbortSignal misbehaves. Children that may hang run in their own process and are judged
 // by whether they ended at all within a generous bound, never by tight timing.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
 import { MemoryMappedFile, RingBuffer } from '../index.js'
-import { rejectsLike, tempDir } from './helpers.mjs'
-
-const binding = fileURLToPath(new URL('../index.js', import.meta.url))
-/** How long a child may take to end before it counts as hung (the busiest CI machine fits). */
-const BOUND_MS = 30_000
-
-/** Runs `code` (CommonJS, `binding` in scope) in a child; resolves with how it ended. */
-function runChild(code: string, args: string[] = []) {
-  const child = spawn(process.execPath, ['-e', `const binding = ${JSON.stringify(binding)};\n${code}`, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  return ended(child).then(({ code, signal, hung }) => ({ code, signal, hung, output }))
-}
-
-/** Waits for `child` to exit, killing it after BOUND_MS (then `hung: true`). */
-function ended(child: ChildProcess): Promise<{ code: number | null; signal: string | null; hung: boolean }> {
-  return new Promise((resolve) => {
-    let hung = false
-    const timer = setTimeout(() => {
-      hung = true
-      child.kill('SIGKILL')
-    }, BOUND_MS)
-    // 'close', not 'exit': only then has all of the child's output been read.
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, hung })
-    })
-  })
-}
+import { rejectsLike, runChild, tempDir } from './helpers.mjs'
 
 /** Tests that need flock(1) (util-linux) to hold or probe a lock from another process. */
 const withFlock = spawnSync('flock', ['--version']).status === 0 ? test : test.skip
