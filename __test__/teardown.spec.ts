@@ -9,8 +9,7 @@
 // too large to scan within that bound (a whole 256 GiB scan takes minutes), so a scan that was not
 // stopped shows as a hang or as a full count.
 import { spawn, spawnSync } from 'node:child_process'
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import test from 'ava'
@@ -22,6 +21,10 @@ const GiB = 2 ** 30
 
 // Windows has no flock(1), and NTFS files are not sparse by default.
 const posixOnly = process.platform === 'win32' ? test.skip : test
+// The tests that run long scans in this process run one at a time (and on one thread each): they
+// share the running slots of the async scans, and on a busy machine many long scans at once would
+// only slow each other down.
+const posixSerial = process.platform === 'win32' ? test.serial.skip : test.serial
 /** Tests that need flock(1) (util-linux) to hold a lock from another process. */
 const withFlock = posixOnly === test && spawnSync('flock', ['--version']).status === 0 ? test : test.skip
 
@@ -136,13 +139,13 @@ test('an abort ends openAsync waiting for a lock; the rejected call changed noth
 
 /** The scans, each started on `target` with `onProgress`. */
 const scans = {
-  countLinesAsync: (target: any, onProgress: any) => target.countLinesAsync({ onProgress }),
-  countAsync: (target: any, onProgress: any) => target.countAsync('abc', { onProgress }),
-  findAllAsync: (target: any, onProgress: any) => target.findAllAsync('abc', { onProgress }),
+  countLinesAsync: (target: any, onProgress: any) => target.countLinesAsync({ onProgress, threads: 1 }),
+  countAsync: (target: any, onProgress: any) => target.countAsync('abc', { onProgress, threads: 1 }),
+  findAllAsync: (target: any, onProgress: any) => target.findAllAsync('abc', { onProgress, threads: 1 }),
 }
 
 for (const [name, scan] of Object.entries(scans)) {
-  posixOnly(`close() stops a running ${name}, which rejects with ERR_MMAP_CLOSED and reports no more`, async (t) => {
+  posixSerial(`close() stops a running ${name}, which rejects with ERR_MMAP_CLOSED and reports no more`, async (t) => {
     const size = 256 * GiB
     const file = MemoryMappedFile.openRo(sparseFile(t, size))
     const reported: number[] = []
@@ -158,11 +161,11 @@ for (const [name, scan] of Object.entries(scans)) {
   })
 }
 
-posixOnly('resize() of the file stops an async scan of its segment; the file scans again after', async (t) => {
+posixSerial('resize() of the file stops an async scan of its segment; the file scans again after', async (t) => {
   const file = MemoryMappedFile.openRw(sparseFile(t, 256 * GiB))
   const segment = file.segment(GiB, 128 * GiB)
   let started = 0
-  const ofSegment = segment.countLinesAsync({ onProgress: () => started++ })
+  const ofSegment = segment.countLinesAsync({ onProgress: () => started++, threads: 1 })
   while (started === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   file.resize(4096)
   await rejectsLike(t, ofSegment, { code: 'ERR_MMAP_CLOSED' })
@@ -236,7 +239,7 @@ test('sync scans, line iteration and flushAsync still work beside async scans an
 
 // 3. onProgress that throws
 
-test('an exception thrown by onProgress stops the scan and rejects its Promise with it', async (t) => {
+test.serial('an exception thrown by onProgress stops the scan and rejects its Promise with it', async (t) => {
   const size = 256 * GiB
   const path = process.platform === 'win32' ? null : sparseFile(t, size)
   if (path !== null) {
@@ -245,6 +248,7 @@ test('an exception thrown by onProgress stops the scan and rejects its Promise w
     let calls = 0
     const error = await t.throwsAsync(
       file.countLinesAsync({
+        threads: 1,
         onProgress: () => {
           calls++
           throw boom
@@ -300,29 +304,52 @@ test('an onProgress that throws is never an uncaughtException, even without a ha
   t.is(result.output, 'caught boom\n')
 })
 
-test('async scans beyond the running slots wait their turn, and close() ends the waiting ones too', async (t) => {
-  // At most max(cores, 4) scans run at once; 24 over a 256 GiB sparse file keep every slot busy
-  // and leave most waiting. close() must settle all of them with ERR_MMAP_CLOSED.
-  const file = MemoryMappedFile.openRo(sparseFile(t, 256 * GiB))
-  const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1])
-  const before = process.platform === 'linux' ? threads() : 0
-  const settled = Array.from({ length: 24 }, () =>
-    file.countLinesAsync({ threads: 1 }).then(
-      () => 'resolved',
-      (error: NodeJS.ErrnoException) => error.code,
-    ),
+posixOnly('async scans beyond the running slots wait their turn, and close() ends the waiting ones too', async (t) => {
+  // At most max(cores, 4) scans run at once, the others wait in the order they were started. In a
+  // process of its own, so that the thread count is this test's alone: 24 scans of a 256 GiB sparse
+  // file keep every slot busy and leave the rest waiting; a scan of another file, started last,
+  // waits behind them until close() settles all 24 with ERR_MMAP_CLOSED, then runs.
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+     const threads = () => process.platform !== 'linux' ? 0
+       : Number(/Threads:\\s+(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1])
+     const x = MemoryMappedFile.openRo(process.argv[1])
+     const y = MemoryMappedFile.openRo(process.argv[2])
+     ;(async () => {
+       const before = threads()
+       const onX = Array.from({ length: 24 }, () =>
+         x.countLinesAsync({ threads: 1 }).then(() => 'resolved', (e) => e.code))
+       let yStarted = false
+       const onY = y.countLinesAsync({ threads: 1, onProgress: () => { yStarted = true } })
+         .then(() => 'resolved', (e) => e.code)
+       await sleep(300)
+       const slots = Math.max(require('node:os').availableParallelism(), 4)
+       // A waiting thread for each call, and a scan thread (+ none for progress) for each running one.
+       console.log('threads within bound:', threads() - before <= 25 + slots + 2 || threads() - before)
+       console.log('last in line still waits:', !yStarted)
+       x.close()
+       console.log(JSON.stringify([...new Set(await Promise.all(onX))]))
+       while (!yStarted) await sleep(5)
+       y.close()
+       console.log(await onY)
+       const small = MemoryMappedFile.anonymous(4096)
+       small.updateRegion(0, 'a\\nb\\nc\\n')
+       console.log(JSON.stringify([...new Set(await Promise.all(Array.from({ length: 24 }, () => small.countLinesAsync())))]))
+     })()`,
+    [sparseFile(t, 256 * GiB), sparseFile(t, 256 * GiB)],
   )
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  if (process.platform === 'linux') {
-    // One thread a call (its watcher), plus a scan thread for the running ones only.
-    const slots = Math.max(availableParallelism(), 4)
-    t.true(threads() - before <= 24 + slots + 2, `${threads() - before} new threads for 24 scans`)
-  }
-  file.close()
-  t.deepEqual(await Promise.all(settled), Array(24).fill('ERR_MMAP_CLOSED'))
-  // Small scans queued behind nothing run to the end with the right answer.
-  const small = MemoryMappedFile.anonymous(4096)
-  small.updateRegion(0, 'a\nb\nc\n')
-  t.deepEqual(await Promise.all(Array.from({ length: 24 }, () => small.countLinesAsync())), Array(24).fill(3))
-  small.close()
+  t.false(result.hung, result.output)
+  t.is(result.code, 0, result.output)
+  t.is(
+    result.output,
+    [
+      'threads within bound: true',
+      'last in line still waits: true',
+      '["ERR_MMAP_CLOSED"]',
+      'ERR_MMAP_CLOSED',
+      '[3]',
+      '',
+    ].join('\n'),
+  )
 })

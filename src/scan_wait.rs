@@ -8,10 +8,11 @@
 //!   both wait for readers of the mapping, so the scan must end for them to proceed.
 //!
 //! At most `max(cores, 4)` scans run at once (each may use every core already); the others wait
-//! for a slot, idle, watching the same stop conditions.
+//! for a slot in the order they were started, idle, watching the same stop conditions.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mmapkit_core::scan::Control;
@@ -62,19 +63,17 @@ fn watch(
   unmaps: u64,
   stop: &AtomicBool,
 ) -> std::result::Result<ScanOutput, MmapError> {
-  // Wait for one of the running slots (at most `max_running()` scans at once), watching the same
-  // stop conditions as the scan itself.
-  let _slot = loop {
-    if let Some(slot) = Slot::try_take(POLL) {
-      break slot;
-    }
+  // Wait for one of the running slots (at most `max_running()` scans at once, first come first
+  // served), watching the same stop conditions as the scan itself.
+  let _slot = Slot::take(|| {
     if mapping.unmap_count() != unmaps {
-      return Err(MmapError::Closed);
+      Some(MmapError::Closed)
+    } else if stop.load(Ordering::SeqCst) {
+      Some(MmapError::Aborted)
+    } else {
+      None
     }
-    if stop.load(Ordering::SeqCst) {
-      return Err(MmapError::Aborted);
-    }
-  };
+  })?;
   let control = Control::default();
   let mut unmapped = false;
   let output = std::thread::scope(|scope| {
@@ -103,41 +102,69 @@ fn watch(
   }
 }
 
-/// How many async scans run at once; the others wait (idle, on their own threads) for a slot, as
-/// jobs queued on a pool would. Each scan already uses up to all cores, so more at once only
-/// makes them compete.
+/// How many async scans run at once; the others wait (idle, on their own threads) for a slot, in
+/// the order they were started, as jobs queued on a pool would. Each scan already uses up to all
+/// cores, so more at once only makes them compete.
 fn max_running() -> usize {
   std::thread::available_parallelism().map_or(4, |n| n.get().max(4))
 }
 
-/// The number of scans running now.
-static RUNNING: Mutex<usize> = Mutex::new(0);
-static SLOT_FREED: Condvar = Condvar::new();
+/// The running scans and the queue of those waiting for a slot.
+struct Slots {
+  running: usize,
+  /// Tickets of the waiting scans, oldest first.
+  waiting: VecDeque<u64>,
+  next_ticket: u64,
+}
+
+static SLOTS: Mutex<Slots> = Mutex::new(Slots {
+  running: 0,
+  waiting: VecDeque::new(),
+  next_ticket: 0,
+});
+static SLOTS_CHANGED: Condvar = Condvar::new();
+
+/// How often a waiting scan looks at its stop conditions.
+const QUEUE_POLL: Duration = Duration::from_millis(10);
+
+fn slots() -> MutexGuard<'static, Slots> {
+  SLOTS.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A running slot, given back when dropped (also when the scan panics).
 struct Slot;
 
 impl Slot {
-  /// A slot if one is free, or one freed within `timeout`; else `None`.
-  fn try_take(timeout: Duration) -> Option<Slot> {
-    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-    if *running >= max_running() {
-      running = SLOT_FREED
-        .wait_timeout(running, timeout)
+  /// Waits for a slot, first come first served; ends early with the error `stopped` returns.
+  fn take(stopped: impl Fn() -> Option<MmapError>) -> std::result::Result<Slot, MmapError> {
+    let mut slots = slots();
+    let ticket = slots.next_ticket;
+    slots.next_ticket += 1;
+    slots.waiting.push_back(ticket);
+    loop {
+      if slots.running < max_running() && slots.waiting.front() == Some(&ticket) {
+        slots.waiting.pop_front();
+        slots.running += 1;
+        // The next in line may fit too.
+        SLOTS_CHANGED.notify_all();
+        return Ok(Slot);
+      }
+      if let Some(error) = stopped() {
+        slots.waiting.retain(|&t| t != ticket);
+        SLOTS_CHANGED.notify_all();
+        return Err(error);
+      }
+      slots = SLOTS_CHANGED
+        .wait_timeout(slots, QUEUE_POLL)
         .unwrap_or_else(|p| p.into_inner())
         .0;
     }
-    (*running < max_running()).then(|| {
-      *running += 1;
-      Slot
-    })
   }
 }
 
 impl Drop for Slot {
   fn drop(&mut self) {
-    let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-    *running -= 1;
-    SLOT_FREED.notify_one();
+    slots().running -= 1;
+    SLOTS_CHANGED.notify_all();
   }
 }
