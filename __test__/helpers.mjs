@@ -121,11 +121,11 @@ export function readableCopy(t) {
 }
 
 /** How long a child of `runChild` may run before it counts as hung (the busiest CI machine fits). */
-const BOUND_MS = 30_000
+const BOUND_MS = 90_000
 const INDEX = fileURLToPath(new URL('../index.js', import.meta.url))
 
 /**
- * Waits for `child` to end, killing it after 30 s (then `hung: true`). Judged on 'close', not
+ * Waits for `child` to end, killing it after 90 s (then `hung: true`). Judged on 'close', not
  * 'exit': only then has all of the child's output been read.
  * @param {import('node:child_process').ChildProcess} child
  * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, hung: boolean }>}

@@ -41,7 +41,7 @@ unixOnly('a SIGBUS sent by kill() is not swallowed once a file is mapped', (t) =
        process.kill(process.pid, 'SIGBUS')
        setTimeout(() => console.log('ALIVE'), 500)`,
     ],
-    { encoding: 'utf8', timeout: 30_000 },
+    { encoding: 'utf8', timeout: 90_000 },
   )
   t.is(child.signal, 'SIGBUS', `the process ended by ${child.signal ?? `exit ${child.status}`}: ${child.stdout}`)
 })
