@@ -144,3 +144,25 @@ test('residency of anonymous memory counts only the pages written', (t) => {
   t.is(memory.residency().residentBytes, page)
   memory.close()
 })
+
+test('typedArray is an ordinary typed array, and alone keeps its memory mapped', async (t) => {
+  const values = [1.5, -2.25, 3.5, 1e300]
+  const path = tempFile(t, Buffer.from(Float64Array.from(values).buffer))
+  let file: MemoryMappedFile | null = MemoryMappedFile.openRo(path)
+  const doubles = file.typedArray(Float64Array, 0, 4)
+  // Nothing of its own beyond its elements: the same hidden class as any Float64Array, so code
+  // that also sees heap arrays stays monomorphic.
+  t.deepEqual(Reflect.ownKeys(doubles), ['0', '1', '2', '3'])
+  t.is(Object.getPrototypeOf(doubles), Float64Array.prototype)
+  // With the file object and the Buffer it was made from collected, the array still holds the
+  // range: map and unmap other files over the freed address space, then read.
+  file = null
+  for (let round = 0; round < 5; round++) {
+    globalThis.gc?.()
+    await new Promise((resolve) => setImmediate(resolve))
+    const other = MemoryMappedFile.openRo(tempFile(t, Buffer.alloc(64 * 1024, 0xff)))
+    other.asBuffer()
+    other.close()
+  }
+  t.deepEqual([...doubles], values)
+})
