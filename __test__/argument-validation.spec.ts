@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads'
 import test from 'ava'
 
 import { MemoryMappedFile, RingBuffer, loadMmap } from '../index.js'
-import { tempDir, tempFile } from './helpers.mjs'
+import { tempDir, tempFile, throwsLike } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const signatures = require('../lib/signatures.js')
@@ -187,4 +187,16 @@ test('a hot call refusing an argument words it through the JS validators, in a w
   })
   await worker.terminate()
   t.deepEqual(fromWorker, expected)
+})
+
+test('a count below 1 (threads, parts), zero or negative, is refused with the count range', (t) => {
+  const file = MemoryMappedFile.anonymous(4096)
+  for (const value of [0, -1, -(2 ** 40)]) {
+    throwsLike(t, () => file.count('a', { threads: value }), {
+      code: 'ERR_OUT_OF_RANGE',
+      message: /It must be >= 1 && <= \d+\. Received -?[\d_]+$/,
+    })
+    throwsLike(t, () => file.splitRanges(value), { code: 'ERR_OUT_OF_RANGE', message: /It must be >= 1 && <= / })
+  }
+  file.close()
 })

@@ -31,11 +31,10 @@ function validateOptionalIndex(value, name) {
   return value == null ? undefined : validateIndex(value, name)
 }
 
-/** A count that must be at least 1 and at most `max` (checked as an index first, as Node's fs does). */
+/** A count: an integer at least 1 and at most `max` (a non-integer fails as an index would). */
 function validateCount(value, name, max = MAX_SAFE) {
-  validateIndex(value, name)
-  if (value === 0 || value > max) throw outOfRange(name, `>= 1 && <= ${max}`, value)
-  return value
+  if (Number.isInteger(value) && (value < 1 || value > max)) throw outOfRange(name, `>= 1 && <= ${max}`, value)
+  return validateIndex(value, name)
 }
 
 /** A byte value, 0 to 255 (an index first). */

@@ -6,7 +6,7 @@
 // - not a source tree (no Cargo.toml next to package.json: an installed package): nothing to do;
 // - `npm pack` / `npm publish`: nothing to do, so a clone without Rust can pack;
 // - otherwise (`npm install`, `npm ci`, `npm run prepare`): `npm run build` (napi build --platform
-//   --release), and a clear error when cargo is missing.
+//   --release), and a clear error when cargo or the clone's dev dependencies are missing.
 //
 // The published package.json has no `prepare` at all (scripts/publish-manifest.mjs removes it), so
 // installing mmapkit from the registry runs no script.
@@ -33,6 +33,16 @@ if (cargo.error || cargo.status !== 0) {
   console.error(
     'mmapkit prepare: building the addon from a clone needs a Rust toolchain (1.83 or newer), and `cargo` is not on PATH.\n' +
       'Install Rust with rustup, then run `npm run build`. (Users of the published package need no Rust: `npm install mmapkit`.)',
+  )
+  process.exit(1)
+}
+
+// `npm install /path/to/clone` from another project runs this in the clone, but installs none of the
+// clone's devDependencies: the napi CLI is missing until `npm install` has run in the clone itself.
+if (!existsSync(join(root, 'node_modules', '@napi-rs', 'cli'))) {
+  console.error(
+    `mmapkit prepare: building the addon needs the clone's dev dependencies (the napi CLI), which are not installed in ${root}.\n` +
+      `Run \`npm install\` in ${root} first (it builds the addon there), then install the clone again.`,
   )
   process.exit(1)
 }
