@@ -304,35 +304,50 @@ test('an onProgress that throws is never an uncaughtException, even without a ha
   t.is(result.output, 'caught boom\n')
 })
 
-posixOnly('async scans beyond the running slots wait their turn, and close() ends the waiting ones too', async (t) => {
-  // At most max(cores, 4) scans run at once, the others wait in the order they were started. In a
-  // process of its own, so that the thread count is this test's alone: 24 scans of a 256 GiB sparse
-  // file keep every slot busy and leave the rest waiting; a scan of another file, started last,
-  // waits behind them until close() settles all 24 with ERR_MMAP_CLOSED, then runs.
+posixOnly('async scans beyond the running slots wait their turn in order, holding no thread', async (t) => {
+  // At most max(cores, 4) scans run at once; the others wait in the order they were started,
+  // without a thread each. In a process of its own, so that the thread count is this test's alone.
+  // Every step waits for an event (a progress report, a settled Promise), never for a duration.
   const result = await runChild(
     `const { MemoryMappedFile } = require(binding)
      const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
      const threads = () => process.platform !== 'linux' ? 0
        : Number(/Threads:\\s+(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1])
+     const settled = (p) => p.then(() => 'resolved', (e) => e.code)
+     const slots = Math.max(require('node:os').availableParallelism(), 4)
      const x = MemoryMappedFile.openRo(process.argv[1])
      const y = MemoryMappedFile.openRo(process.argv[2])
      ;(async () => {
        const before = threads()
-       const onX = Array.from({ length: 24 }, () =>
-         x.countLinesAsync({ threads: 1 }).then(() => 'resolved', (e) => e.code))
-       let yStarted = false
-       const onY = y.countLinesAsync({ threads: 1, onProgress: () => { yStarted = true } })
-         .then(() => 'resolved', (e) => e.code)
-       await sleep(300)
-       const slots = Math.max(require('node:os').availableParallelism(), 4)
-       // A waiting thread for each call, and a scan thread (+ none for progress) for each running one.
-       console.log('threads within bound:', threads() - before <= 25 + slots + 2 || threads() - before)
-       console.log('last in line still waits:', !yStarted)
+       // Every slot busy with a scan of x (256 GiB: none can finish), each with its own signal.
+       const running = Array.from({ length: slots }, () => {
+         const controller = new AbortController()
+         let started = false
+         const scan = settled(x.countLinesAsync({ threads: 1, signal: controller.signal, onProgress: () => { started = true } }))
+         return { controller, scan, started: () => started }
+       })
+       while (!running.every((r) => r.started())) await sleep(5)
+       // Next in line: a, then b (scans of y), then 200 more scans of x.
+       let aStarted = false
+       let bStarted = false
+       const a = settled(y.countLinesAsync({ threads: 1, onProgress: () => { aStarted = true } }))
+       const b = settled(y.countLinesAsync({ threads: 1, onProgress: () => { bStarted = true } }))
+       const more = Array.from({ length: 200 }, () => settled(x.countLinesAsync({ threads: 1 })))
+       // A running scan has its own thread, its scan thread and (with onProgress) its reporter; the
+       // queue's watcher is one more.
+       const grown = threads() - before
+       console.log('threads within bound:', grown <= 3 * slots + 3 || grown)
+       console.log('the waiting ones wait:', !aStarted && !bStarted)
+       // One slot frees: the first in line takes it, the one after it waits on.
+       running[0].controller.abort()
+       console.log(await running[0].scan)
+       while (!aStarted) await sleep(5)
+       console.log('the next in line runs, the one after it waits:', !bStarted)
        x.close()
-       console.log(JSON.stringify([...new Set(await Promise.all(onX))]))
-       while (!yStarted) await sleep(5)
+       console.log(JSON.stringify([...new Set(await Promise.all([...running.slice(1).map((r) => r.scan), ...more]))]))
+       while (!bStarted) await sleep(5)
        y.close()
-       console.log(await onY)
+       console.log(await a, await b)
        const small = MemoryMappedFile.anonymous(4096)
        small.updateRegion(0, 'a\\nb\\nc\\n')
        console.log(JSON.stringify([...new Set(await Promise.all(Array.from({ length: 24 }, () => small.countLinesAsync())))]))
@@ -345,11 +360,39 @@ posixOnly('async scans beyond the running slots wait their turn, and close() end
     result.output,
     [
       'threads within bound: true',
-      'last in line still waits: true',
+      'the waiting ones wait: true',
+      'ABORT_ERR',
+      'the next in line runs, the one after it waits: true',
       '["ERR_MMAP_CLOSED"]',
-      'ERR_MMAP_CLOSED',
+      'ERR_MMAP_CLOSED ERR_MMAP_CLOSED',
       '[3]',
       '',
     ].join('\n'),
   )
+})
+
+posixOnly('aborting or closing thousands of waiting async scans settles them all, quickly', async (t) => {
+  // Waiting scans hold no thread: 3,000 of them cost a queue entry each, and settle within the
+  // watcher's interval once aborted or closed (the bound here is generous: a hang or a thread per
+  // scan shows as minutes, or as a refused thread).
+  const result = await runChild(
+    `const { MemoryMappedFile } = require(binding)
+     const settled = (p) => p.then(() => 'resolved', (e) => e.code)
+     const x = MemoryMappedFile.openRo(process.argv[1])
+     ;(async () => {
+       const controller = new AbortController()
+       // One signal for 1,500 calls: as with Node's own APIs, say so, or Node warns of a leak.
+       require('node:events').setMaxListeners(0, controller.signal)
+       const aborted = Array.from({ length: 1500 }, () => settled(x.countLinesAsync({ threads: 1, signal: controller.signal })))
+       const closed = Array.from({ length: 1500 }, () => settled(x.countAsync('abc', { threads: 1 })))
+       controller.abort()
+       console.log(JSON.stringify([...new Set(await Promise.all(aborted))]))
+       x.close()
+       console.log(JSON.stringify([...new Set(await Promise.all(closed))]))
+     })()`,
+    [sparseFile(t, 256 * GiB)],
+  )
+  t.false(result.hung, result.output)
+  t.is(result.code, 0, result.output)
+  t.is(result.output, '["ABORT_ERR"]\n["ERR_MMAP_CLOSED"]\n')
 })

@@ -589,7 +589,7 @@ fn start_open(
 ) -> Result<waits::Promise> {
   let promise = waits::start(
     env,
-    "openAsync",
+    waits::Launch::Now("openAsync"),
     settle,
     move |stop| match source {
       Some(source) => source.open(&options, Some(stop)),

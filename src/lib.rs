@@ -41,6 +41,7 @@ mod ring;
 mod scan_job;
 mod scan_methods;
 mod scan_progress;
+mod scan_queue;
 mod scan_wait;
 mod segment;
 mod settle;

@@ -57,7 +57,7 @@ impl MemoryMappedFile {
     let waiting = Arc::clone(&self.mapping);
     waits::start(
       env,
-      "lockAsync",
+      waits::Launch::Now("lockAsync"),
       settle,
       move |stop| waiting.lock(kind, Some(stop)),
       Box::new(

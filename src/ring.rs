@@ -141,7 +141,7 @@ impl RingBuffer {
     let ring = Arc::clone(&self.ring);
     waits::start(
       env,
-      "popAsync",
+      waits::Launch::Now("popAsync"),
       settle,
       move |stop| pop_waiting(&ring, timeout, stop),
       Box::new(|env, settle, output: Popped| Ok(settle.settle(env, output)?.map(Buffer::from))),

@@ -7,12 +7,11 @@
 //! - `close()` or `resize()` of its mapping begins (the Promise rejects with `ERR_MMAP_CLOSED`):
 //!   both wait for readers of the mapping, so the scan must end for them to proceed.
 //!
-//! At most `max(cores, 4)` scans run at once (each may use every core already); the others wait
-//! for a slot in the order they were started, idle, watching the same stop conditions.
+//! At most `max(cores, 4)` scans run at once; the others wait in the order they were started,
+//! holding no thread (`scan_queue.rs`), and settle at once when stopped while they wait.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mmapkit_core::scan::Control;
@@ -20,8 +19,9 @@ use mmapkit_core::{MappedFile, MmapError};
 use napi::bindgen_prelude::*;
 
 use crate::scan_job::{ScanJob, ScanOutput};
+use crate::scan_queue;
 use crate::settle::Settle;
-use crate::waits::{self, Promise};
+use crate::waits::{self, Launch, Promise};
 
 /// How often the scan's watcher looks at its stop flag and at its mapping.
 const POLL: Duration = Duration::from_millis(2);
@@ -35,9 +35,13 @@ pub fn start(
 ) -> Result<Promise> {
   // Read on the JS thread, at the call: a close() or resize() right after it stops the scan.
   let unmaps = mapping.unmap_count();
+  let watched = Arc::clone(&mapping);
   let promise = waits::start(
     env,
-    "scan",
+    Launch::Queued(
+      scan_queue::admit,
+      Box::new(move || watched.unmap_count() != unmaps),
+    ),
     settle,
     move |stop| match job {
       Some(job) => watch(&mapping, &job, unmaps, stop),
@@ -63,17 +67,13 @@ fn watch(
   unmaps: u64,
   stop: &AtomicBool,
 ) -> std::result::Result<ScanOutput, MmapError> {
-  // Wait for one of the running slots (at most `max_running()` scans at once, first come first
-  // served), watching the same stop conditions as the scan itself.
-  let _slot = Slot::take(|| {
-    if mapping.unmap_count() != unmaps {
-      Some(MmapError::Closed)
-    } else if stop.load(Ordering::SeqCst) {
-      Some(MmapError::Aborted)
-    } else {
-      None
-    }
-  })?;
+  // Stopped while it waited in the queue: nothing to scan.
+  if mapping.unmap_count() != unmaps {
+    return Err(MmapError::Closed);
+  }
+  if stop.load(Ordering::SeqCst) {
+    return Err(MmapError::Aborted);
+  }
   let control = Control::default();
   let mut unmapped = false;
   let output = std::thread::scope(|scope| {
@@ -99,72 +99,5 @@ fn watch(
   match output {
     Err(MmapError::Aborted) if unmapped => Err(MmapError::Closed),
     other => other,
-  }
-}
-
-/// How many async scans run at once; the others wait (idle, on their own threads) for a slot, in
-/// the order they were started, as jobs queued on a pool would. Each scan already uses up to all
-/// cores, so more at once only makes them compete.
-fn max_running() -> usize {
-  std::thread::available_parallelism().map_or(4, |n| n.get().max(4))
-}
-
-/// The running scans and the queue of those waiting for a slot.
-struct Slots {
-  running: usize,
-  /// Tickets of the waiting scans, oldest first.
-  waiting: VecDeque<u64>,
-  next_ticket: u64,
-}
-
-static SLOTS: Mutex<Slots> = Mutex::new(Slots {
-  running: 0,
-  waiting: VecDeque::new(),
-  next_ticket: 0,
-});
-static SLOTS_CHANGED: Condvar = Condvar::new();
-
-/// How often a waiting scan looks at its stop conditions.
-const QUEUE_POLL: Duration = Duration::from_millis(10);
-
-fn slots() -> MutexGuard<'static, Slots> {
-  SLOTS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A running slot, given back when dropped (also when the scan panics).
-struct Slot;
-
-impl Slot {
-  /// Waits for a slot, first come first served; ends early with the error `stopped` returns.
-  fn take(stopped: impl Fn() -> Option<MmapError>) -> std::result::Result<Slot, MmapError> {
-    let mut slots = slots();
-    let ticket = slots.next_ticket;
-    slots.next_ticket += 1;
-    slots.waiting.push_back(ticket);
-    loop {
-      if slots.running < max_running() && slots.waiting.front() == Some(&ticket) {
-        slots.waiting.pop_front();
-        slots.running += 1;
-        // The next in line may fit too.
-        SLOTS_CHANGED.notify_all();
-        return Ok(Slot);
-      }
-      if let Some(error) = stopped() {
-        slots.waiting.retain(|&t| t != ticket);
-        SLOTS_CHANGED.notify_all();
-        return Err(error);
-      }
-      slots = SLOTS_CHANGED
-        .wait_timeout(slots, QUEUE_POLL)
-        .unwrap_or_else(|p| p.into_inner())
-        .0;
-    }
-  }
-}
-
-impl Drop for Slot {
-  fn drop(&mut self) {
-    slots().running -= 1;
-    SLOTS_CHANGED.notify_all();
   }
 }

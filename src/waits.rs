@@ -1,4 +1,5 @@
-//! Long waits (`popAsync`, `lockAsync`) on threads of our own, not on libuv's threadpool.
+//! Long waits (`popAsync`, `lockAsync`, `openAsync` with a lock, the async scans) on threads of
+//! our own, not on libuv's threadpool.
 //!
 //! A wait may last forever (a message that never comes, a lock another process keeps). On the
 //! libuv pool it would hold one of its four threads (starving `fs`, `dns`, `zlib` ...), and libuv
@@ -32,13 +33,25 @@ type Resolver<Out> = Box<dyn FnOnce(Env) -> Result<Out>>;
 pub type Finish<T, Out> =
   Box<dyn FnOnce(&Env, &mut Settle, std::result::Result<T, MmapError>) -> Result<Out> + Send>;
 
-/// Starts `work` on a thread of its own and returns its promise. `work` gets the stop flag and
-/// must return soon after it is set (poll it at least every 50 ms). A call whose `settle` already
-/// rejects (a bad argument, an aborted signal) starts no thread. When the OS refuses a thread, the
-/// promise rejects with the OS error (`EAGAIN`, `syscall: 'pthread_create'`).
+/// Where a wait's work runs.
+pub enum Launch {
+  /// On a thread of its own (named `mmapkit <name>`), started now.
+  Now(&'static str),
+  /// Handed to a queue (the function), which runs it on a thread of its own when its turn comes,
+  /// or at once on any thread when [`Pending::stopped`] says it is over: when its stop flag is set
+  /// or the closure given here returns true (the work must then return at once). No thread is
+  /// held while it waits.
+  Queued(fn(Pending), Box<dyn Fn() -> bool + Send>),
+}
+
+/// Starts `work` and returns its promise: on a thread of its own now, or when a queue admits it
+/// ([`Launch`]). `work` gets the stop flag and must return soon after it is set (poll it at least
+/// every 50 ms). A call whose `settle` already rejects (a bad argument, an aborted signal) starts nothing.
+/// When the OS refuses a thread, the promise rejects with the OS error (`EAGAIN`, `syscall:
+/// 'pthread_create'`).
 pub fn start<'env, T, Out>(
   env: &'env Env,
-  name: &str,
+  launch: Launch,
   settle: Settle,
   work: impl FnOnce(&AtomicBool) -> std::result::Result<T, MmapError> + Send + 'static,
   finish: Finish<T, Out>,
@@ -67,30 +80,92 @@ where
     job.settle_with(Err(MmapError::Aborted));
     return Ok(promise);
   }
-  let (send, receive) = mpsc::sync_channel::<Job<T, Out>>(1);
+  let flag = Arc::clone(&stop);
+  let (stopped, admit): (Box<dyn Fn() -> bool + Send>, _) = match launch {
+    Launch::Now(name) => (Box::new(move || flag.load(Ordering::SeqCst)), Err(name)),
+    Launch::Queued(admit, also) => (
+      Box::new(move || flag.load(Ordering::SeqCst) || also()),
+      Ok(admit),
+    ),
+  };
+  let pending = Pending {
+    stopped,
+    body: Box::new(move |thread| match thread {
+      Ok(()) => {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&stop)));
+        match outcome {
+          Ok(output) => job.settle_with(output),
+          Err(panic) => job.fail(panic_message(&panic)),
+        }
+      }
+      Err(error) => job.settle_with(Err(thread_error(error))),
+    }),
+  };
+  match admit {
+    Ok(admit) => admit(pending),
+    Err(name) => {
+      spawn(name, pending, || {});
+    }
+  }
+  Ok(promise)
+}
+
+/// A wait whose work has not started: what a queue holds. Exactly one of [`Pending::run`] and
+/// [`Pending::refuse`] settles it.
+pub struct Pending {
+  stopped: Box<dyn Fn() -> bool + Send>,
+  /// The work and its settlement; `Err` is the OS error of a thread that could not be started.
+  body: Box<dyn FnOnce(std::io::Result<()>) + Send>,
+}
+
+impl Pending {
+  /// Whether the wait is over before it started (its signal aborted, its environment torn down,
+  /// or what the caller's `stopped` watches): its work then returns at once.
+  pub fn stopped(&self) -> bool {
+    (self.stopped)()
+  }
+
+  /// Runs the work on this thread, to its end, and settles the promise.
+  pub fn run(self) {
+    (self.body)(Ok(()))
+  }
+
+  /// Settles the promise with the OS error of a thread that could not be started.
+  fn refuse(self, error: std::io::Error) {
+    (self.body)(Err(error))
+  }
+}
+
+/// Runs `pending` on a new thread named `mmapkit <name>`, then `after` on that thread. Returns
+/// false (after settling `pending` with the OS error, and without running `after`) when the OS
+/// refuses the thread.
+pub fn spawn(name: &str, pending: Pending, after: fn()) -> bool {
+  let (send, receive) = mpsc::sync_channel::<Pending>(1);
   let spawned = std::thread::Builder::new()
     .name(format!("mmapkit {name}"))
     .stack_size(256 * 1024)
     .spawn(move || {
-      let Ok(job) = receive.recv() else {
-        return;
-      };
-      let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&stop)));
-      match outcome {
-        Ok(output) => job.settle_with(output),
-        Err(panic) => job.fail(panic_message(&panic)),
+      if let Ok(pending) = receive.recv() {
+        pending.run();
+        after();
       }
     });
   match spawned {
     Ok(_detached) => {
       // The thread is waiting for exactly this message; it cannot fail while it lives.
-      if let Err(mpsc::SendError(job)) = send.send(job) {
-        job.fail("the wait thread ended before it started".into());
+      if let Err(mpsc::SendError(pending)) = send.send(pending) {
+        pending.refuse(std::io::Error::other(
+          "the wait thread ended before it started",
+        ));
+        return false;
       }
+      true
     }
-    Err(error) => job.settle_with(Err(thread_error(error))),
+    Err(error) => {
+      pending.refuse(error);
+      false
+    }
   }
-  Ok(promise)
 }
 
 /// The error for a thread the OS refused (`EAGAIN` under RLIMIT_NPROC or a pid limit).
