@@ -1,12 +1,14 @@
 // typedArray(): alignment by address, bounds, zero-copy and lifetime; residency().
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { constants } from 'node:buffer'
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 import test from 'ava'
 
 import { MemoryMappedFile, pageSize } from '../index.js'
 import '../index.js'
-import { tempFile, throwsLike } from './helpers.mjs'
+import { tempDir, tempFile, throwsLike } from './helpers.mjs'
 
 const TYPES = [
   Int8Array,
@@ -165,4 +167,25 @@ test('typedArray is an ordinary typed array, and alone keeps its memory mapped',
     other.close()
   }
   t.deepEqual([...doubles], values)
+})
+
+test('typedArray: a length past the largest view the runtime makes is named in elements', (t) => {
+  const maxElements = Math.floor(constants.MAX_LENGTH / 8)
+  const bytes = (maxElements + 1) * 8
+  if (bytes > 2 ** 40) {
+    t.pass(`buffer.constants.MAX_LENGTH is ${constants.MAX_LENGTH}: no file that large here`)
+    return
+  }
+  const path = join(tempDir(t), 'sparse.bin')
+  writeFileSync(path, '')
+  truncateSync(path, bytes)
+  const file = MemoryMappedFile.openRo(path)
+  throwsLike(t, () => file.typedArray(Float64Array, 0, maxElements + 1), {
+    code: 'ERR_OUT_OF_RANGE',
+    // Node's form: digits grouped with '_' above 2 ** 32 only.
+    message: `The value of "length" is out of range. It must be >= 0 && <= ${maxElements}. Received ${
+      maxElements + 1 > 2 ** 32 ? (maxElements + 1).toLocaleString('en-US').replaceAll(',', '_') : maxElements + 1
+    }`,
+  })
+  file.close()
 })

@@ -211,6 +211,14 @@ pub fn typed_array<'a>(
     }
     return empty_typed_array(js, kind);
   }
+  // The largest view the runtime can make, in elements: an error names the caller's `length`.
+  let max_elements = crate::views::max_view_length() / size;
+  if length > max_elements {
+    return Err(throw(
+      env,
+      MmapError::out_of_range("length", max_elements, length),
+    ));
+  }
   let bytes = length * size;
   let at = span.base + byte_offset;
   let raw = span.mapping.view(at, bytes).or_throw(env)?;
