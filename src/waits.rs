@@ -146,8 +146,9 @@ pub fn spawn(name: &str, pending: Pending, after: fn()) -> bool {
     .stack_size(256 * 1024)
     .spawn(move || {
       if let Ok(pending) = receive.recv() {
+        // `after` runs however the work ends (a queue's slot must never be lost).
+        let _after = RunOnDrop(after);
         pending.run();
-        after();
       }
     });
   match spawned {
@@ -165,6 +166,15 @@ pub fn spawn(name: &str, pending: Pending, after: fn()) -> bool {
       pending.refuse(error);
       false
     }
+  }
+}
+
+/// Calls its function when dropped.
+struct RunOnDrop(fn());
+
+impl Drop for RunOnDrop {
+  fn drop(&mut self) {
+    (self.0)();
   }
 }
 
