@@ -57,7 +57,9 @@ pub fn admit(pending: Pending) {
   }
 }
 
-/// Starts waiting scans while slots are free, oldest first.
+/// Starts waiting scans while slots are free, oldest first. When the OS refuses a thread, the scan
+/// stays first in line while others run (one of them ending frees a thread); with none running it
+/// is rejected with the OS error (`EAGAIN`), since nothing would free one.
 fn dispatch() {
   loop {
     let next = {
@@ -71,9 +73,15 @@ fn dispatch() {
       queue.running += 1;
       next
     };
-    if !waits::spawn("scan", next, finished) {
-      // Settled with the OS error; its slot is free again.
-      queue().running -= 1;
+    if let Err((pending, error)) = waits::spawn("scan", next, finished) {
+      let mut queue = queue();
+      queue.running -= 1;
+      if queue.running > 0 {
+        queue.waiting.push_front(pending);
+        return;
+      }
+      drop(queue);
+      pending.refuse(error);
     }
   }
 }

@@ -1,7 +1,7 @@
 //! The async scans (`countLinesAsync`, `countAsync`, `findAllAsync`) on a thread of their own
 //! (`waits.rs`), not on libuv's pool: a scan of a large file may run for minutes, and on the pool
 //! it would hold one of its four threads and make `process.exit()` and `worker.terminate()` wait
-//! for its end. A scan stops within milliseconds (its [`Control`] is checked once per block) when
+//! for its end. A scan stops within milliseconds (it checks its [`Control`] once per block) when
 //! - its `AbortSignal` fires (the Promise rejects with an `AbortError`),
 //! - its environment is torn down (nothing settles),
 //! - `close()` or `resize()` of its mapping begins (the Promise rejects with `ERR_MMAP_CLOSED`):
@@ -12,7 +12,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use mmapkit_core::scan::Control;
 use mmapkit_core::{MappedFile, MmapError};
@@ -22,9 +21,6 @@ use crate::scan_job::{ScanJob, ScanOutput};
 use crate::scan_queue;
 use crate::settle::Settle;
 use crate::waits::{self, Launch, Promise};
-
-/// How often the scan's watcher looks at its stop flag and at its mapping.
-const POLL: Duration = Duration::from_millis(2);
 
 /// Starts `job` over `mapping`; `job` is `None` when `settle` only rejects.
 pub fn start(
@@ -59,45 +55,25 @@ pub fn start(
   Ok(Promise::of(promise))
 }
 
-/// Runs `job` on a scoped thread while this one forwards `stop` and the mapping's unmapping to its
-/// control; a scan stopped by `close()`/`resize()` ends with [`MmapError::Closed`].
+/// Runs `job` on this thread; the scan itself looks at `stop` and at the mapping's unmapping once
+/// per block. A scan stopped by `close()`/`resize()` ends with [`MmapError::Closed`].
 fn watch(
   mapping: &MappedFile,
   job: &ScanJob,
   unmaps: u64,
   stop: &AtomicBool,
 ) -> std::result::Result<ScanOutput, MmapError> {
+  let unmapped = || mapping.unmap_count() != unmaps;
+  let stopped = || unmapped() || stop.load(Ordering::SeqCst);
+  let control = Control::stopping_when(&stopped);
   // Stopped while it waited in the queue: nothing to scan.
-  if mapping.unmap_count() != unmaps {
-    return Err(MmapError::Closed);
-  }
-  if stop.load(Ordering::SeqCst) {
-    return Err(MmapError::Aborted);
-  }
-  let control = Control::default();
-  let mut unmapped = false;
-  let output = std::thread::scope(|scope| {
-    // A thread the OS refuses (RLIMIT_NPROC, a pid limit) rejects with its errno, never panics.
-    let worker = std::thread::Builder::new()
-      .name("mmapkit scan".into())
-      .spawn_scoped(scope, || job.run(mapping, &control))
-      .map_err(waits::thread_error)?;
-    while !worker.is_finished() {
-      std::thread::sleep(POLL);
-      if mapping.unmap_count() != unmaps {
-        unmapped = true;
-        control.abort.store(true, Ordering::SeqCst);
-      }
-      if stop.load(Ordering::SeqCst) {
-        control.abort.store(true, Ordering::SeqCst);
-      }
-    }
-    worker
-      .join()
-      .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-  });
+  let output = if stopped() {
+    Err(MmapError::Aborted)
+  } else {
+    job.run(mapping, &control)
+  };
   match output {
-    Err(MmapError::Aborted) if unmapped => Err(MmapError::Closed),
+    Err(MmapError::Aborted) if unmapped() => Err(MmapError::Closed),
     other => other,
   }
 }

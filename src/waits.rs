@@ -104,7 +104,9 @@ where
   match admit {
     Ok(admit) => admit(pending),
     Err(name) => {
-      spawn(name, pending, || {});
+      if let Err((pending, error)) = spawn(name, pending, || {}) {
+        pending.refuse(error);
+      }
     }
   }
   Ok(promise)
@@ -131,15 +133,19 @@ impl Pending {
   }
 
   /// Settles the promise with the OS error of a thread that could not be started.
-  fn refuse(self, error: std::io::Error) {
+  pub fn refuse(self, error: std::io::Error) {
     (self.body)(Err(error))
   }
 }
 
-/// Runs `pending` on a new thread named `mmapkit <name>`, then `after` on that thread. Returns
-/// false (after settling `pending` with the OS error, and without running `after`) when the OS
-/// refuses the thread.
-pub fn spawn(name: &str, pending: Pending, after: fn()) -> bool {
+/// Runs `pending` on a new thread named `mmapkit <name>`, then `after` on that thread (however the
+/// work ends). When the OS refuses the thread, gives `pending` back with the error (`after` is not
+/// run): the caller settles it ([`Pending::refuse`]) or keeps it for later.
+pub fn spawn(
+  name: &str,
+  pending: Pending,
+  after: fn(),
+) -> std::result::Result<(), (Pending, std::io::Error)> {
   let (send, receive) = mpsc::sync_channel::<Pending>(1);
   let spawned = std::thread::Builder::new()
     .name(format!("mmapkit {name}"))
@@ -152,20 +158,14 @@ pub fn spawn(name: &str, pending: Pending, after: fn()) -> bool {
       }
     });
   match spawned {
-    Ok(_detached) => {
-      // The thread is waiting for exactly this message; it cannot fail while it lives.
-      if let Err(mpsc::SendError(pending)) = send.send(pending) {
-        pending.refuse(std::io::Error::other(
-          "the wait thread ended before it started",
-        ));
-        return false;
-      }
-      true
-    }
-    Err(error) => {
-      pending.refuse(error);
-      false
-    }
+    // The thread is waiting for exactly this message; it cannot fail while it lives.
+    Ok(_detached) => send.send(pending).map_err(|mpsc::SendError(pending)| {
+      (
+        pending,
+        std::io::Error::other("the wait thread ended before it started"),
+      )
+    }),
+    Err(error) => Err((pending, error)),
   }
 }
 

@@ -32,25 +32,53 @@ pub const MIN_BYTES_PER_THREAD: usize = 1 << 20;
 /// ```
 /// use mmapkit_core::scan::{count, Control};
 /// use mmapkit_core::MmapError;
-/// use std::sync::atomic::Ordering;
+/// use std::sync::atomic::{AtomicBool, Ordering};
 /// let control = Control::default();
 /// assert_eq!(count(b"a,b,c", b",", 1, &control)?, 2);
 /// assert_eq!(control.done.load(Ordering::Relaxed), 5); // progress
 /// control.abort.store(true, Ordering::Relaxed); // from any thread
 /// assert!(matches!(count(b"a,b,c", b",", 1, &control), Err(MmapError::Aborted)));
+///
+/// // Or a condition the scan itself looks at once per block.
+/// let cancelled = AtomicBool::new(true);
+/// let stop = || cancelled.load(Ordering::Relaxed);
+/// let control = Control::stopping_when(&stop);
+/// assert!(matches!(count(b"a,b,c", b",", 1, &control), Err(MmapError::Aborted)));
 /// # Ok::<(), mmapkit_core::MmapError>(())
 /// ```
-#[derive(Debug, Default)]
-pub struct Control {
+#[derive(Default)]
+pub struct Control<'a> {
   /// Set it (from any thread) to stop the scan with [`MmapError::Aborted`].
   pub abort: AtomicBool,
   /// Bytes scanned so far, updated once per block.
   pub done: AtomicU64,
+  /// Also stops the scan when it returns true (asked once per block, from the scan's threads).
+  stop_when: Option<&'a (dyn Fn() -> bool + Sync)>,
 }
 
-impl Control {
+impl std::fmt::Debug for Control<'_> {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.debug_struct("Control")
+      .field("abort", &self.abort)
+      .field("done", &self.done)
+      .field("stop_when", &self.stop_when.is_some())
+      .finish()
+  }
+}
+
+impl<'a> Control<'a> {
+  /// A control that also stops the scan once `stop` returns true.
+  pub fn stopping_when(stop: &'a (dyn Fn() -> bool + Sync)) -> Self {
+    Control {
+      stop_when: Some(stop),
+      ..Control::default()
+    }
+  }
+
   pub(crate) fn check(&self) -> Result<()> {
-    if self.abort.load(Ordering::Relaxed) {
+    if self.abort.load(Ordering::Relaxed) || self.stop_when.is_some_and(|stop| stop()) {
+      // The scan's other threads stop at their next block without asking `stop_when` again.
+      self.abort.store(true, Ordering::Relaxed);
       Err(MmapError::Aborted)
     } else {
       Ok(())
@@ -96,11 +124,11 @@ pub(crate) fn split(len: usize, threads: usize) -> Vec<Range<usize>> {
     .collect()
 }
 
-/// Runs `work` on each part, on scoped threads (the first part on the calling thread).
+/// Runs `work` on each part, on scoped threads (the first part on the calling thread); returns
+/// the results in the parts' order.
 ///
-/// When the OS refuses a thread (`EAGAIN` under RLIMIT_NPROC or a container's pid limit) the scan
-/// fails with that OS error (`syscall: 'pthread_create'`) after the threads already started
-/// have finished; it never panics.
+/// When the OS refuses a thread (`EAGAIN` under RLIMIT_NPROC or a container's pid limit), the
+/// parts it would have run run on the calling thread instead: the answer is the same, only later.
 pub(crate) fn in_parallel<T: Send>(
   parts: &[Range<usize>],
   work: impl Fn(Range<usize>) -> Result<T> + Sync,
@@ -110,22 +138,25 @@ pub(crate) fn in_parallel<T: Send>(
   }
   std::thread::scope(|scope| {
     let mut handles = Vec::with_capacity(parts.len() - 1);
-    let mut refused = None;
-    for part in &parts[1..] {
+    // Parts from here on run on this thread (all of them spawned: none).
+    let mut inline_from = parts.len();
+    for (i, part) in parts.iter().enumerate().skip(1) {
       let work = &work;
       let part = part.clone();
       match std::thread::Builder::new().spawn_scoped(scope, move || work(part)) {
         Ok(handle) => handles.push(handle),
-        Err(error) => {
-          refused = Some(error);
+        Err(_refused) => {
+          inline_from = i;
           break;
         }
       }
     }
     let mut results = Vec::with_capacity(parts.len());
-    if refused.is_none() {
-      results.push(work(parts[0].clone()));
-    }
+    results.push(work(parts[0].clone()));
+    let inline: Vec<Result<T>> = parts[inline_from..]
+      .iter()
+      .map(|part| work(part.clone()))
+      .collect();
     for handle in handles {
       results.push(
         handle
@@ -133,9 +164,7 @@ pub(crate) fn in_parallel<T: Send>(
           .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
       );
     }
-    if let Some(error) = refused {
-      return Err(MmapError::io(error, "pthread_create", None));
-    }
+    results.extend(inline);
     results.into_iter().collect()
   })
 }
