@@ -333,10 +333,10 @@ posixOnly('async scans beyond the running slots wait their turn in order, holdin
        const a = settled(y.countLinesAsync({ threads: 1, onProgress: () => { aStarted = true } }))
        const b = settled(y.countLinesAsync({ threads: 1, onProgress: () => { bStarted = true } }))
        const more = Array.from({ length: 200 }, () => settled(x.countLinesAsync({ threads: 1 })))
-       // A running scan has its own thread, its scan thread and (with onProgress) its reporter; the
+       // A running scan has its own thread (it scans on it) and, with onProgress, a reporter; the
        // queue's watcher is one more.
        const grown = threads() - before
-       console.log('threads within bound:', grown <= 3 * slots + 3 || grown)
+       console.log('threads within bound:', grown <= 2 * slots + 3 || grown)
        console.log('the waiting ones wait:', !aStarted && !bStarted)
        // One slot frees: the first in line takes it, the one after it waits on.
        running[0].controller.abort()
