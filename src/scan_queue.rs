@@ -30,20 +30,22 @@ fn queue() -> MutexGuard<'static, Queue> {
   QUEUE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// How many scans run at once.
+/// How many scans run at once: max(cores, 4), read once.
 fn max_running() -> usize {
-  std::thread::available_parallelism().map_or(4, |n| n.get().max(4))
+  static MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+  *MAX.get_or_init(|| mmapkit_core::scan::max_threads().max(4))
 }
 
 /// Queues a scan (on the JS thread, at the call: the queue's order is the order of the calls) and
 /// starts what fits.
 pub fn admit(pending: Pending) {
+  queue().waiting.push_back(pending);
+  dispatch();
+  // Something waits: make sure the watcher is looking at it.
   let start_watcher = {
     let mut queue = queue();
-    queue.waiting.push_back(pending);
-    !std::mem::replace(&mut queue.watched, true)
+    !queue.waiting.is_empty() && !std::mem::replace(&mut queue.watched, true)
   };
-  dispatch();
   if start_watcher {
     let started = std::thread::Builder::new()
       .name("mmapkit scan queue".into())
