@@ -396,3 +396,23 @@ posixOnly('aborting or closing thousands of waiting async scans settles them all
   t.is(result.code, 0, result.output)
   t.is(result.output, '["ABORT_ERR"]\n["ERR_MMAP_CLOSED"]\n')
 })
+
+test('close() or resize() before an async scan settles always rejects it, even if the scan had ended', async (t) => {
+  // The scan may finish on its thread before close() runs; its Promise still settles after, on the
+  // JS thread, and then says ERR_MMAP_CLOSED: a count of a mapping the caller gave up is not given.
+  const path = join(tempDir(t), 'small.bin')
+  writeFileSync(path, Buffer.alloc(1 << 20, 'a\n'))
+  const outcomes = new Set<string>()
+  for (let i = 0; i < 1000; i++) {
+    const file = MemoryMappedFile.openRw(path)
+    const scan = (i % 3 === 0 ? file.countAsync('a', { threads: 1 }) : file.countLinesAsync({ threads: 1 })).then(
+      (n: number) => `resolved ${n}`,
+      (error: NodeJS.ErrnoException) => error.code,
+    )
+    if (i % 2 === 0) file.close()
+    else file.resize(1 << 20)
+    outcomes.add(await scan)
+    file.close()
+  }
+  t.deepEqual([...outcomes], ['ERR_MMAP_CLOSED'])
+})

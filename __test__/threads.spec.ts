@@ -87,15 +87,15 @@ linuxRoot('under a thread limit, queued async scans wait for a thread instead of
   writeFileSync(data, Buffer.alloc(8 << 20, 'line\n'))
   chmodSync(data, 0o666)
   const { binding } = readableCopy(t)
-  // Room for three more threads than the child has: fewer than the running slots (4), so scans in
-  // line must wait for a running one's thread, not fail because the OS refused one.
+  // Room for one more thread than the child has: the first scan runs on it, and every scan in line
+  // must run after it on that same thread, not fail because the OS refused it one of its own.
   const script = `
     const { MemoryMappedFile } = require(${JSON.stringify(binding)})
     const threads = () => Number(/Threads:\\s+(\\d+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1])
     ;(async () => {
       const file = MemoryMappedFile.openRo(${JSON.stringify(data)})
       await file.countLinesAsync({ threads: 1 })
-      const limit = String(threads() + 3)
+      const limit = String(threads() + 1)
       const limited = require('node:child_process').spawnSync('prlimit', ['--pid', String(process.pid), '--nproc=' + limit + ':' + limit])
       if (limited.status !== 0) throw new Error('prlimit failed: ' + limited.stderr)
       const settled = await Promise.all(Array.from({ length: 20 }, () =>

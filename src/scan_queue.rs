@@ -88,10 +88,15 @@ fn dispatch() {
   }
 }
 
-/// A running scan ended: its slot goes to the next in line.
-fn finished() {
-  queue().running -= 1;
-  dispatch();
+/// A running scan ended, on its thread: the next in line runs on that thread, in the same slot (so
+/// a thread limit cannot refuse it); with nobody waiting, the slot is given back.
+fn finished() -> Option<Pending> {
+  let mut queue = queue();
+  let next = queue.waiting.pop_front();
+  if next.is_none() {
+    queue.running -= 1;
+  }
+  next
 }
 
 /// The watcher: settles waiting scans that were stopped, until none is waiting.

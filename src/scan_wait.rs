@@ -32,6 +32,7 @@ pub fn start(
   // Read on the JS thread, at the call: a close() or resize() right after it stops the scan.
   let unmaps = mapping.unmap_count();
   let watched = Arc::clone(&mapping);
+  let settled = Arc::clone(&mapping);
   let promise = waits::start(
     env,
     Launch::Queued(
@@ -43,7 +44,13 @@ pub fn start(
       Some(job) => watch(&mapping, &job, unmaps, stop),
       None => Err(MmapError::Closed),
     },
-    Box::new(|env, settle, output| {
+    Box::new(move |env, settle, output| {
+      // A close() or resize() before the Promise settles wins, also over a scan that ended just
+      // before it: the answer is about a mapping the caller has given up.
+      let output = match output {
+        Ok(_) if settled.unmap_count() != unmaps => Err(MmapError::Closed),
+        other => other,
+      };
       Ok(match settle.settle(env, output)? {
         ScanOutput::Count(n) => Either::A(n as f64),
         ScanOutput::Offsets(offsets) => {

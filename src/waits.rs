@@ -104,7 +104,7 @@ where
   match admit {
     Ok(admit) => admit(pending),
     Err(name) => {
-      if let Err((pending, error)) = spawn(name, pending, || {}) {
+      if let Err((pending, error)) = spawn(name, pending, || None) {
         pending.refuse(error);
       }
     }
@@ -138,23 +138,26 @@ impl Pending {
   }
 }
 
-/// Runs `pending` on a new thread named `mmapkit <name>`, then `after` on that thread (however the
-/// work ends). When the OS refuses the thread, gives `pending` back with the error (`after` is not
-/// run): the caller settles it ([`Pending::refuse`]) or keeps it for later.
+/// Runs `pending` on a new thread named `mmapkit <name>`; when it ends, `next` (called on that
+/// thread) may give it more work to run there, until it returns `None`: a queue hands its next
+/// entry to a thread that is ending instead of starting another (which the OS may refuse while the
+/// ending one still counts). When the OS refuses the new thread, gives `pending` back with the
+/// error (`next` is not called): the caller settles it ([`Pending::refuse`]) or keeps it for later.
 pub fn spawn(
   name: &str,
   pending: Pending,
-  after: fn(),
+  next: fn() -> Option<Pending>,
 ) -> std::result::Result<(), (Pending, std::io::Error)> {
   let (send, receive) = mpsc::sync_channel::<Pending>(1);
   let spawned = std::thread::Builder::new()
     .name(format!("mmapkit {name}"))
     .stack_size(256 * 1024)
     .spawn(move || {
-      if let Ok(pending) = receive.recv() {
-        // `after` runs however the work ends (a queue's slot must never be lost).
-        let _after = RunOnDrop(after);
+      let mut work = receive.recv().ok();
+      while let Some(pending) = work {
+        let turn = Turn(Some(next));
         pending.run();
+        work = turn.end();
       }
     });
   match spawned {
@@ -169,12 +172,22 @@ pub fn spawn(
   }
 }
 
-/// Calls its function when dropped.
-struct RunOnDrop(fn());
+/// One piece of work's turn on a thread: ending it asks for the next. If the work unwinds instead
+/// (it catches its panics, so only a bug), the next is still asked for, so that a queue's slot is
+/// never lost, and settled with an error, so that its promise does not stay pending.
+struct Turn(Option<fn() -> Option<Pending>>);
 
-impl Drop for RunOnDrop {
+impl Turn {
+  fn end(mut self) -> Option<Pending> {
+    self.0.take().and_then(|next| next())
+  }
+}
+
+impl Drop for Turn {
   fn drop(&mut self) {
-    (self.0)();
+    if let Some(pending) = self.0.take().and_then(|next| next()) {
+      pending.refuse(std::io::Error::other("the scan thread ended unexpectedly"));
+    }
   }
 }
 
