@@ -155,12 +155,23 @@ mod tests {
 
   use crate::{MappedFile, MmapError, OpenOptions};
 
-  fn is_mapped(ptr: *const u8) -> bool {
-    let page = crate::os::page_size();
-    let start = (ptr as usize) & !(page - 1);
-    let mut vec = 0u8;
-    // SAFETY: mincore only inspects the page tables; it fails with ENOMEM for unmapped ranges.
-    unsafe { libc::mincore(start as *mut _, page, &mut vec) == 0 }
+  /// Whether `path` is mapped at `ptr` (`/proc/self/maps`). Not "whether anything is mapped
+  /// there": the tests run in parallel, and another test's mapping or thread stack may take the
+  /// address as soon as it is free.
+  fn maps_file_at(ptr: *const u8, path: &std::path::Path) -> bool {
+    let path = std::fs::canonicalize(path).unwrap();
+    let path = path.to_str().unwrap();
+    let at = ptr as usize;
+    std::fs::read_to_string("/proc/self/maps")
+      .unwrap()
+      .lines()
+      .any(|line| {
+        let range = line.split_whitespace().next().unwrap_or("");
+        let (start, end) = range.split_once('-').unwrap_or(("0", "0"));
+        let start = usize::from_str_radix(start, 16).unwrap_or(0);
+        let end = usize::from_str_radix(end, 16).unwrap_or(0);
+        (start..end).contains(&at) && line.contains(path)
+      })
   }
 
   fn file_of(len: usize, byte: u8) -> tempfile::NamedTempFile {
@@ -179,6 +190,10 @@ mod tests {
     // SAFETY: the held reservation keeps the range mapped.
     assert_eq!(unsafe { view.ptr.read_volatile() }, 7);
     mapped.close();
+    assert!(
+      !maps_file_at(view.ptr, file.path()),
+      "retired: the file is no longer mapped there"
+    );
     // Still mapped, now private zeros; writes land nowhere that matters.
     // SAFETY: as above.
     unsafe {
@@ -188,7 +203,7 @@ mod tests {
     }
     assert_eq!(std::fs::read(path).unwrap()[4096], 7);
     drop(held);
-    assert!(!is_mapped(view.ptr));
+    assert!(!maps_file_at(view.ptr, file.path()));
   }
 
   #[test]
@@ -196,9 +211,10 @@ mod tests {
     let file = file_of(4096, 1);
     let mapped = MappedFile::open(file.path().to_str().unwrap(), &OpenOptions::default()).unwrap();
     let (view, held) = mapped.held_view(0, 1).unwrap();
+    assert!(maps_file_at(view.ptr, file.path()));
     drop(held);
     mapped.close();
-    assert!(!is_mapped(view.ptr));
+    assert!(!maps_file_at(view.ptr, file.path()));
   }
 
   #[test]
