@@ -407,7 +407,7 @@ test('close() or resize() before an async scan settles always rejects it, even i
     const file = MemoryMappedFile.openRw(path)
     const scan = (i % 3 === 0 ? file.countAsync('a', { threads: 1 }) : file.countLinesAsync({ threads: 1 })).then(
       (n: number) => `resolved ${n}`,
-      (error: NodeJS.ErrnoException) => error.code,
+      (error: NodeJS.ErrnoException) => String(error.code),
     )
     if (i % 2 === 0) file.close()
     else file.resize(1 << 20)
