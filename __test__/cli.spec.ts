@@ -161,7 +161,8 @@ test('find prints offsets one per line, honours --limit, and exits 1 when there 
   ] as const) {
     const expected = findAllRef(files[name], pattern)
     const run = mmapkit(['find', pattern, paths[name]])
-    t.is(run.status, 0, run.stderr)
+    // Random bytes may lack the pattern ('\xff' is 2 bytes of UTF-8: absent about 1 time in 100).
+    t.is(run.status, expected.length > 0 ? 0 : 1, run.stderr)
     t.is(run.stdout, expected.map((n) => `${n}\n`).join(''), `${JSON.stringify(pattern)} in ${name}`)
   }
   const all = findAllRef(files.dense, 'a')
