@@ -12,28 +12,19 @@ import test, { type ExecutionContext } from 'ava'
 
 import { MemoryMappedFile, RingBuffer } from '../index.js'
 
-import { tempDir, tempFile } from './helpers.mjs'
+import { jsonChild, tempDir, tempFile } from './helpers.mjs'
 
-const INDEX = JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))
 const linuxOnly = process.platform === 'linux' ? test : test.skip
 const unixOnly = process.platform === 'linux' || process.platform === 'darwin' ? test : test.skip
 
 /** Runs `script` in a child (mmapkit loaded, `codeOf` defined) and parses the JSON it prints. */
 function child(t: ExecutionContext, script: string): Record<string, unknown> {
-  const run = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      `const { MemoryMappedFile, RingBuffer } = require(${INDEX})
-      const fs = require('node:fs')
-      const codeOf = (call) => { try { call(); return 'no error' } catch (error) { return error.code } }
-      ${script}`,
-    ],
-    { encoding: 'utf8', timeout: 120_000 },
+  return jsonChild(
+    t,
+    `const { MemoryMappedFile, RingBuffer } = require(binding)
+    const fs = require('node:fs')
+    ${script}`,
   )
-  t.is(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr}`)
-  t.is(run.status, 0, run.stderr)
-  return JSON.parse(run.stdout) as Record<string, unknown>
 }
 
 /** A fresh tmpfs of `size` (root on Linux only), unmounted when the test ends; null if none. */

@@ -1,7 +1,7 @@
 // Shared fixtures for the ava specs: temp files, hashing, and error-shape assertions.
 // Plain ESM with JSDoc types: ava 7 on Node 20 loads specs through require(esm), where a spec's
 // own TypeScript imports cannot be transpiled, so shared code is JavaScript (type-checked by tsc).
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -158,4 +158,29 @@ export function runChild(code, args = []) {
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
   return ended(child).then(({ code, signal, hung }) => ({ code, signal, hung, output }))
+}
+
+/**
+ * Runs `script` (CommonJS, with `binding` = the path of the package's index.js and `codeOf(call)` =
+ * the code of the error `call` throws, or 'no error', in scope) in a child, waiting for it; asserts
+ * that it exited normally and returns the JSON it printed. For cases that may kill a process.
+ * @param {ExecutionContext} t
+ * @param {string} script
+ * @param {number} [timeout] ms before the child is killed (then the test fails)
+ * @returns {Record<string, unknown>}
+ */
+export function jsonChild(t, script, timeout = 120_000) {
+  const run = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `const binding = ${JSON.stringify(INDEX)}
+      const codeOf = (call) => { try { call(); return 'no error' } catch (error) { return error.code } }
+      ${script}`,
+    ],
+    { encoding: 'utf8', timeout },
+  )
+  t.is(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr}`)
+  t.is(run.status, 0, run.stderr)
+  return JSON.parse(run.stdout)
 }

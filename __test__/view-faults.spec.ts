@@ -5,13 +5,11 @@
 import { spawnSync } from 'node:child_process'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 
 import test, { type ExecutionContext } from 'ava'
 
-import { tempDir, tempFile } from './helpers.mjs'
+import { jsonChild, tempDir, tempFile } from './helpers.mjs'
 
-const INDEX = JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))
 const linuxOnly = process.platform === 'linux' ? test : test.skip
 // macOS raises SIGBUS for a page of a file mapping past the end of the file, as Linux does; the same
 // handler recovers it there (CI runs these on macOS; the full-disk case needs Linux's tmpfs).
@@ -19,24 +17,17 @@ const unixOnly = process.platform === 'linux' || process.platform === 'darwin' ?
 
 /** Runs `script` in a child with `truncate(path, size)` done by yet another process. */
 function child(t: ExecutionContext, script: string): Record<string, unknown> {
-  const run = spawnSync(
-    process.execPath,
-    [
-      '-e',
-      `const { MemoryMappedFile } = require(${INDEX})
-      const { spawnSync } = require('node:child_process')
-      const truncate = (path, size) => {
-        const done = spawnSync(process.execPath, ['-e', 'require("fs").truncateSync(process.argv[1], +process.argv[2])', path, String(size)])
-        if (done.status !== 0) throw new Error('truncate failed')
-      }
-      const codeOf = (call) => { try { call(); return 'no error' } catch (error) { return error.code } }
-      ${script}`,
-    ],
-    { encoding: 'utf8', timeout: 60_000 },
+  return jsonChild(
+    t,
+    `const { MemoryMappedFile } = require(binding)
+    const { spawnSync } = require('node:child_process')
+    const truncate = (path, size) => {
+      const done = spawnSync(process.execPath, ['-e', 'require("fs").truncateSync(process.argv[1], +process.argv[2])', path, String(size)])
+      if (done.status !== 0) throw new Error('truncate failed')
+    }
+    ${script}`,
+    60_000,
   )
-  t.is(run.signal, null, `the child was killed by ${run.signal}: ${run.stderr}`)
-  t.is(run.status, 0, run.stderr)
-  return JSON.parse(run.stdout) as Record<string, unknown>
 }
 
 unixOnly('reading through asBuffer() past a truncation: zeros, the process lives, then ERR_MMAP_TRUNCATED', (t) => {

@@ -35,6 +35,20 @@ pub struct TypedArrayInfo {
   pub len: usize,
 }
 
+/// What `napi_get_typedarray_info` tells about any typed array.
+pub struct TypedArrayParts {
+  /// A `napi_typedarray_type` (`sys::TypedarrayType::*`).
+  pub kind: sys::napi_typedarray_type,
+  /// Elements, not bytes.
+  pub len: usize,
+  /// The first element; null for some empty arrays.
+  pub data: *mut c_void,
+  /// The `ArrayBuffer` (or `SharedArrayBuffer`) under it.
+  pub buffer: Value,
+  /// Where the array starts in `buffer`, in bytes.
+  pub byte_offset: usize,
+}
+
 impl Js {
   pub fn from_env(env: &Env) -> Self {
     Js(env.raw())
@@ -93,13 +107,13 @@ impl Js {
     )
   }
 
-  /// The bytes of a `Uint8Array` (or Buffer); `None` for any other value.
-  pub fn uint8_array(self, value: Value) -> Option<TypedArrayInfo> {
+  /// The parts of a typed array; `None` for any other value.
+  pub fn typed_array(self, value: Value) -> Option<TypedArrayParts> {
     let mut kind = 0;
     let mut len = 0usize;
     let mut data: *mut c_void = ptr::null_mut();
     let mut buffer = ptr::null_mut();
-    let mut offset = 0usize;
+    let mut byte_offset = 0usize;
     // SAFETY: all out-pointers are valid; for a non-typed-array the call fails without side effects.
     let status = unsafe {
       sys::napi_get_typedarray_info(
@@ -109,18 +123,32 @@ impl Js {
         &mut len,
         &mut data,
         &mut buffer,
-        &mut offset,
+        &mut byte_offset,
       )
     };
-    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::uint8_array {
-      return None;
-    }
-    let data = if data.is_null() || len == 0 {
+    (status == sys::Status::napi_ok).then_some(TypedArrayParts {
+      kind,
+      len,
+      data,
+      buffer,
+      byte_offset,
+    })
+  }
+
+  /// The bytes of a `Uint8Array` (or Buffer); `None` for any other value.
+  pub fn uint8_array(self, value: Value) -> Option<TypedArrayInfo> {
+    let parts = self
+      .typed_array(value)
+      .filter(|parts| parts.kind == sys::TypedarrayType::uint8_array)?;
+    let data = if parts.data.is_null() || parts.len == 0 {
       ptr::NonNull::dangling().as_ptr()
     } else {
-      data.cast()
+      parts.data.cast()
     };
-    Some(TypedArrayInfo { data, len })
+    Some(TypedArrayInfo {
+      data,
+      len: parts.len,
+    })
   }
 
   pub fn undefined(self) -> Result<Value> {

@@ -231,29 +231,13 @@ pub fn typed_array<'a>(
     return Err(js.into_error(error));
   }
   let view = span.view(env, at, bytes)?;
-  let mut view_kind = 0;
-  let mut view_len = 0usize;
-  let mut data: *mut std::ffi::c_void = ptr::null_mut();
-  let mut array_buffer = ptr::null_mut();
-  let mut view_offset = 0usize;
-  // SAFETY: `view` is the live Buffer just made; all out-pointers are valid.
-  let status = unsafe {
-    sys::napi_get_typedarray_info(
-      js.0,
-      view,
-      &mut view_kind,
-      &mut view_len,
-      &mut data,
-      &mut array_buffer,
-      &mut view_offset,
-    )
-  };
-  if status != sys::Status::napi_ok {
+  let Some(parts) = js.typed_array(view) else {
     return Err(Error::new(
-      Status::from(status),
+      Status::GenericFailure,
       "Could not read the view's buffer",
     ));
-  }
+  };
+  let (array_buffer, view_offset) = (parts.buffer, parts.byte_offset);
   if view_offset % size as usize != 0 {
     // Views sharing one ArrayBuffer per mapping start it at the window's first byte: for a window
     // at a file offset that is not a multiple of the element size, no typed array over it can

@@ -13,31 +13,13 @@
 // pthread_create to after the last join. The count loop is AVX2 (32-byte compares summed in byte
 // lanes, folded with vpsadbw every 255 iterations); without AVX2, a plain loop that -O3 vectorises.
 // Output: one JSON object on stdout, times in ns, with the best and the median of the <reps> runs.
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include "../c/harness.h"
 #ifdef __AVX2__
 #include <immintrin.h>
 #endif
 
-#define MAX_THREADS 64
 #define MAX_COUNTS 16
 #define MAX_REPS 100
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static uint64_t count_scalar(const uint8_t *p, size_t n) {
   uint64_t total = 0;
@@ -90,7 +72,6 @@ static void *count_part(void *arg) {
 // Counts with `threads` threads (the first part on this one); returns the count, sets *ns.
 static uint64_t run(const uint8_t *data, size_t size, int threads, double *ns) {
   struct part parts[MAX_THREADS];
-  pthread_t ids[MAX_THREADS];
   size_t per = (size + (size_t)threads - 1) / (size_t)threads;
   for (int t = 0; t < threads; t++) {
     size_t start = per * (size_t)t < size ? per * (size_t)t : size;
@@ -98,14 +79,7 @@ static uint64_t run(const uint8_t *data, size_t size, int threads, double *ns) {
     parts[t] = (struct part){data + start, end - start, 0};
   }
   double begin = now_ns();
-  for (int t = 1; t < threads; t++) {
-    if (pthread_create(&ids[t], NULL, count_part, &parts[t]) != 0) {
-      perror("pthread_create");
-      exit(1);
-    }
-  }
-  count_part(&parts[0]);
-  for (int t = 1; t < threads; t++) pthread_join(ids[t], NULL);
+  run_parts(count_part, parts, sizeof parts[0], threads);
   *ns = now_ns() - begin;
   uint64_t total = 0;
   for (int t = 0; t < threads; t++) total += parts[t].count;
@@ -137,24 +111,9 @@ int main(int argc, char **argv) {
     }
   }
 
-  int fd = open(argv[1], O_RDONLY);
-  if (fd < 0) {
-    perror(argv[1]);
-    return 1;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || st.st_size == 0) {
-    fprintf(stderr, "%s: cannot stat, or empty\n", argv[1]);
-    return 1;
-  }
-  size_t size = (size_t)st.st_size;
-  double begin = now_ns();
-  const uint8_t *data = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-  double populate_ns = now_ns() - begin;
-  if (data == MAP_FAILED) {
-    perror("mmap");
-    return 1;
-  }
+  size_t size;
+  double populate_ns;
+  const uint8_t *data = map_whole_file(argv[1], &size, &populate_ns);
 
   uint64_t lines[MAX_COUNTS];
   double times[MAX_COUNTS][MAX_REPS];
@@ -188,6 +147,5 @@ int main(int argc, char **argv) {
   }
   printf("]}\n");
   munmap((void *)data, size);
-  close(fd);
   return 0;
 }

@@ -13,26 +13,8 @@
 // up to pattern length - 1 bytes past its end); a match straddling a split point is handled as
 // mmapkit does (the next part is re-scanned from that match's end), so the count is exact.
 // Output: one JSON object on stdout: { "count": N, "ns": T }.
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include "../c/harness.h"
 
-#define MAX_THREADS 64
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 struct part {
   const char *data;
@@ -67,7 +49,6 @@ static void *count_part(void *arg) {
 
 static uint64_t run(const char *data, size_t size, const char *pattern, int threads, double *ns) {
   struct part parts[MAX_THREADS];
-  pthread_t ids[MAX_THREADS];
   size_t needle = strlen(pattern);
   size_t per = (size + (size_t)threads - 1) / (size_t)threads;
   for (int t = 0; t < threads; t++) {
@@ -76,14 +57,7 @@ static uint64_t run(const char *data, size_t size, const char *pattern, int thre
     parts[t] = (struct part){data, size, pattern, needle, start, end, 0, SIZE_MAX, start};
   }
   double begin = now_ns();
-  for (int t = 1; t < threads; t++) {
-    if (pthread_create(&ids[t], NULL, count_part, &parts[t]) != 0) {
-      perror("pthread_create");
-      exit(1);
-    }
-  }
-  count_part(&parts[0]);
-  for (int t = 1; t < threads; t++) pthread_join(ids[t], NULL);
+  run_parts(count_part, parts, sizeof parts[0], threads);
   uint64_t total = 0;
   size_t next_allowed = 0;
   for (int t = 0; t < threads; t++) {
@@ -109,18 +83,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "threads must be 1..%d and the pattern not empty\n", MAX_THREADS);
     return 2;
   }
-  int fd = open(argv[1], O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
-    perror(argv[1]);
-    return 1;
-  }
-  size_t size = (size_t)st.st_size;
-  const char *data = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-  if (data == MAP_FAILED) {
-    perror("mmap");
-    return 1;
-  }
+  size_t size;
+  const char *data = (const char *)map_whole_file(argv[1], &size, NULL);
   double ns;
   uint64_t warm = run(data, size, argv[2], threads, &ns);
   uint64_t count = run(data, size, argv[2], threads, &ns);
@@ -130,6 +94,5 @@ int main(int argc, char **argv) {
   }
   printf("{\"count\":%" PRIu64 ",\"ns\":%.0f}\n", count, ns);
   munmap((void *)data, size);
-  close(fd);
   return 0;
 }

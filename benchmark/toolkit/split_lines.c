@@ -13,26 +13,8 @@
 // join. A last line without '\n' counts too, as lines() yields it.
 // Output: one JSON object on stdout: { "lines": N, "bytes": B, "ns": T } (bytes: the sum of the
 // line lengths, delimiters excluded).
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include "../c/harness.h"
 
-#define MAX_THREADS 64
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 struct part {
   const char *start;
@@ -58,7 +40,6 @@ static void *split_part(void *arg) {
 
 static void run(const char *data, size_t size, int threads, struct part *total, double *ns) {
   struct part parts[MAX_THREADS];
-  pthread_t ids[MAX_THREADS];
   size_t cuts[MAX_THREADS + 1];
   cuts[0] = 0;
   for (int t = 1; t < threads; t++) {
@@ -70,14 +51,7 @@ static void run(const char *data, size_t size, int threads, struct part *total, 
   cuts[threads] = size;
   for (int t = 0; t < threads; t++) parts[t] = (struct part){data + cuts[t], cuts[t + 1] - cuts[t], 0, 0};
   double begin = now_ns();
-  for (int t = 1; t < threads; t++) {
-    if (pthread_create(&ids[t], NULL, split_part, &parts[t]) != 0) {
-      perror("pthread_create");
-      exit(1);
-    }
-  }
-  split_part(&parts[0]);
-  for (int t = 1; t < threads; t++) pthread_join(ids[t], NULL);
+  run_parts(split_part, parts, sizeof parts[0], threads);
   *ns = now_ns() - begin;
   *total = (struct part){data, size, 0, 0};
   for (int t = 0; t < threads; t++) {
@@ -96,18 +70,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "threads must be 1..%d\n", MAX_THREADS);
     return 2;
   }
-  int fd = open(argv[1], O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
-    perror(argv[1]);
-    return 1;
-  }
-  size_t size = (size_t)st.st_size;
-  const char *data = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-  if (data == MAP_FAILED) {
-    perror("mmap");
-    return 1;
-  }
+  size_t size;
+  const char *data = (const char *)map_whole_file(argv[1], &size, NULL);
   struct part warm, total;
   double ns;
   run(data, size, threads, &warm, &ns);
@@ -118,6 +82,5 @@ int main(int argc, char **argv) {
   }
   printf("{\"lines\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"ns\":%.0f}\n", total.lines, total.bytes, ns);
   munmap((void *)data, size);
-  close(fd);
   return 0;
 }
